@@ -1,0 +1,1 @@
+export { DingTalkSkillsError, ErrorCode, isCodedError, toError } from './coded-error.js';

@@ -1,0 +1,8 @@
+/**
+ * @dingtalk-skills/sdk: DingTalk skills that act with the user's delegated credentials (用户代理凭证).
+ * Folders: protocol/ (wire codecs, pure), stream/ (Stream client), logging/, errors/.
+ */
+export * from './errors/index.js';
+export * from './logging/index.js';
+export * from './protocol/index.js';
+export { USER_AGENT, VERSION } from './version.js';

@@ -1,0 +1,172 @@
+import { isPlainObject, type JsonObject, parseJsonObject } from './json.js';
+import { ProtocolError } from './protocol-error.js';
+
+export const GRAPH_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
+export type GraphMethod = (typeof GRAPH_METHODS)[number];
+
+/** The HTTP request that a `/v1.0/graph/api/invoke` CALLBACK carries in its `data`. */
+export interface GraphRequest {
+  requestLine: { method: GraphMethod; uri: string };
+  /** Header names lower case. `x-ability-key`, `x-plugin-id`, `x-plugin-version` for AI plugin actions. */
+  headers: Record<string, string>;
+  /** The JSON request body as a string ("" when none). */
+  body: string;
+}
+
+/** The answer, sent as `{"response": GraphResponse}` in the ack's data. */
+export interface GraphResponse {
+  statusLine: { code: number; reasonPhrase: string };
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A Graph request's URI split into a path and decoded query parameters. */
+export interface DecodedUri {
+  path: string;
+  /** Decoded query; a repeated name keeps every value in order. */
+  query: Record<string, string | string[]>;
+}
+
+/** Parses the `data` of a Graph API CALLBACK. */
+export function parseGraphRequest(data: string, messageId?: string): GraphRequest {
+  const doc = parseJsonObject(data, 'data', messageId);
+  const line = doc.requestLine;
+  if (!isPlainObject(line))
+    throw new ProtocolError('data.requestLine', 'an object {method, uri}', line, messageId);
+  const method = typeof line.method === 'string' ? line.method.toUpperCase() : line.method;
+  if (typeof method !== 'string' || !GRAPH_METHODS.includes(method as GraphMethod))
+    throw new ProtocolError(
+      'data.requestLine.method',
+      `one of ${GRAPH_METHODS.join(', ')}`,
+      line.method,
+      messageId,
+    );
+  const uri = line.uri;
+  if (typeof uri !== 'string' || !uri.startsWith('/'))
+    throw new ProtocolError('data.requestLine.uri', 'a path starting with "/"', uri, messageId);
+  const headers: Record<string, string> = {};
+  if (doc.headers !== undefined && doc.headers !== null) {
+    if (!isPlainObject(doc.headers))
+      throw new ProtocolError('data.headers', 'an object', doc.headers, messageId);
+    for (const [k, v] of Object.entries(doc.headers)) {
+      if (typeof v === 'string') headers[k.toLowerCase()] = v;
+      else if (typeof v === 'number' || typeof v === 'boolean') headers[k.toLowerCase()] = String(v);
+      else if (Array.isArray(v) && v.every((x) => typeof x === 'string'))
+        headers[k.toLowerCase()] = v.join(', ');
+      else if (v !== null) throw new ProtocolError(`data.headers.${k}`, 'a string', v, messageId);
+    }
+  }
+  let body = doc.body;
+  if (body === undefined || body === null) body = '';
+  else if (isPlainObject(body)) body = JSON.stringify(body); // tolerated: a body sent as an object
+  if (typeof body !== 'string')
+    throw new ProtocolError('data.body', 'a string holding JSON', body, messageId);
+  return { requestLine: { method: method as GraphMethod, uri }, headers, body };
+}
+
+export function serializeGraphRequest(req: GraphRequest): string {
+  return JSON.stringify(req);
+}
+
+/** Splits a request URI into its path and decoded query. Throws ProtocolError on malformed %-encoding. */
+export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
+  const q = uri.indexOf('?');
+  const rawPath = q === -1 ? uri : uri.slice(0, q);
+  const hashless = q === -1 ? '' : uri.slice(q + 1).split('#')[0]!;
+  let path: string;
+  try {
+    path = decodeURIComponent(rawPath);
+  } catch (err) {
+    throw new ProtocolError('data.requestLine.uri', 'a validly %-encoded path', rawPath, messageId, {
+      cause: err,
+    });
+  }
+  const query: Record<string, string | string[]> = {};
+  if (hashless !== '') {
+    for (const part of hashless.split('&')) {
+      if (part === '') continue;
+      const eq = part.indexOf('=');
+      const rawKey = eq === -1 ? part : part.slice(0, eq);
+      const rawValue = eq === -1 ? '' : part.slice(eq + 1);
+      let key: string;
+      let value: string;
+      try {
+        key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
+        value = decodeURIComponent(rawValue.replace(/\+/g, ' '));
+      } catch (err) {
+        throw new ProtocolError(
+          'data.requestLine.uri',
+          'validly %-encoded query parameters',
+          part,
+          messageId,
+          {
+            cause: err,
+          },
+        );
+      }
+      const prev = query[key];
+      if (prev === undefined) query[key] = value;
+      else if (Array.isArray(prev)) prev.push(value);
+      else query[key] = [prev, value];
+    }
+  }
+  return { path, query };
+}
+
+/** Parses a Graph request body: "" is an empty object; anything else must be a JSON object. */
+export function parseGraphBody(body: string, messageId?: string): JsonObject {
+  if (body.trim() === '') return {};
+  return parseJsonObject(body, 'data.body', messageId);
+}
+
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  400: 'BAD REQUEST',
+  401: 'UNAUTHORIZED',
+  403: 'FORBIDDEN',
+  404: 'NOT FOUND',
+  500: 'INTERNAL ERROR',
+  503: 'SERVICE UNAVAILABLE',
+  504: 'GATEWAY TIMEOUT',
+};
+
+/** A Graph response with a JSON body (the body's keys are the variables an AI card shows). */
+export function graphJsonResponse(
+  code: number,
+  body: unknown,
+  reasonPhrase = REASONS[code] ?? 'UNKNOWN',
+): GraphResponse {
+  return {
+    statusLine: { code, reasonPhrase },
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? null),
+  };
+}
+
+/** Parses a Graph response (the sandbox reads what a skill answered). */
+export function parseGraphResponse(value: unknown): GraphResponse {
+  if (!isPlainObject(value))
+    throw new ProtocolError('response', 'an object {statusLine, headers, body}', value);
+  const line = value.statusLine;
+  if (!isPlainObject(line))
+    throw new ProtocolError('response.statusLine', 'an object {code, reasonPhrase}', line);
+  const code = typeof line.code === 'string' ? Number(line.code) : line.code;
+  if (typeof code !== 'number' || !Number.isInteger(code) || code < 100 || code > 599)
+    throw new ProtocolError('response.statusLine.code', 'an HTTP status code', line.code);
+  const headers: Record<string, string> = {};
+  if (isPlainObject(value.headers)) {
+    for (const [k, v] of Object.entries(value.headers))
+      if (typeof v === 'string') headers[k.toLowerCase()] = v;
+  }
+  let body = value.body;
+  if (body === undefined || body === null) body = '';
+  if (typeof body !== 'string') body = JSON.stringify(body);
+  return {
+    statusLine: {
+      code,
+      reasonPhrase: typeof line.reasonPhrase === 'string' ? line.reasonPhrase : (REASONS[code] ?? ''),
+    },
+    headers,
+    body: body as string,
+  };
+}
