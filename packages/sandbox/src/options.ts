@@ -1,0 +1,82 @@
+import { type Logger, MAX_FRAME_BYTES } from '@dingtalk-skills/sdk';
+import { z } from 'zod';
+import { SandboxClock } from './clock.js';
+import { SEED_APP } from './seed.js';
+
+/** An app registered in the sandbox (an AppKey/AppSecret pair, as in the developer console). */
+export const sandboxAppSchema = z.object({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  /** Display name (defaults to the clientId). */
+  name: z.string().min(1).optional(),
+  /** Redirect URIs registered for OAuth (登录与分享). */
+  redirectUris: z.array(z.string()).readonly().default([]),
+});
+export type SandboxApp = z.output<typeof sandboxAppSchema>;
+export type SandboxAppInput = z.input<typeof sandboxAppSchema>;
+
+const ms = z.number().int().min(0);
+const positiveMs = z.number().int().min(1);
+
+const loggerSchema = z.custom<Logger>(
+  (v) =>
+    typeof v === 'object' &&
+    v !== null &&
+    ['trace', 'debug', 'info', 'warn', 'error', 'child'].every(
+      (m) => typeof (v as Record<string, unknown>)[m] === 'function',
+    ),
+  { message: 'expected a Logger (trace/debug/info/warn/error/child)' },
+);
+
+/**
+ * Options of {@link createSandbox}. Every duration is in milliseconds. Validated with zod; an invalid
+ * value throws `ERR_CONFIG` naming the field.
+ */
+export const sandboxOptionsSchema = z
+  .object({
+    /** TCP port; 0 lets the OS choose (the library default; the CLI passes 8720). */
+    port: z.number().int().min(0).max(65_535).default(0),
+    /** Interface to listen on; loopback unless told otherwise. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Registered apps (default: the seed app `dingsandboxapp001` / `sandbox-secret`). */
+    apps: z
+      .array(sandboxAppSchema)
+      .min(1)
+      .default(() => [{ ...SEED_APP, redirectUris: [...SEED_APP.redirectUris] }])
+      .refine((apps) => new Set(apps.map((a) => a.clientId)).size === apps.length, {
+        message: 'clientIds must be unique',
+      }),
+    /** How long a connections/open ticket stays valid (single use). */
+    ticketTtlMs: positiveMs.default(90_000),
+    /** SYSTEM `ping` cadence per connection; 0 = never ping. */
+    pingIntervalMs: ms.default(30_000),
+    /** After this long a connection gets SYSTEM `disconnect` ("persistent connection is timeout"); 0 = never. */
+    connectionLifetimeMs: ms.default(2 * 60 * 60 * 1000),
+    /** Time between SYSTEM `disconnect` and the gateway closing the socket. */
+    disconnectGraceMs: ms.default(10_000),
+    /**
+     * Delays before each redelivery of an EVENT that was not acked in time or was acked LATER,
+     * counted from the moment the attempt failed. After the last one the gateway gives up.
+     */
+    eventRedelivery: z.array(ms).max(100).default([10_000, 30_000, 60_000, 120_000]),
+    /** How long the gateway waits for an ack (EVENT, ping) before it counts as missing. */
+    ackTimeoutMs: positiveMs.default(10_000),
+    /** How long the platform awaits the answer (ack) to a CALLBACK. */
+    callbackTimeoutMs: positiveMs.default(10_000),
+    /** Largest downstream frame, in bytes of UTF-8 (the Java SDK's cap is 256 KiB). */
+    maxFrameBytes: positiveMs.default(MAX_FRAME_BYTES),
+    /** Largest upstream message accepted (an ack with a big callback response). */
+    maxUpstreamBytes: positiveMs.default(4 * MAX_FRAME_BYTES),
+    /** How many entries the delivery log keeps (oldest dropped first). */
+    deliveryLogSize: positiveMs.default(2_000),
+    /** Where the sandbox logs (default: a redacting pino logger on stdout, level info). */
+    logger: loggerSchema.optional(),
+    /** The sandbox's clock; tests pass one to advance time (ticket expiry, token expiry). */
+    clock: z.instanceof(SandboxClock).optional(),
+  })
+  .strict();
+
+/** Options as the caller writes them (everything optional). */
+export type SandboxOptionsInput = z.input<typeof sandboxOptionsSchema>;
+/** Options after validation, defaults filled in. */
+export type SandboxOptions = z.output<typeof sandboxOptionsSchema>;
