@@ -1,0 +1,98 @@
+import type { z } from 'zod';
+import type { GraphMethod } from '../protocol/graph.js';
+import type { SkillContext } from './context.js';
+
+/**
+ * Context parameters the assistant fills in itself (`x-dingtalk-context`), never the user.
+ * Each one becomes a query parameter of that name in the generated spec and is handed to the
+ * handler through `ctx.user` / `ctx.org`, never through its input.
+ */
+export type ContextParam = 'userId' | 'unionId' | 'corpId' | 'oauthAuthCode' | 'jobNum';
+
+/** What `x-dingtalk-context` says for each context parameter. */
+export const CONTEXT_PARAMS: Record<ContextParam, { property: string; format: string; description: string }> =
+  {
+    userId: { property: 'currentUser', format: 'userId', description: '当前用户 userId (current user)' },
+    unionId: { property: 'currentUser', format: 'unionId', description: '当前用户 unionId (current user)' },
+    jobNum: { property: 'currentUser', format: 'jobNum', description: '当前用户工号 (job number)' },
+    oauthAuthCode: {
+      property: 'currentUser',
+      format: 'oauthAuthCode',
+      description: 'OAuth 授权码 (authorization code for the user-delegated credential)',
+    },
+    corpId: {
+      property: 'currentOrg',
+      format: 'corpId',
+      description: '当前组织 corpId (current organization)',
+    },
+  };
+
+/** An input schema: a flat zod object (one level, as the platform requires for request bodies). */
+export type InputSchema = z.ZodObject<z.ZodRawShape>;
+
+/** A skill: one typed declaration drives routing, validation, the handler's context and the spec. */
+export interface SkillDefinition<I extends InputSchema = InputSchema, O extends z.ZodType = z.ZodType> {
+  /** camelCase, unique: the action's `operationId`. */
+  operationId: string;
+  /** Short verb phrase, shown to the model choosing an action. */
+  summary: string;
+  /** What the skill does and when to use it. */
+  description: string;
+  /** HTTP method of the Graph API action (default POST). */
+  method?: GraphMethod;
+  /** Path of the Graph API action, e.g. `/v1/actions/crm/todos`. Defaults to `/v1/actions/<operationId>`. */
+  path?: string;
+  /** AI plugin ability key (`x-ability-key` / legacy `abilityKey`). Defaults to `operationId`. */
+  abilityKey?: string;
+  /** Input schema (zod object). Query parameters for GET/DELETE, JSON body for POST/PUT/PATCH. */
+  input: I;
+  /** Output schema: the keys of the body are the variables an AI card shows. */
+  output?: O;
+  /**
+   * Delegated scopes (x-dingtalk-delegated-scopes) the skill needs, e.g. `['Todo.PersonalTodo.Write']`.
+   * A skill with scopes acts as the user: without a usable user token it answers with the
+   * authorization-card structure before its handler runs.
+   */
+  scopes?: string[];
+  /** Context parameters the assistant must fill. Default: userId, unionId, corpId, plus oauthAuthCode when scopes are set. */
+  context?: ContextParam[];
+  /** Deadline for the handler in ms (default: the app's `skillTimeoutMs`). */
+  timeoutMs?: number;
+  handler: (input: z.output<I>, ctx: SkillContext) => Promise<z.input<O>> | z.input<O>;
+}
+
+/** A skill with its defaults filled in. */
+export interface Skill<I extends InputSchema = InputSchema, O extends z.ZodType = z.ZodType>
+  extends SkillDefinition<I, O> {
+  method: GraphMethod;
+  path: string;
+  abilityKey: string;
+  scopes: string[];
+  context: ContextParam[];
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry holds skills of every input/output type.
+export type AnySkill = Skill<any, any>;
+
+/** Declares a skill. Fills defaults; checks nothing that needs other skills (the app does that). */
+export function defineSkill<I extends InputSchema, O extends z.ZodType = z.ZodType>(
+  def: SkillDefinition<I, O>,
+): Skill<I, O> {
+  const scopes = def.scopes ?? [];
+  const context =
+    def.context ??
+    (scopes.length > 0 ? ['userId', 'unionId', 'corpId', 'oauthAuthCode'] : ['userId', 'unionId', 'corpId']);
+  return {
+    ...def,
+    method: def.method ?? 'POST',
+    path: def.path ?? `/v1/actions/${def.operationId}`,
+    abilityKey: def.abilityKey ?? def.operationId,
+    scopes,
+    context,
+  };
+}
+
+/** True for methods whose input travels in the query string. */
+export function inputInQuery(method: GraphMethod): boolean {
+  return method === 'GET' || method === 'DELETE';
+}

@@ -1,0 +1,34 @@
+export type { CurrentUser, SkillContext } from './context.js';
+export {
+  type AnySkill,
+  CONTEXT_PARAMS,
+  type ContextParam,
+  defineSkill,
+  type InputSchema,
+  type Skill,
+  type SkillDefinition,
+} from './define-skill.js';
+export {
+  InvalidInputError,
+  SkillAnswerError,
+  SkillNotFoundError,
+  SkillTimeoutError,
+  UnauthorizedCallerError,
+} from './errors.js';
+export type { InvocationSource, SkillInvocation } from './invocation.js';
+export { compose, type InvocationState, type Middleware } from './middleware.js';
+export {
+  type FieldIssue,
+  outcomeBody,
+  outcomeStatus,
+  SkillErrorCode,
+  type SkillOutcome,
+  toGraphResponse,
+  toPluginAnswer,
+} from './outcome.js';
+export type { AppApi, AuthorizationMapper, CredentialResolver, TokenSource, UserApi } from './ports.js';
+export { decodeGraphInvocation } from './receivers/graph.js';
+export { createHttpHandler, type HttpReceiverOptions } from './receivers/http.js';
+export { decodePluginInvocation } from './receivers/plugin.js';
+export { AuthorizationAnswer, type InvocationResult } from './skill-runner.js';
+export { type CallbackLike, type CallbackRegistry, SkillsApp, type SkillsAppOptions } from './skills-app.js';

@@ -1,0 +1,276 @@
+import type { z } from 'zod';
+import { ErrorCode, toError } from '../errors/coded-error.js';
+import type { Logger } from '../logging/logger.js';
+import { AuthFailureCode } from '../protocol/auth-failure.js';
+import type { JsonObject } from '../protocol/json.js';
+import { coerceQuery } from './coerce.js';
+import type { CurrentUser, SkillContext } from './context.js';
+import { type AnySkill, type ContextParam, inputInQuery } from './define-skill.js';
+import { InvalidInputError, SkillAnswerError, SkillNotFoundError, SkillTimeoutError } from './errors.js';
+import type { SkillInvocation } from './invocation.js';
+import { compose, type InvocationState, type Middleware } from './middleware.js';
+import { type FieldIssue, SkillErrorCode, type SkillOutcome } from './outcome.js';
+import type { AppApi, AuthorizationMapper, CredentialResolver, TokenSource, UserApi } from './ports.js';
+import type { RouteTable } from './route-table.js';
+
+/** Thrown by `ctx.requireAuthorization()` and by the credential path: ends with the card answer. */
+export class AuthorizationAnswer extends SkillAnswerError {
+  readonly authCode: AuthFailureCode;
+  readonly requiredScopes: string[] | undefined;
+  constructor(authCode: AuthFailureCode, requiredScopes?: string[], cause?: unknown) {
+    super(ErrorCode.AuthorizationRequired, `authorization required: ${authCode}`, { cause });
+    this.authCode = authCode;
+    this.requiredScopes = requiredScopes;
+  }
+  toOutcome(): SkillOutcome {
+    const out: SkillOutcome = { kind: 'auth', code: this.authCode };
+    if (this.requiredScopes) out.requiredScopes = this.requiredScopes;
+    return out;
+  }
+}
+
+export interface RunnerDeps {
+  routes: RouteTable;
+  middleware: Middleware[];
+  logger: Logger;
+  skillTimeoutMs: number;
+  credentials: CredentialResolver;
+  userApiFor: (source: TokenSource) => UserApi;
+  appApi: AppApi;
+  mapAuthorization: AuthorizationMapper;
+  onError: ((err: Error, invocation: SkillInvocation) => SkillOutcome | undefined) | undefined;
+}
+
+/** The result of one invocation: the outcome and, when routed, the skill. */
+export interface InvocationResult {
+  outcome: SkillOutcome;
+  skill: AnySkill | undefined;
+}
+
+function zodIssues(error: z.ZodError): FieldIssue[] {
+  return error.issues.map((i) => ({
+    field: i.path.length ? i.path.map(String).join('.') : '(input)',
+    message: i.message,
+  }));
+}
+
+function firstString(v: unknown): string | undefined {
+  if (typeof v === 'string' && v !== '') return v;
+  if (Array.isArray(v) && typeof v[0] === 'string' && v[0] !== '') return v[0];
+  return undefined;
+}
+
+const CONTEXT_KEYS: readonly ContextParam[] = ['userId', 'unionId', 'corpId', 'oauthAuthCode', 'jobNum'];
+
+/**
+ * Routes, decodes, validates and runs one invocation, and turns whatever happens into a SkillOutcome.
+ * Never throws: every failure has a defined answer (the error boundary).
+ */
+export class SkillRunner {
+  readonly #deps: RunnerDeps;
+  readonly #chain: (state: InvocationState) => Promise<void>;
+
+  constructor(deps: RunnerDeps) {
+    this.#deps = deps;
+    this.#chain = compose(deps.middleware, (state) => this.#runHandler(state));
+  }
+
+  route(inv: SkillInvocation): { skill: AnySkill; params: Record<string, string> } {
+    const { routes } = this.#deps;
+    if (inv.abilityKey) {
+      const skill = routes.byAbility(inv.abilityKey);
+      if (skill) return { skill, params: {} };
+      if (inv.source === 'plugin') throw new SkillNotFoundError(`ability key "${inv.abilityKey}"`);
+    }
+    if (inv.method && inv.path) {
+      const found = routes.byPath(inv.method, inv.path);
+      if (found) return found;
+      throw new SkillNotFoundError(
+        inv.abilityKey
+          ? `ability key "${inv.abilityKey}" or ${inv.method} ${inv.path}`
+          : `${inv.method} ${inv.path}`,
+      );
+    }
+    throw new SkillNotFoundError(inv.abilityKey ? `ability key "${inv.abilityKey}"` : 'this request');
+  }
+
+  async run(inv: SkillInvocation): Promise<InvocationResult> {
+    const started = performance.now();
+    let skill: AnySkill | undefined;
+    let outcome: SkillOutcome;
+    try {
+      const routed = this.route(inv);
+      skill = routed.skill;
+      outcome = await this.#invoke(inv, routed.skill, routed.params);
+    } catch (err) {
+      outcome = this.#errorOutcome(err, inv, skill);
+    }
+    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const line = {
+      requestId: inv.requestId,
+      source: inv.source,
+      skill: skill?.operationId,
+      outcome: outcome.kind,
+      code: outcome.kind === 'ok' ? undefined : outcome.code,
+      ms,
+    };
+    if (outcome.kind === 'error' && outcome.status >= 500)
+      this.#deps.logger.warn(line, 'skill invocation failed');
+    else this.#deps.logger.debug(line, 'skill invocation');
+    return { outcome, skill };
+  }
+
+  #errorOutcome(thrown: unknown, inv: SkillInvocation, skill: AnySkill | undefined): SkillOutcome {
+    const err = toError(thrown);
+    if (err instanceof SkillAnswerError) return err.toOutcome();
+    const auth = this.#deps.mapAuthorization(err);
+    if (auth) {
+      const out: SkillOutcome = { kind: 'auth', code: auth.authCode };
+      if (auth.requiredScopes) out.requiredScopes = auth.requiredScopes;
+      return out;
+    }
+    if (this.#deps.onError) {
+      try {
+        const custom = this.#deps.onError(err, inv);
+        if (custom) return custom;
+      } catch (hookErr) {
+        this.#deps.logger.error({ requestId: inv.requestId, err: toError(hookErr) }, 'onError hook threw');
+      }
+    }
+    // The whole error goes to the log with the request id; the platform gets a safe message only.
+    this.#deps.logger.error(
+      { requestId: inv.requestId, skill: skill?.operationId, err },
+      'skill handler threw',
+    );
+    return { kind: 'error', status: 500, code: SkillErrorCode.InternalError, message: 'internal error' };
+  }
+
+  /** Builds the raw input object from query, path params and body, without context params or tokens. */
+  #rawInput(inv: SkillInvocation, skill: AnySkill, params: Record<string, string>): Record<string, unknown> {
+    const shape = skill.input.shape as Record<string, z.ZodType>;
+    const fromQuery = coerceQuery(shape, inv.query);
+    const fromPath = coerceQuery(shape, params);
+    const raw: Record<string, unknown> = inputInQuery(skill.method)
+      ? { ...(inv.body as Record<string, unknown>), ...fromQuery, ...fromPath }
+      : { ...fromQuery, ...(inv.body as Record<string, unknown>), ...fromPath };
+    for (const key of CONTEXT_KEYS) if (!(key in shape)) delete raw[key];
+    delete raw.accessToken;
+    return raw;
+  }
+
+  #contextValue(inv: SkillInvocation, key: ContextParam): string | undefined {
+    return firstString(inv.query[key]) ?? firstString((inv.body as JsonObject)[key]);
+  }
+
+  async #invoke(
+    inv: SkillInvocation,
+    skill: AnySkill,
+    params: Record<string, string>,
+  ): Promise<SkillOutcome> {
+    const parsed = skill.input.safeParse(this.#rawInput(inv, skill, params));
+    if (!parsed.success) throw new InvalidInputError(zodIssues(parsed.error));
+
+    const user: CurrentUser = {
+      userId: this.#contextValue(inv, 'userId'),
+      unionId: this.#contextValue(inv, 'unionId'),
+      jobNum: this.#contextValue(inv, 'jobNum'),
+    };
+    const authCode = this.#contextValue(inv, 'oauthAuthCode');
+    const timeoutMs = skill.timeoutMs ?? this.#deps.skillTimeoutMs;
+    const abort = new AbortController();
+    const logger = this.#deps.logger.child({ requestId: inv.requestId, skill: skill.operationId });
+
+    // The credential: resolved eagerly for skills that declare scopes (no token -> card before the
+    // handler runs), lazily on first use otherwise.
+    let tokenPromise: Promise<TokenSource | undefined> | undefined;
+    const resolveToken = () => {
+      tokenPromise ??= this.#deps.credentials.resolve({
+        ...(inv.accessToken ? { accessToken: inv.accessToken } : {}),
+        ...(authCode ? { authCode } : {}),
+        ...(user.unionId ? { unionId: user.unionId } : {}),
+      });
+      return tokenPromise;
+    };
+    const lazySource: TokenSource = {
+      getToken: async () => {
+        const source = await resolveToken();
+        if (!source) throw new AuthorizationAnswer(AuthFailureCode.InvalidAuthentication);
+        return source.getToken();
+      },
+      onAuthFailure: async (err) => {
+        const source = await resolveToken();
+        return source?.onAuthFailure ? source.onAuthFailure(err) : 'fail';
+      },
+    };
+    if (skill.scopes.length > 0) {
+      const source = await resolveToken();
+      if (!source) throw new AuthorizationAnswer(AuthFailureCode.InvalidAuthentication);
+    }
+    let userApi: UserApi | undefined;
+    const deps = this.#deps;
+    const ctx: SkillContext = {
+      requestId: inv.requestId,
+      source: inv.source,
+      skill,
+      user,
+      corpId: this.#contextValue(inv, 'corpId'),
+      logger,
+      signal: abort.signal,
+      get userApi() {
+        userApi ??= deps.userApiFor(lazySource);
+        return userApi;
+      },
+      appApi: deps.appApi,
+      requireAuthorization(code = AuthFailureCode.InvalidAuthentication, requiredScopes?: string[]): never {
+        throw new AuthorizationAnswer(code, requiredScopes);
+      },
+      state: {},
+    };
+    const state: InvocationState = { invocation: inv, skill, input: parsed.data, ctx, outcome: undefined };
+
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort(new SkillTimeoutError(skill.operationId, timeoutMs));
+        reject(new SkillTimeoutError(skill.operationId, timeoutMs));
+      }, timeoutMs);
+    });
+    try {
+      await Promise.race([this.#chain(state), deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return (
+      state.outcome ?? {
+        kind: 'error',
+        status: 500,
+        code: SkillErrorCode.InternalError,
+        message: 'no answer',
+      }
+    );
+  }
+
+  async #runHandler(state: InvocationState): Promise<void> {
+    const { skill } = state;
+    const result = await skill.handler(state.input, state.ctx);
+    if (skill.output) {
+      const checked = skill.output.safeParse(result);
+      if (!checked.success) {
+        state.ctx.logger.error(
+          { issues: zodIssues(checked.error) },
+          `skill ${skill.operationId} returned a result that fails its output schema`,
+        );
+        state.outcome = {
+          kind: 'error',
+          status: 500,
+          code: SkillErrorCode.InvalidOutput,
+          message: 'the skill returned an invalid result',
+        };
+        return;
+      }
+      state.outcome = { kind: 'ok', body: checked.data };
+      return;
+    }
+    state.outcome = { kind: 'ok', body: result ?? null };
+  }
+}

@@ -1,0 +1,182 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { toError } from '../errors/coded-error.js';
+import type { Logger } from '../logging/logger.js';
+import type { GraphResponse } from '../protocol/graph.js';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import { Topic } from '../protocol/topics.js';
+import { generateSpecYaml, type SpecOptions } from '../spec/generate.js';
+import type { AnySkill } from './define-skill.js';
+import type { SkillInvocation } from './invocation.js';
+import type { Middleware } from './middleware.js';
+import { SkillErrorCode, type SkillOutcome, toGraphResponse, toPluginAnswer } from './outcome.js';
+import type { AppApi, AuthorizationMapper, CredentialResolver, TokenSource, UserApi } from './ports.js';
+import { decodeGraphInvocation, graphDecodeFailure } from './receivers/graph.js';
+import { createHttpHandler, type HttpReceiverOptions } from './receivers/http.js';
+import { decodePluginInvocation } from './receivers/plugin.js';
+import { RouteTable } from './route-table.js';
+import { type InvocationResult, SkillRunner } from './skill-runner.js';
+
+/** A raw CALLBACK as the Stream client hands it over. */
+export interface CallbackLike {
+  messageId: string;
+  data: string;
+}
+
+/** The part of a Stream client the skills app needs (StreamClient satisfies it). */
+export interface CallbackRegistry {
+  onCallback(topic: string, handler: (msg: CallbackLike) => Promise<unknown>): unknown;
+}
+
+export interface SkillsAppOptions {
+  skills: readonly AnySkill[];
+  logger: Logger;
+  /** Resolves the user's credential (plugin token, auth code, stored token). */
+  credentials: CredentialResolver;
+  /** Builds the OpenAPI-as-the-user facade for a token source. */
+  userApiFor: (source: TokenSource) => UserApi;
+  /** The OpenAPI as the app. */
+  appApi: AppApi;
+  /** Maps OpenAPI errors to authorization requirements (InvalidAuthentication / permission denied). */
+  mapAuthorization: AuthorizationMapper;
+  /** Deadline for every handler unless the skill sets its own (default 8,000 ms: below the platform's wait). */
+  skillTimeoutMs?: number;
+  middleware?: Middleware[];
+  /** Error boundary hook: return an outcome to answer with it, or undefined for the default 500. */
+  onError?: (err: Error, invocation: SkillInvocation) => SkillOutcome | undefined;
+  /** HTTP receiver options (shared secret). */
+  http?: HttpReceiverOptions;
+}
+
+/**
+ * The skills app: one registry of skills served by every receiver (Stream Graph API, Stream legacy
+ * AI plugin, HTTP). Transport-free: receivers turn what arrives into a SkillInvocation; the runner
+ * routes, validates, resolves the user's credential and answers; the receiver renders the answer.
+ */
+export class SkillsApp {
+  readonly skills: readonly AnySkill[];
+  readonly #routes = new RouteTable();
+  readonly #middleware: Middleware[];
+  readonly #options: SkillsAppOptions;
+  #runner: SkillRunner | undefined;
+
+  constructor(options: SkillsAppOptions) {
+    this.#options = options;
+    this.skills = options.skills;
+    this.#middleware = [...(options.middleware ?? [])];
+    for (const skill of options.skills) this.#routes.add(skill);
+  }
+
+  /** Adds middleware (before the first invocation). */
+  use(mw: Middleware): this {
+    if (this.#runner) throw new Error('use() must be called before the first invocation');
+    this.#middleware.push(mw);
+    return this;
+  }
+
+  get #run(): SkillRunner {
+    this.#runner ??= new SkillRunner({
+      routes: this.#routes,
+      middleware: this.#middleware,
+      logger: this.#options.logger,
+      skillTimeoutMs: this.#options.skillTimeoutMs ?? 8_000,
+      credentials: this.#options.credentials,
+      userApiFor: this.#options.userApiFor,
+      appApi: this.#options.appApi,
+      mapAuthorization: this.#options.mapAuthorization,
+      onError: this.#options.onError,
+    });
+    return this.#runner;
+  }
+
+  /** Runs one invocation to its outcome (never throws). */
+  invoke(inv: SkillInvocation): Promise<InvocationResult> {
+    return this.#run.run(inv);
+  }
+
+  /** Answers the `data` of a `/v1.0/graph/api/invoke` CALLBACK with a Graph response. */
+  async handleGraph(msg: CallbackLike): Promise<GraphResponse> {
+    let inv: SkillInvocation;
+    try {
+      inv = decodeGraphInvocation(msg.data, msg.messageId);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.#options.logger.warn(
+          { messageId: msg.messageId, err: err.message },
+          'malformed Graph API request',
+        );
+        return graphDecodeFailure(err, msg.messageId);
+      }
+      throw err;
+    }
+    const { outcome } = await this.invoke(inv);
+    return toGraphResponse(outcome, inv.requestId);
+  }
+
+  /** Answers a legacy AI plugin CALLBACK with `{requestId, result}` or the failure structure. */
+  async handlePlugin(msg: CallbackLike): Promise<unknown> {
+    let inv: SkillInvocation;
+    try {
+      inv = decodePluginInvocation(msg.data, msg.messageId);
+    } catch (err) {
+      if (err instanceof ProtocolError) {
+        this.#options.logger.warn(
+          { messageId: msg.messageId, err: err.message },
+          'malformed AI plugin request',
+        );
+        const outcome: SkillOutcome = {
+          kind: 'error',
+          status: 400,
+          code: SkillErrorCode.InvalidParameter,
+          message: err.message,
+        };
+        return toPluginAnswer(outcome, msg.messageId);
+      }
+      throw err;
+    }
+    const { outcome } = await this.invoke(inv);
+    return toPluginAnswer(outcome, inv.requestId);
+  }
+
+  /** Registers the Graph API and legacy plugin topics on a Stream client. */
+  attach(client: CallbackRegistry): this {
+    client.onCallback(Topic.GraphInvoke, (msg) => this.handleGraph(msg));
+    client.onCallback(Topic.PluginCallback, (msg) => this.handlePlugin(msg));
+    return this;
+  }
+
+  /** A node:http handler serving the skills on their method + path. */
+  httpHandler(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void {
+    const handle = createHttpHandler(async (inv) => (await this.invoke(inv)).outcome, this.#options.http);
+    return (req, res) => {
+      handle(req, res).catch((thrown: unknown) => {
+        this.#options.logger.error(
+          { err: toError(thrown), url: req.url?.split('?')[0] },
+          'HTTP receiver failed',
+        );
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+          res.end(
+            JSON.stringify({ success: false, code: SkillErrorCode.InternalError, message: 'internal error' }),
+          );
+        } else res.destroy();
+      });
+    };
+  }
+
+  /** Serves the skills over HTTP on host:port (default 127.0.0.1:0). */
+  async listenHttp(options: { port?: number; host?: string } = {}): Promise<{ server: Server; url: string }> {
+    const server = createServer(this.httpHandler());
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    });
+    const addr = server.address() as AddressInfo;
+    return { server, url: `http://${addr.address}:${addr.port}` };
+  }
+
+  /** The OpenAPI 3.0 YAML to register in the DingTalk console. */
+  spec(options: SpecOptions): string {
+    return generateSpecYaml(this.skills, options);
+  }
+}
