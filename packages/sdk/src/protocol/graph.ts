@@ -68,11 +68,19 @@ export function serializeGraphRequest(req: GraphRequest): string {
   return JSON.stringify(req);
 }
 
+/** Defines an own, enumerable property (plain assignment to `__proto__` would replace the prototype). */
+function setOwn(obj: Record<string, string | string[]>, key: string, value: string | string[]): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** Splits a request URI into its path and decoded query. Throws ProtocolError on malformed %-encoding. */
 export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
-  const q = uri.indexOf('?');
-  const rawPath = q === -1 ? uri : uri.slice(0, q);
-  const hashless = q === -1 ? '' : uri.slice(q + 1).split('#')[0]!;
+  // A fragment is never part of the request; drop it before splitting path and query.
+  const hash = uri.indexOf('#');
+  const target = hash === -1 ? uri : uri.slice(0, hash);
+  const q = target.indexOf('?');
+  const rawPath = q === -1 ? target : target.slice(0, q);
+  const hashless = q === -1 ? '' : target.slice(q + 1);
   let path: string;
   try {
     path = decodeURIComponent(rawPath);
@@ -104,10 +112,11 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
           },
         );
       }
-      const prev = query[key];
-      if (prev === undefined) query[key] = value;
+      // Own properties only: names like `constructor` or `__proto__` are ordinary query names here.
+      const prev = Object.hasOwn(query, key) ? query[key] : undefined;
+      if (prev === undefined) setOwn(query, key, value);
       else if (Array.isArray(prev)) prev.push(value);
-      else query[key] = [prev, value];
+      else setOwn(query, key, [prev, value]);
     }
   }
   return { path, query };
