@@ -6,3 +6,6 @@ export * from './errors/index.js';
 export * from './logging/index.js';
 export * from './protocol/index.js';
 export { USER_AGENT, VERSION } from './version.js';
+export * from './skills/index.js';
+export * from './spec/index.js';
+export * from './app/index.js';

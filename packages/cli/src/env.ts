@@ -1,0 +1,33 @@
+import { z } from 'zod';
+
+/**
+ * The environment the CLI reads (the library never reads process.env). Validated once, with an
+ * error message naming the variable.
+ */
+const envSchema = z.object({
+  DINGTALK_CLIENT_ID: z.string().min(1).optional(),
+  DINGTALK_CLIENT_SECRET: z.string().min(1).optional(),
+  DINGTALK_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.dingtalk.com'),
+  DINGTALK_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8720),
+  DINGTALK_STATE: z.string().default('memory:'),
+  DINGTALK_TOKEN_KEY: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type CliEnv = z.output<typeof envSchema>;
+
+export class EnvError extends Error {}
+
+export function readEnv(env: NodeJS.ProcessEnv = process.env): CliEnv {
+  const picked: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') picked[key] = v;
+  }
+  const parsed = envSchema.safeParse(picked);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new EnvError(`invalid environment:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,1 @@
+export { type AppDefinition, defineApp, type EventHandler, isAppDefinition } from './define-app.js';
