@@ -80,7 +80,7 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
   const target = hash === -1 ? uri : uri.slice(0, hash);
   const q = target.indexOf('?');
   const rawPath = q === -1 ? target : target.slice(0, q);
-  const hashless = q === -1 ? '' : target.slice(q + 1);
+  const rawQuery = q === -1 ? '' : target.slice(q + 1);
   let path: string;
   try {
     path = decodeURIComponent(rawPath);
@@ -90,8 +90,8 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
     });
   }
   const query: Record<string, string | string[]> = {};
-  if (hashless !== '') {
-    for (const part of hashless.split('&')) {
+  if (rawQuery !== '') {
+    for (const part of rawQuery.split('&')) {
       if (part === '') continue;
       const eq = part.indexOf('=');
       const rawKey = eq === -1 ? part : part.slice(0, eq);
