@@ -1,0 +1,314 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import {
+  type AnySkill,
+  type CredentialResolver,
+  defineSkill,
+  type GraphRequest,
+  type Middleware,
+  SkillsApp,
+  silentLogger,
+} from '../../src/index.js';
+
+const seen: { input?: unknown; token?: string | undefined; user?: unknown } = {};
+
+const echo = defineSkill({
+  operationId: 'echo',
+  summary: 'Echo',
+  description: 'Echoes its input.',
+  method: 'GET',
+  path: '/v1/actions/echo',
+  input: z.object({
+    n: z.number().int(),
+    flag: z.boolean().optional(),
+    tags: z.array(z.string()).optional(),
+    q: z.string(),
+  }),
+  handler: (input, ctx) => {
+    seen.input = input;
+    seen.user = ctx.user;
+    return { ...input, userId: ctx.user.userId, corpId: ctx.corpId };
+  },
+});
+
+const addCustomer = defineSkill({
+  operationId: 'addCustomer',
+  summary: 'Add customer',
+  description: 'Adds a customer.',
+  path: '/v1/actions/customers/{region}',
+  input: z.object({
+    region: z.string(),
+    customName: z.string().min(1),
+    ambition: z.enum(['高', '中', '低']),
+  }),
+  output: z.object({ id: z.string(), region: z.string() }),
+  handler: async (input, ctx) => {
+    seen.input = input;
+    seen.token = await ctx.userApi.token();
+    return { id: `c-${input.customName}`, region: input.region };
+  },
+});
+
+const boom = defineSkill({
+  operationId: 'boom',
+  summary: 'Boom',
+  description: 'Throws.',
+  input: z.object({ kind: z.string() }),
+  handler: (input) => {
+    if (input.kind === 'string') throw 'a plain string';
+    if (input.kind === 'slow') return new Promise(() => undefined);
+    if (input.kind === 'bad-output') return { wrong: true };
+    if (input.kind === 'auth') throw Object.assign(new Error('denied'), { apiCode: 'perm' });
+    throw new Error('secret internal detail');
+  },
+  output: z.object({ ok: z.boolean() }).optional(),
+  timeoutMs: 50,
+});
+
+const needsUser = defineSkill({
+  operationId: 'needsUser',
+  summary: 'Needs user',
+  description: 'Needs a user token.',
+  input: z.object({}),
+  scopes: ['Contact.User.Read'],
+  handler: async (_i, ctx) => ({ token: await ctx.userApi.token() }),
+});
+
+const selfAuth = defineSkill({
+  operationId: 'selfAuth',
+  summary: 'Self auth',
+  description: 'Raises the card itself.',
+  input: z.object({}),
+  handler: (_i, ctx) =>
+    ctx.requireAuthorization('Forbidden.AccessDenied.AccessTokenPermissionDenied', ['Todo.Todo.Read']),
+});
+
+const resolver: CredentialResolver = {
+  async resolve(input) {
+    if (input.accessToken) return { getToken: async () => input.accessToken! };
+    if (input.authCode) return { getToken: async () => `from-code-${input.authCode}` };
+    return undefined;
+  },
+};
+
+function makeApp(
+  skills: AnySkill[] = [echo, addCustomer, boom, needsUser, selfAuth],
+  middleware: Middleware[] = [],
+) {
+  return new SkillsApp({
+    skills,
+    logger: silentLogger(),
+    credentials: resolver,
+    userApiFor: (source) => ({ token: () => source.getToken() }),
+    appApi: {},
+    mapAuthorization: (err) =>
+      (err as { apiCode?: string }).apiCode === 'perm'
+        ? { authCode: 'Forbidden.AccessDenied.AccessTokenPermissionDenied', requiredScopes: ['X'] }
+        : undefined,
+    middleware,
+  });
+}
+
+function graph(method: string, uri: string, body: unknown = {}, headers: Record<string, string> = {}) {
+  const req: GraphRequest = {
+    requestLine: { method: method as GraphRequest['requestLine']['method'], uri },
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  };
+  return { messageId: 'm-1', data: JSON.stringify(req) };
+}
+
+const parseBody = (r: { body: string }) => JSON.parse(r.body);
+
+describe('skills runner over the Graph API envelope', () => {
+  it('routes by method + path, decodes the URL-encoded query with the schema types, and strips context params', async () => {
+    const res = await makeApp().handleGraph(
+      graph(
+        'GET',
+        '/v1/actions/echo?n=42&flag=true&tags=a&tags=b&q=%E6%9D%AD%E5%B7%9E&userId=zhangsan&corpId=dingcorp&oauthAuthCode=abc',
+      ),
+    );
+    expect(res.statusLine).toEqual({ code: 200, reasonPhrase: 'OK' });
+    expect(parseBody(res)).toEqual({
+      n: 42,
+      flag: true,
+      tags: ['a', 'b'],
+      q: '杭州',
+      userId: 'zhangsan',
+      corpId: 'dingcorp',
+    });
+    expect(seen.input).toEqual({ n: 42, flag: true, tags: ['a', 'b'], q: '杭州' });
+  });
+
+  it('routes by x-ability-key first, takes path parameters from a template, and keeps accessToken out of the input', async () => {
+    const res = await makeApp().handleGraph(
+      graph(
+        'POST',
+        '/ignored/path',
+        { customName: 'ACME', ambition: '低', accessToken: 'c4b3ecd60a1a308abc6b7fc6f0332d84' },
+        { 'x-ability-key': 'addCustomer' },
+      ),
+    );
+    // ability key routes, but the template's {region} comes only from the path: missing here.
+    expect(res.statusLine.code).toBe(400);
+    expect(parseBody(res).fields).toEqual([{ field: 'region', message: expect.any(String) }]);
+    const ok = await makeApp().handleGraph(
+      graph('POST', '/v1/actions/customers/east', {
+        customName: 'ACME',
+        ambition: '低',
+        accessToken: 'tok-1',
+      }),
+    );
+    expect(parseBody(ok)).toEqual({ id: 'c-ACME', region: 'east' });
+    expect(seen.input).toEqual({ region: 'east', customName: 'ACME', ambition: '低' });
+    expect(seen.token).toBe('tok-1');
+  });
+
+  it('answers 400 naming every failing field', async () => {
+    const res = await makeApp().handleGraph(graph('GET', '/v1/actions/echo?n=1.5&flag=maybe'));
+    expect(res.statusLine).toEqual({ code: 400, reasonPhrase: 'BAD REQUEST' });
+    const body = parseBody(res);
+    expect(body).toMatchObject({ success: false, code: 'InvalidParameter', requestId: 'm-1' });
+    expect(body.fields.map((f: { field: string }) => f.field).sort()).toEqual(['flag', 'n', 'q']);
+  });
+
+  it('answers 404 for an unknown path or ability key', async () => {
+    const res = await makeApp().handleGraph(graph('GET', '/v1/actions/nope'));
+    expect(res.statusLine.code).toBe(404);
+    expect(parseBody(res)).toMatchObject({
+      success: false,
+      code: 'NotFound',
+      message: 'no skill for GET /v1/actions/nope',
+    });
+  });
+
+  it('answers 400 with the field for a malformed Graph request (bad %-encoding, body not JSON, no requestLine)', async () => {
+    const app = makeApp();
+    const badUri = await app.handleGraph(graph('GET', '/v1/actions/echo?q=%E6%9D'));
+    expect(badUri.statusLine.code).toBe(400);
+    expect(parseBody(badUri).fields[0].field).toBe('data.requestLine.uri');
+    const badBody = await app.handleGraph(graph('POST', '/v1/actions/boom', '{not json'));
+    expect(parseBody(badBody).fields[0].field).toBe('data.body');
+    const noLine = await app.handleGraph({ messageId: 'm-2', data: '{"headers":{}}' });
+    expect(noLine.statusLine.code).toBe(400);
+    expect(parseBody(noLine)).toMatchObject({ code: 'InvalidParameter', requestId: 'm-2' });
+  });
+
+  it('turns a handler throw into 500 with a safe message, including non-Error throws', async () => {
+    const app = makeApp();
+    for (const kind of ['error', 'string']) {
+      const res = await app.handleGraph(graph('POST', '/v1/actions/boom', { kind }));
+      expect(res.statusLine.code).toBe(500);
+      expect(parseBody(res)).toEqual({
+        success: false,
+        code: 'InternalError',
+        message: 'internal error',
+        requestId: 'm-1',
+      });
+      expect(res.body).not.toContain('secret internal detail');
+      expect(res.body).not.toContain('at ');
+    }
+  });
+
+  it('answers 504 when the handler passes its deadline, and 500 when the output fails its schema', async () => {
+    const app = makeApp();
+    const slow = await app.handleGraph(graph('POST', '/v1/actions/boom', { kind: 'slow' }));
+    expect(slow.statusLine.code).toBe(504);
+    expect(parseBody(slow).code).toBe('HandlerTimeout');
+    const bad = await app.handleGraph(graph('POST', '/v1/actions/boom', { kind: 'bad-output' }));
+    expect(parseBody(bad)).toMatchObject({ code: 'InvalidOutput' });
+  });
+
+  it('answers the authorization-card structure: no token for a skill with scopes (400), mapped OpenAPI errors and requireAuthorization (403)', async () => {
+    const app = makeApp();
+    const none = await app.handleGraph(graph('POST', '/v1/actions/needsUser', {}));
+    expect(none.statusLine.code).toBe(400);
+    expect(parseBody(none)).toEqual({ success: false, code: 'InvalidAuthentication', requestId: 'm-1' });
+    const withCode = await app.handleGraph(graph('POST', '/v1/actions/needsUser?oauthAuthCode=xyz', {}));
+    expect(parseBody(withCode)).toEqual({ token: 'from-code-xyz' });
+    const mapped = await app.handleGraph(graph('POST', '/v1/actions/boom', { kind: 'auth' }));
+    expect(mapped.statusLine.code).toBe(403);
+    expect(parseBody(mapped)).toEqual({
+      success: false,
+      code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
+      requestId: 'm-1',
+    });
+    const self = await app.handleGraph(graph('POST', '/v1/actions/selfAuth', {}));
+    expect(self.statusLine.code).toBe(403);
+  });
+
+  it('uses x-request-id as the request id when the platform sends one', async () => {
+    const res = await makeApp().handleGraph(
+      graph('POST', '/v1/actions/needsUser', {}, { 'X-Request-Id': 'req-9' }),
+    );
+    expect(parseBody(res).requestId).toBe('req-9');
+  });
+});
+
+describe('skills runner over the legacy AI plugin envelope', () => {
+  const plugin = (abilityKey: string, data: unknown) => ({
+    messageId: 'm-3',
+    data: JSON.stringify({ abilityKey, data, pluginId: 'AI-1', pluginVersion: '1.0.0', requestId: 'r-77' }),
+  });
+
+  it('answers {requestId, result} and takes the accessToken out of data', async () => {
+    const res = await makeApp().handlePlugin(
+      plugin('needsUser', { owner: 'x', accessToken: 'c4b3ecd60a1a308abc6b7fc6f0332d84' }),
+    );
+    expect(res).toEqual({ requestId: 'r-77', result: { token: 'c4b3ecd60a1a308abc6b7fc6f0332d84' } });
+  });
+
+  it('answers {success:false, code, requestId} for the card and for unknown abilities', async () => {
+    const app = makeApp();
+    expect(await app.handlePlugin(plugin('needsUser', {}))).toEqual({
+      success: false,
+      code: 'InvalidAuthentication',
+      requestId: 'r-77',
+    });
+    expect(await app.handlePlugin(plugin('nope', {}))).toMatchObject({
+      success: false,
+      code: 'NotFound',
+      requestId: 'r-77',
+    });
+    expect(await app.handlePlugin({ messageId: 'm-4', data: '{"abilityKey":1}' })).toMatchObject({
+      success: false,
+      code: 'InvalidParameter',
+      requestId: 'm-4',
+    });
+  });
+});
+
+describe('middleware', () => {
+  it('runs outermost first around the handler, can read the outcome, and can answer early', async () => {
+    const order: string[] = [];
+    const app = makeApp(
+      [echo],
+      [
+        async (state, next) => {
+          order.push('a-before');
+          await next();
+          order.push(`a-after:${state.outcome?.kind}`);
+        },
+        async (state, next) => {
+          order.push('b');
+          if (state.input.q === 'stop') {
+            state.outcome = { kind: 'ok', body: { stopped: true } };
+            return;
+          }
+          await next();
+        },
+      ],
+    );
+    const res = await app.handleGraph(graph('GET', '/v1/actions/echo?n=1&q=go'));
+    expect(parseBody(res)).toMatchObject({ n: 1, q: 'go' });
+    expect(order).toEqual(['a-before', 'b', 'a-after:ok']);
+    const stopped = await app.handleGraph(graph('GET', '/v1/actions/echo?n=1&q=stop'));
+    expect(parseBody(stopped)).toEqual({ stopped: true });
+  });
+
+  it('a middleware throw goes through the error boundary', async () => {
+    const app = makeApp([echo], [() => Promise.reject(new Error('mw failed'))]);
+    const res = await app.handleGraph(graph('GET', '/v1/actions/echo?n=1&q=x'));
+    expect(res.statusLine.code).toBe(500);
+  });
+});
