@@ -9,3 +9,7 @@ export { USER_AGENT, VERSION } from './version.js';
 export * from './skills/index.js';
 export * from './spec/index.js';
 export * from './app/index.js';
+export * from './openapi/index.js';
+export * from './credentials/index.js';
+// The OpenAPI client's TokenSource and UserApi replace the skills ports' placeholders of the same names.
+export { type TokenSource, UserApi } from './openapi/index.js';

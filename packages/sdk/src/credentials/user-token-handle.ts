@@ -1,0 +1,95 @@
+import { isOpenApiError, type OpenApiError } from '../openapi/errors.js';
+import type { UserTokenSource } from '../openapi/token-source.js';
+import { AuthFailureCode } from '../protocol/auth-failure.js';
+
+/** Where a handle's token came from. */
+export type UserTokenOrigin = 'direct' | 'authCode' | 'stored';
+
+/** The token a handle currently holds. */
+export interface HeldUserToken {
+  accessToken: string;
+  refreshToken: string | undefined;
+  /** ms since the epoch; undefined when unknown (a token handed over as is). */
+  expiresAt: number | undefined;
+  corpId: string | undefined;
+}
+
+/** How a handle renews its token: returns a token newer than `staleAccessToken` or throws. */
+export type RenewToken = (staleAccessToken: string) => Promise<HeldUserToken>;
+
+/**
+ * One user's token for one invocation, usable as the `tokenSource` of `client.asUser(handle)`.
+ * `getToken()` refreshes when the token is expired or within the clock skew; when DingTalk rejects the
+ * token with `InvalidAuthentication`, `onAuthFailure` refreshes once and asks for a retry. A missing
+ * scope (`AccessTokenPermissionDenied`) is not retried: a refresh keeps the same grant.
+ */
+export class UserTokenHandle implements UserTokenSource {
+  readonly origin: UserTokenOrigin;
+  readonly unionId: string | undefined;
+  /** True when the token is kept in the token store between invocations. */
+  readonly persisted: boolean;
+  #held: HeldUserToken;
+  readonly #renew: RenewToken | undefined;
+  readonly #now: () => number;
+  readonly #skewMs: number;
+
+  constructor(init: {
+    origin: UserTokenOrigin;
+    unionId: string | undefined;
+    persisted: boolean;
+    token: HeldUserToken;
+    renew: RenewToken | undefined;
+    now: () => number;
+    skewMs: number;
+  }) {
+    this.origin = init.origin;
+    this.unionId = init.unionId;
+    this.persisted = init.persisted;
+    this.#held = init.token;
+    this.#renew = init.renew;
+    this.#now = init.now;
+    this.#skewMs = init.skewMs;
+  }
+
+  /** True when the handle can get a new token without the user (it holds a refresh token). */
+  get canRefresh(): boolean {
+    return this.#renew !== undefined && this.#held.refreshToken !== undefined;
+  }
+
+  /** Expiry of the held access token (ms since the epoch), when known. */
+  get expiresAt(): number | undefined {
+    return this.#held.expiresAt;
+  }
+
+  get corpId(): string | undefined {
+    return this.#held.corpId;
+  }
+
+  /** True when the held token is expired or expires within the skew. */
+  get isExpiring(): boolean {
+    const exp = this.#held.expiresAt;
+    return exp !== undefined && exp - this.#skewMs <= this.#now();
+  }
+
+  async getToken(): Promise<string> {
+    if (this.isExpiring && this.canRefresh) await this.#refresh(this.#held.accessToken);
+    return this.#held.accessToken;
+  }
+
+  async onAuthFailure(err: OpenApiError, failedToken?: string): Promise<'retry' | 'fail'> {
+    if (!isOpenApiError(err, AuthFailureCode.InvalidAuthentication) || !this.canRefresh) return 'fail';
+    const failed = failedToken ?? this.#held.accessToken;
+    // Another call of this handle may already have replaced the failed token.
+    if (this.#held.accessToken !== failed) return 'retry';
+    await this.#refresh(failed);
+    return 'retry';
+  }
+
+  async #refresh(stale: string): Promise<void> {
+    const renew = this.#renew;
+    if (!renew) return;
+    const next = await renew(stale);
+    // Keep whichever is newer if two refreshes of this handle raced.
+    if (this.#held.accessToken === stale) this.#held = next;
+  }
+}

@@ -1,0 +1,215 @@
+import type { Dispatcher } from 'undici';
+import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import type { Logger } from '../logging/logger.js';
+import { readOpenApiError } from '../protocol/openapi-error.js';
+import { USER_AGENT } from '../version.js';
+import { OpenApiError, TransportErrorCode } from './errors.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { TokenSource } from './token-source.js';
+
+/** HTTP methods of the v1.0 OpenAPI. */
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
+
+/** One OpenAPI call, described independently of how it is sent. */
+export interface OpenApiCall {
+  method: HttpMethod;
+  /** Path template, e.g. `/v1.0/todo/users/{unionId}/tasks/list`; it is also the rate-limit key. */
+  path: string;
+  /** Values of the `{name}` placeholders (URL-encoded here). */
+  params?: Record<string, string>;
+  /** Query string; undefined values are left out. */
+  query?: Record<string, string | number | boolean | undefined>;
+  /** JSON body. */
+  body?: unknown;
+  /** Whether a retry after a 5xx or network failure is safe (default: true for GET/PUT/DELETE). */
+  idempotent?: boolean;
+}
+
+/** Everything the pipeline needs; built once by the client. */
+export interface PipelineOptions {
+  apiBase: string;
+  fetch: typeof fetch;
+  dispatcher: Dispatcher | undefined;
+  limiter: RateLimiter;
+  logger: Logger;
+  timeoutMs: number;
+  retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number; qpsLimitDelayMs: number };
+}
+
+const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'PUT', 'DELETE']);
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The one outbound pipeline every OpenAPI call goes through:
+ * rate limit -> token injection -> fetch (timeout, pooled keep-alive connections) -> error mapping
+ * -> retry decision. Nothing here logs a token, a secret or a body.
+ */
+export class OpenApiPipeline {
+  readonly #o: PipelineOptions;
+  readonly #base: string;
+
+  constructor(options: PipelineOptions) {
+    this.#o = options;
+    this.#base = options.apiBase.replace(/\/+$/, '');
+  }
+
+  /** Sends `call`, authenticated by `auth` (none for the token endpoints), and returns the parsed JSON body. */
+  async send(call: OpenApiCall, auth: TokenSource | undefined): Promise<unknown> {
+    const api = `${call.method} ${call.path}`;
+    const url = this.#url(call);
+    const idempotent = call.idempotent ?? IDEMPOTENT.has(call.method);
+    const { maxAttempts } = this.#o.retry;
+    let attempt = 0;
+    let authRetried = false;
+    for (;;) {
+      attempt += 1;
+      await this.#o.limiter.acquire(api);
+      const token = auth ? await auth.getToken() : undefined;
+      try {
+        return await this.#attempt(url, call, api, idempotent, token, attempt);
+      } catch (err) {
+        if (!(err instanceof OpenApiError)) throw err;
+        if (err.isAuthFailure && token !== undefined && auth?.onAuthFailure && !authRetried) {
+          authRetried = true;
+          const decision = await auth.onAuthFailure(err, token);
+          this.#o.logger.info(
+            { api, apiCode: err.apiCode, requestId: err.requestId, decision },
+            'OpenAPI rejected the token',
+          );
+          if (decision === 'retry') {
+            attempt -= 1; // the retry with a new token does not use up the failure budget
+            continue;
+          }
+          throw err;
+        }
+        if (!err.isRetryable || attempt >= maxAttempts) throw err;
+        const delayMs = this.#backoff(err, attempt);
+        this.#o.logger.warn(
+          {
+            api,
+            attempt,
+            maxAttempts,
+            status: err.status,
+            apiCode: err.apiCode,
+            requestId: err.requestId,
+            delayMs,
+          },
+          'OpenAPI call failed, retrying',
+        );
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  #backoff(err: OpenApiError, attempt: number): number {
+    const r = this.#o.retry;
+    if (err.kind === 'rate-limit') return Math.round(r.qpsLimitDelayMs * (1 + Math.random() * 0.25));
+    // Exponential with "equal jitter": half fixed, half random, capped.
+    const ceiling = Math.min(r.maxDelayMs, r.baseDelayMs * 2 ** (attempt - 1));
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  #url(call: OpenApiCall): string {
+    const path = call.path.replace(/\{(\w+)\}/g, (_, name: string) => {
+      const value = call.params?.[name];
+      if (typeof value !== 'string' || value === '')
+        throw new DingTalkSkillsError(
+          ErrorCode.InvalidInput,
+          `${call.method} ${call.path}: path parameter "${name}" must be a non-empty string`,
+        );
+      return encodeURIComponent(value);
+    });
+    let url = this.#base + path;
+    if (call.query) {
+      const qs = new URLSearchParams();
+      for (const [k, v] of Object.entries(call.query)) if (v !== undefined) qs.set(k, String(v));
+      const text = qs.toString();
+      if (text) url += `?${text}`;
+    }
+    return url;
+  }
+
+  async #attempt(
+    url: string,
+    call: OpenApiCall,
+    api: string,
+    idempotent: boolean,
+    token: string | undefined,
+    attempt: number,
+  ): Promise<unknown> {
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': USER_AGENT };
+    if (call.body !== undefined) headers['content-type'] = 'application/json';
+    if (token !== undefined) headers['x-acs-dingtalk-access-token'] = token;
+    const init: RequestInit & { dispatcher?: Dispatcher } = {
+      method: call.method,
+      headers,
+      signal: AbortSignal.timeout(this.#o.timeoutMs),
+    };
+    if (call.body !== undefined) init.body = JSON.stringify(call.body);
+    if (this.#o.dispatcher) init.dispatcher = this.#o.dispatcher;
+
+    const started = performance.now();
+    let status = 0;
+    let text: string;
+    let headerRequestId = '';
+    try {
+      const res = await this.#o.fetch(url, init);
+      status = res.status;
+      headerRequestId = res.headers.get('x-acs-request-id') ?? '';
+      text = await res.text();
+    } catch (cause) {
+      const timedOut =
+        cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
+      this.#o.logger.debug({ api, attempt, error: String(cause) }, 'OpenAPI call got no response');
+      throw new OpenApiError({
+        status: 0,
+        apiCode: timedOut ? TransportErrorCode.Timeout : TransportErrorCode.Network,
+        apiMessage: timedOut ? `no response within ${this.#o.timeoutMs} ms` : describeCause(cause),
+        requestId: headerRequestId,
+        api,
+        idempotent,
+        cause,
+      });
+    }
+    const ms = Math.round(performance.now() - started);
+    this.#o.logger.debug({ api, attempt, status, ms, requestId: headerRequestId }, 'OpenAPI call');
+
+    let json: unknown;
+    let parsed = true;
+    try {
+      json = text === '' ? undefined : JSON.parse(text);
+    } catch {
+      parsed = false; // reported below with the status it came with
+    }
+    if (status >= 200 && status < 300) {
+      if (!parsed)
+        throw new OpenApiError({
+          status,
+          apiCode: TransportErrorCode.InvalidResponse,
+          apiMessage: `response body is not JSON (${text.length} characters)`,
+          requestId: headerRequestId,
+          api,
+          idempotent,
+        });
+      return json;
+    }
+    const body = parsed ? readOpenApiError(json) : undefined;
+    const init2 = {
+      status,
+      apiCode: body?.code ?? `Http${status}`,
+      apiMessage: body?.message ?? '',
+      requestId: body?.requestid || headerRequestId,
+      api,
+      idempotent,
+    };
+    const scopes = body?.accessdenieddetail?.requiredScopes;
+    throw new OpenApiError(scopes ? { ...init2, requiredScopes: scopes } : init2);
+  }
+}
+
+function describeCause(cause: unknown): string {
+  if (!(cause instanceof Error)) return String(cause);
+  const inner = cause.cause instanceof Error ? `: ${cause.cause.message}` : '';
+  return `${cause.message}${inner}`;
+}
