@@ -1,0 +1,129 @@
+import { createLogger, DingTalkSkillsError, ErrorCode, scrubSecrets } from '@dingtalk-skills/sdk';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { SandboxClock } from './clock.js';
+import type { SandboxContext } from './context.js';
+import { type ControlExtension, registerControlApi } from './control/index.js';
+import { Gateway } from './gateway/gateway.js';
+import { registerGatewayRoutes } from './gateway/routes.js';
+import { type SandboxOptions, type SandboxOptionsInput, sandboxOptionsSchema } from './options.js';
+
+/** A running sandbox. */
+export interface Sandbox {
+  /** `http://127.0.0.1:<port>`: the API base (`/v1.0/...`), the gateway and the control API (`/sandbox/...`). */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  /** The Stream gateway (push events, invoke callbacks, faults, delivery log, benchmark hook). */
+  readonly gateway: Gateway;
+  readonly context: SandboxContext;
+  /** The Fastify instance serving everything on one port. */
+  readonly server: FastifyInstance;
+  /** Terminates every WebSocket, clears every timer, closes the HTTP server. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Validates sandbox options; throws `ERR_CONFIG` naming the failing field. */
+export function parseSandboxOptions(input: SandboxOptionsInput = {}): SandboxOptions {
+  const result = sandboxOptionsSchema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.map(String).join('.') || 'options';
+  throw new DingTalkSkillsError(
+    ErrorCode.Config,
+    `sandbox options: ${field}: ${issue?.message ?? 'invalid'}`,
+  );
+}
+
+/** The host to put into URLs: a wildcard address becomes loopback, IPv6 gets brackets. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Starts a local DingTalk on one port: the gateway's `POST /v1.0/gateway/connections/open` and
+ * `/connect` WebSocket, the control API under `/sandbox/`, and the platform (OpenAPI, OAuth).
+ *
+ * @example
+ * const sandbox = await createSandbox({ logger: silentLogger() });
+ * // point a Stream client at sandbox.url, then:
+ * await sandbox.gateway.invokeCallback({ topic: '/v1.0/graph/api/invoke', data: {...} });
+ * await sandbox.close();
+ */
+export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sandbox> {
+  const options = parseSandboxOptions(input);
+  const clock = options.clock ?? new SandboxClock();
+  const logger =
+    options.logger ??
+    createLogger({ name: 'sandbox', level: 'info', secrets: options.apps.map((a) => a.clientSecret) });
+  let baseUrl: string | undefined;
+  const apps = new Map(options.apps.map((a) => [a.clientId, a]));
+  const ctx: SandboxContext = {
+    clock,
+    logger,
+    options,
+    url: () => {
+      if (baseUrl === undefined) throw new Error('the sandbox is not listening yet');
+      return baseUrl;
+    },
+    findApp: (clientId) => apps.get(clientId),
+  };
+
+  const server = Fastify({
+    logger: false,
+    forceCloseConnections: true,
+    bodyLimit: Math.max(1024 * 1024, 4 * options.maxFrameBytes),
+  });
+  server.addHook('onResponse', async (req, reply) => {
+    logger.debug(
+      {
+        method: req.method,
+        url: scrubSecrets(req.url, []),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'http',
+    );
+  });
+
+  const gateway = new Gateway(ctx);
+  const controlExtensions: ControlExtension[] = [];
+  try {
+    await registerGatewayRoutes(server, gateway);
+    // platform routes: registered by platform/index.ts
+    // TODO(platform): `await registerPlatform(server, ctx)` once platform/index.ts exports it.
+    await registerControlApi(server, ctx, gateway, controlExtensions);
+    await server.listen({ port: options.port, host: options.host });
+  } catch (err) {
+    await gateway.close();
+    await server.close();
+    throw new DingTalkSkillsError(
+      ErrorCode.Config,
+      `the sandbox could not start on ${options.host}:${options.port}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  const address = server.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  baseUrl = `http://${urlHost(options.host)}:${port}`;
+  logger.info({ url: baseUrl, apps: options.apps.map((a) => a.clientId) }, 'sandbox listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: baseUrl,
+    port,
+    host: options.host,
+    gateway,
+    context: ctx,
+    server,
+    close() {
+      closing ??= (async () => {
+        await gateway.close();
+        await server.close();
+        logger.info({ url: baseUrl }, 'sandbox closed');
+      })();
+      return closing;
+    },
+  };
+}
