@@ -27,6 +27,10 @@ export const ErrorCode = {
   AuthorizationRequired: 'ERR_AUTHORIZATION_REQUIRED',
   /** Input failed the skill's schema. */
   InvalidInput: 'ERR_INVALID_INPUT',
+  /** The shared state store failed (connection lost, closed store, a value of the wrong kind) or a lock wait ran out. */
+  State: 'ERR_STATE',
+  /** A call would have waited longer than allowed for its turn under the outbound rate limit. */
+  RateLimited: 'ERR_RATE_LIMITED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
