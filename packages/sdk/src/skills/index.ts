@@ -26,9 +26,9 @@ export {
   toGraphResponse,
   toPluginAnswer,
 } from './outcome.js';
-export type { AppApi, AuthorizationMapper, CredentialResolver, TokenSource, UserApi } from './ports.js';
+export type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
 export { decodeGraphInvocation } from './receivers/graph.js';
 export { createHttpHandler, type HttpReceiverOptions } from './receivers/http.js';
 export { decodePluginInvocation } from './receivers/plugin.js';
-export { AuthorizationAnswer, type InvocationResult } from './skill-runner.js';
+export type { InvocationResult } from './skill-runner.js';
 export { type CallbackLike, type CallbackRegistry, SkillsApp, type SkillsAppOptions } from './skills-app.js';

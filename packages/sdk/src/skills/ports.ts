@@ -1,16 +1,16 @@
 /**
- * What the skills app needs from the OpenAPI client and the credential manager, as structural
- * interfaces: the app depends on these shapes, not on how tokens are stored or refreshed.
+ * What the skills app needs from the OpenAPI client and the credential manager. The app depends on
+ * these shapes; `UserTokenManager` and `createOpenApiClient` provide them.
  */
-import type { AuthFailureCode } from '../protocol/auth-failure.js';
+import type { OpenApiClient } from '../openapi/client.js';
+import type { UserTokenSource } from '../openapi/token-source.js';
+import type { UserApi } from '../openapi/user-api.js';
 
+export type { UserApi };
 /** Supplies the user's token for OpenAPI calls; may refresh once on an authorization failure. */
-export interface TokenSource {
-  getToken(): Promise<string>;
-  onAuthFailure?(err: unknown): Promise<'retry' | 'fail'>;
-}
+export type TokenSource = UserTokenSource;
 
-/** Resolves the user's credential for one invocation. */
+/** Resolves the user's credential for one invocation (UserTokenManager satisfies it). */
 export interface CredentialResolver {
   resolve(input: {
     accessToken?: string;
@@ -19,12 +19,5 @@ export interface CredentialResolver {
   }): Promise<TokenSource | undefined>;
 }
 
-/** Maps an error from an OpenAPI call to an authorization requirement, when it is one. */
-export type AuthorizationMapper = (
-  err: unknown,
-) => { authCode: AuthFailureCode; requiredScopes?: string[] } | undefined;
-
-// biome-ignore lint/suspicious/noExplicitAny: replaced by the OpenAPI client's types.
-export type UserApi = any;
-// biome-ignore lint/suspicious/noExplicitAny: replaced by the OpenAPI client's types.
-export type AppApi = any;
+/** The OpenAPI as the app (企业凭证): the OpenAPI client itself. */
+export type AppApi = OpenApiClient;

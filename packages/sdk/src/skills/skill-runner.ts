@@ -1,5 +1,9 @@
 import type { z } from 'zod';
-import { ErrorCode, toError } from '../errors/coded-error.js';
+import {
+  AuthorizationRequiredError,
+  toAuthorizationRequired,
+} from '../credentials/authorization-required.js';
+import { toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import { AuthFailureCode } from '../protocol/auth-failure.js';
 import type { JsonObject } from '../protocol/json.js';
@@ -10,24 +14,8 @@ import { InvalidInputError, SkillAnswerError, SkillNotFoundError, SkillTimeoutEr
 import type { SkillInvocation } from './invocation.js';
 import { compose, type InvocationState, type Middleware } from './middleware.js';
 import { type FieldIssue, SkillErrorCode, type SkillOutcome } from './outcome.js';
-import type { AppApi, AuthorizationMapper, CredentialResolver, TokenSource, UserApi } from './ports.js';
+import type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
 import type { RouteTable } from './route-table.js';
-
-/** Thrown by `ctx.requireAuthorization()` and by the credential path: ends with the card answer. */
-export class AuthorizationAnswer extends SkillAnswerError {
-  readonly authCode: AuthFailureCode;
-  readonly requiredScopes: string[] | undefined;
-  constructor(authCode: AuthFailureCode, requiredScopes?: string[], cause?: unknown) {
-    super(ErrorCode.AuthorizationRequired, `authorization required: ${authCode}`, { cause });
-    this.authCode = authCode;
-    this.requiredScopes = requiredScopes;
-  }
-  toOutcome(): SkillOutcome {
-    const out: SkillOutcome = { kind: 'auth', code: this.authCode };
-    if (this.requiredScopes) out.requiredScopes = this.requiredScopes;
-    return out;
-  }
-}
 
 export interface RunnerDeps {
   routes: RouteTable;
@@ -37,7 +25,6 @@ export interface RunnerDeps {
   credentials: CredentialResolver;
   userApiFor: (source: TokenSource) => UserApi;
   appApi: AppApi;
-  mapAuthorization: AuthorizationMapper;
   onError: ((err: Error, invocation: SkillInvocation) => SkillOutcome | undefined) | undefined;
 }
 
@@ -58,6 +45,12 @@ function firstString(v: unknown): string | undefined {
   if (typeof v === 'string' && v !== '') return v;
   if (Array.isArray(v) && typeof v[0] === 'string' && v[0] !== '') return v[0];
   return undefined;
+}
+
+function noToken(): AuthorizationRequiredError {
+  return new AuthorizationRequiredError(AuthFailureCode.InvalidAuthentication, {
+    message: 'no user token for this invocation: the user must authorize',
+  });
 }
 
 const CONTEXT_KEYS: readonly ContextParam[] = ['userId', 'unionId', 'corpId', 'oauthAuthCode', 'jobNum'];
@@ -123,8 +116,17 @@ export class SkillRunner {
   #errorOutcome(thrown: unknown, inv: SkillInvocation, skill: AnySkill | undefined): SkillOutcome {
     const err = toError(thrown);
     if (err instanceof SkillAnswerError) return err.toOutcome();
-    const auth = this.#deps.mapAuthorization(err);
+    const auth = toAuthorizationRequired(err);
     if (auth) {
+      this.#deps.logger.info(
+        {
+          requestId: inv.requestId,
+          skill: skill?.operationId,
+          code: auth.authCode,
+          requiredScopes: auth.requiredScopes,
+        },
+        'authorization required: answering with the authorization-card structure',
+      );
       const out: SkillOutcome = { kind: 'auth', code: auth.authCode };
       if (auth.requiredScopes) out.requiredScopes = auth.requiredScopes;
       return out;
@@ -194,17 +196,17 @@ export class SkillRunner {
     const lazySource: TokenSource = {
       getToken: async () => {
         const source = await resolveToken();
-        if (!source) throw new AuthorizationAnswer(AuthFailureCode.InvalidAuthentication);
+        if (!source) throw noToken();
         return source.getToken();
       },
-      onAuthFailure: async (err) => {
+      onAuthFailure: async (err, failedToken) => {
         const source = await resolveToken();
-        return source?.onAuthFailure ? source.onAuthFailure(err) : 'fail';
+        return source?.onAuthFailure ? source.onAuthFailure(err, failedToken) : 'fail';
       },
     };
     if (skill.scopes.length > 0) {
       const source = await resolveToken();
-      if (!source) throw new AuthorizationAnswer(AuthFailureCode.InvalidAuthentication);
+      if (!source) throw noToken();
     }
     let userApi: UserApi | undefined;
     const deps = this.#deps;
@@ -222,7 +224,7 @@ export class SkillRunner {
       },
       appApi: deps.appApi,
       requireAuthorization(code = AuthFailureCode.InvalidAuthentication, requiredScopes?: string[]): never {
-        throw new AuthorizationAnswer(code, requiredScopes);
+        throw new AuthorizationRequiredError(code, requiredScopes ? { requiredScopes } : {});
       },
       state: {},
     };

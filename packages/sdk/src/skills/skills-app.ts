@@ -10,7 +10,7 @@ import type { AnySkill } from './define-skill.js';
 import type { SkillInvocation } from './invocation.js';
 import type { Middleware } from './middleware.js';
 import { SkillErrorCode, type SkillOutcome, toGraphResponse, toPluginAnswer } from './outcome.js';
-import type { AppApi, AuthorizationMapper, CredentialResolver, TokenSource, UserApi } from './ports.js';
+import type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
 import { decodeGraphInvocation, graphDecodeFailure } from './receivers/graph.js';
 import { createHttpHandler, type HttpReceiverOptions } from './receivers/http.js';
 import { decodePluginInvocation } from './receivers/plugin.js';
@@ -37,8 +37,6 @@ export interface SkillsAppOptions {
   userApiFor: (source: TokenSource) => UserApi;
   /** The OpenAPI as the app. */
   appApi: AppApi;
-  /** Maps OpenAPI errors to authorization requirements (InvalidAuthentication / permission denied). */
-  mapAuthorization: AuthorizationMapper;
   /** Deadline for every handler unless the skill sets its own (default 8,000 ms: below the platform's wait). */
   skillTimeoutMs?: number;
   middleware?: Middleware[];
@@ -83,7 +81,6 @@ export class SkillsApp {
       credentials: this.#options.credentials,
       userApiFor: this.#options.userApiFor,
       appApi: this.#options.appApi,
-      mapAuthorization: this.#options.mapAuthorization,
       onError: this.#options.onError,
     });
     return this.#runner;

@@ -1,7 +1,9 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { defineSkill, SkillsApp, silentLogger } from '../../src/index.js';
+import { type AppApi, defineSkill, SkillsApp, silentLogger, type UserApi } from '../../src/index.js';
+
+type FakeUserApi = { token(): Promise<string> };
 
 const greet = defineSkill({
   operationId: 'greet',
@@ -22,7 +24,10 @@ const create = defineSkill({
   path: '/v1/actions/create',
   input: z.object({ subject: z.string() }),
   scopes: ['Todo.PersonalTodo.Write'],
-  handler: async (input, ctx) => ({ subject: input.subject, token: await ctx.userApi.token() }),
+  handler: async (input, ctx) => ({
+    subject: input.subject,
+    token: await (ctx.userApi as unknown as FakeUserApi).token(),
+  }),
 });
 
 let server: Server;
@@ -35,9 +40,8 @@ beforeAll(async () => {
     credentials: {
       resolve: async (i) => (i.accessToken ? { getToken: async () => i.accessToken! } : undefined),
     },
-    userApiFor: (s) => ({ token: () => s.getToken() }),
-    appApi: {},
-    mapAuthorization: () => undefined,
+    userApiFor: (s) => ({ token: () => s.getToken() }) as unknown as UserApi,
+    appApi: {} as AppApi,
     http: { sharedSecret: 's3cret-value', maxBodyBytes: 1024 },
   });
   const listening = await app.listenHttp();
@@ -91,7 +95,7 @@ describe('HTTP receiver', () => {
       body: '{nope',
     });
     expect(notJson.status).toBe(400);
-    expect((await notJson.json()).fields[0].field).toBe('body');
+    expect(((await notJson.json()) as { fields: { field: string }[] }).fields[0]!.field).toBe('body');
     const big = await fetch(`${base}/v1/actions/create`, {
       method: 'POST',
       headers: auth,

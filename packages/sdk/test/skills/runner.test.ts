@@ -2,13 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   type AnySkill,
+  type AppApi,
+  AuthorizationRequiredError,
   type CredentialResolver,
   defineSkill,
   type GraphRequest,
   type Middleware,
   SkillsApp,
   silentLogger,
+  type UserApi,
 } from '../../src/index.js';
+
+type FakeUserApi = { token(): Promise<string> };
 
 const seen: { input?: unknown; token?: string | undefined; user?: unknown } = {};
 
@@ -44,7 +49,7 @@ const addCustomer = defineSkill({
   output: z.object({ id: z.string(), region: z.string() }),
   handler: async (input, ctx) => {
     seen.input = input;
-    seen.token = await ctx.userApi.token();
+    seen.token = await (ctx.userApi as unknown as FakeUserApi).token();
     return { id: `c-${input.customName}`, region: input.region };
   },
 });
@@ -56,9 +61,12 @@ const boom = defineSkill({
   input: z.object({ kind: z.string() }),
   handler: (input) => {
     if (input.kind === 'string') throw 'a plain string';
-    if (input.kind === 'slow') return new Promise(() => undefined);
-    if (input.kind === 'bad-output') return { wrong: true };
-    if (input.kind === 'auth') throw Object.assign(new Error('denied'), { apiCode: 'perm' });
+    if (input.kind === 'slow') return new Promise<{ ok: boolean }>(() => undefined);
+    if (input.kind === 'bad-output') return { wrong: true } as unknown as { ok: boolean };
+    if (input.kind === 'auth')
+      throw new AuthorizationRequiredError('Forbidden.AccessDenied.AccessTokenPermissionDenied', {
+        requiredScopes: ['X'],
+      });
     throw new Error('secret internal detail');
   },
   output: z.object({ ok: z.boolean() }).optional(),
@@ -71,7 +79,7 @@ const needsUser = defineSkill({
   description: 'Needs a user token.',
   input: z.object({}),
   scopes: ['Contact.User.Read'],
-  handler: async (_i, ctx) => ({ token: await ctx.userApi.token() }),
+  handler: async (_i, ctx) => ({ token: await (ctx.userApi as unknown as FakeUserApi).token() }),
 });
 
 const selfAuth = defineSkill({
@@ -99,12 +107,8 @@ function makeApp(
     skills,
     logger: silentLogger(),
     credentials: resolver,
-    userApiFor: (source) => ({ token: () => source.getToken() }),
-    appApi: {},
-    mapAuthorization: (err) =>
-      (err as { apiCode?: string }).apiCode === 'perm'
-        ? { authCode: 'Forbidden.AccessDenied.AccessTokenPermissionDenied', requiredScopes: ['X'] }
-        : undefined,
+    userApiFor: (source) => ({ token: () => source.getToken() }) as unknown as UserApi,
+    appApi: {} as AppApi,
     middleware,
   });
 }
