@@ -1,0 +1,113 @@
+import { OpenApiErrorCode } from '@dingtalk-skills/sdk';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import type { Platform } from '../../platform/platform.js';
+import type { PlatformApp } from '../../platform/repos/index.js';
+import { Scope } from '../../platform/scopes.js';
+import { Failures, OpenApiFailure } from '../failure.js';
+import { apiKeyOf, callerOf, requireUserToken } from '../guard.js';
+import { parseOr400 } from '../validate.js';
+
+/** Token endpoints read fields one by one (`Missing<field>`), so the body only has to be an object. */
+const objectBody = z.record(z.string(), z.unknown(), { message: 'expected a JSON object' });
+
+/** A required non-empty string field, else DingTalk's `Missing<field>` 400. */
+function required(body: Record<string, unknown>, field: string): string {
+  const value = body[field];
+  if (typeof value !== 'string' || value.trim() === '') throw Failures.missing(field);
+  return value;
+}
+
+function authenticateApp(
+  platform: Platform,
+  request: FastifyRequest,
+  clientId: string,
+  secret: string,
+): PlatformApp {
+  const app = platform.repos.apps.authenticate(clientId, secret);
+  if (!app) throw Failures.invalidClient();
+  if (!platform.qps.tryAcquire(app.clientId, apiKeyOf(request))) throw Failures.qpsLimit();
+  return app;
+}
+
+/** `/v1.0/oauth2/*`: app tokens, user tokens (code exchange and refresh), granted scopes. */
+export function registerOAuth2Routes(scope: FastifyInstance, platform: Platform): void {
+  const log = platform.logger.child({ api: 'oauth2' });
+
+  scope.post('/v1.0/oauth2/accessToken', async (request) => {
+    const body = parseOr400(objectBody, request.body);
+    const appKey = required(body, 'appKey');
+    const appSecret = required(body, 'appSecret');
+    const app = authenticateApp(platform, request, appKey, appSecret);
+    const token = platform.repos.tokens.issueAppToken(app.clientId);
+    log.debug({ clientId: app.clientId }, 'app token issued');
+    return { accessToken: token.accessToken, expireIn: token.expireIn };
+  });
+
+  scope.post('/v1.0/oauth2/userAccessToken', async (request) => {
+    const body = parseOr400(objectBody, request.body);
+    const clientId = required(body, 'clientId');
+    const clientSecret = required(body, 'clientSecret');
+    const grantType = required(body, 'grantType');
+    if (grantType !== 'authorization_code' && grantType !== 'refresh_token')
+      throw Failures.invalidParameter('grantType: expected authorization_code or refresh_token');
+    const app = authenticateApp(platform, request, clientId, clientSecret);
+    const stats = platform.repos.stats;
+
+    if (grantType === 'authorization_code') {
+      const code = required(body, 'code');
+      const record = platform.repos.codes.consume(code, app.clientId);
+      const grant = record && platform.repos.grants.get(record.userId, app.clientId);
+      if (!record || !grant || grant.revokedAt !== null) {
+        stats.count(app.clientId, record?.userId ?? '', 'authorization_code', 'failed');
+        log.info({ clientId: app.clientId }, 'code exchange refused: unknown, used or expired code');
+        throw new OpenApiFailure(
+          400,
+          OpenApiErrorCode.AuthCodeNotFound,
+          '不合法的临时授权码 (authCode not found: unknown, already used or expired)',
+        );
+      }
+      const pair = platform.repos.tokens.issueUserTokens(record.userId, app.clientId);
+      stats.count(app.clientId, record.userId, 'authorization_code', 'ok');
+      log.info({ clientId: app.clientId, userId: record.userId }, 'code exchanged for user token');
+      return {
+        accessToken: pair.accessToken,
+        refreshToken: pair.refreshToken,
+        expireIn: pair.expireIn,
+        corpId: app.corpId,
+      };
+    }
+
+    const refreshToken = required(body, 'refreshToken');
+    const owner = platform.repos.tokens.spendRefreshToken(refreshToken, app.clientId);
+    const grant = owner && platform.repos.grants.get(owner.userId, app.clientId);
+    if (!owner || !grant || grant.revokedAt !== null) {
+      stats.count(app.clientId, owner?.userId ?? '', 'refresh_token', 'failed');
+      log.info({ clientId: app.clientId }, 'refresh refused: unknown, rotated, expired or revoked');
+      throw new OpenApiFailure(
+        400,
+        OpenApiErrorCode.RefreshTokenNotFound,
+        '不合法的refresh_token (refreshToken not found: unknown, already used, expired or revoked)',
+      );
+    }
+    const pair = platform.repos.tokens.issueUserTokens(owner.userId, app.clientId);
+    stats.count(app.clientId, owner.userId, 'refresh_token', 'ok');
+    log.info({ clientId: app.clientId, userId: owner.userId }, 'user token refreshed (rotated)');
+    return {
+      accessToken: pair.accessToken,
+      refreshToken: pair.refreshToken,
+      expireIn: pair.expireIn,
+      corpId: app.corpId,
+    };
+  });
+
+  scope.get(
+    '/v1.0/oauth2/authRules/user',
+    { onRequest: requireUserToken(platform, { scope: Scope.SnsapiBase }) },
+    async (request) => {
+      const { grant } = callerOf(request);
+      const authItems = grant.scopes.filter((s) => s !== Scope.OpenId && s !== Scope.CorpId);
+      return { result: [{ resource: 'rpc_auth', authItems }] };
+    },
+  );
+}

@@ -1,0 +1,242 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { PlatformError } from '../errors.js';
+import { useLenientJson } from '../json-body.js';
+import type { Platform } from '../platform.js';
+import type { PlatformUser } from '../repos/index.js';
+import { ControlError, parseControl } from './errors.js';
+
+const id = z.string().min(1).max(128);
+const userParams = z.object({ userId: id });
+const appParams = z.object({ clientId: id });
+
+const schemas = {
+  grantsQuery: z.object({ userId: id.optional(), clientId: id.optional() }),
+  expireToken: z.object({ clientId: id.optional() }),
+  revoke: z.object({ clientId: id }),
+  removeScope: z.object({ clientId: id, scope: id }),
+  advance: z.object({
+    ms: z
+      .number()
+      .int()
+      .min(0)
+      .max(10 * 365 * 86_400_000),
+  }),
+  statsQuery: z.object({ userId: id.optional(), clientId: id.optional() }),
+  redirectUri: z.object({ uri: z.string().min(1).max(2048) }),
+  app: z.object({
+    clientId: id,
+    clientSecret: z.string().min(1).max(256),
+    name: z.string().min(1).max(256),
+    scopes: z.array(id).max(100).optional(),
+    redirectUris: z.array(z.string().min(1).max(2048)).max(50).optional(),
+  }),
+  authorize: z.object({
+    userId: id,
+    clientId: id,
+    scopes: z.union([z.array(id).min(1), z.string().min(1)]),
+    redirectUri: z.string().min(1).max(2048).optional(),
+    state: z.string().max(1024).optional(),
+  }),
+  fault: z.object({
+    path: z.string().min(1).max(512).optional(),
+    mode: z.enum(['none', 'delay', 'status']),
+    delayMs: z.number().int().min(0).max(60_000).optional(),
+    status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).optional(),
+    code: z.string().min(1).max(128).optional(),
+    times: z.number().int().min(1).optional(),
+  }),
+  limits: z.object({ qpsLimit: z.number().int().min(0).max(100_000) }),
+};
+
+/**
+ * The platform's control API under `/sandbox/` (JSON; 400 `{error, message, field}` naming the
+ * field; 404 for unknown users and apps). See README "Platform control API".
+ */
+export async function registerPlatformControl(scope: FastifyInstance, platform: Platform): Promise<void> {
+  const { repos } = platform;
+  const log = platform.logger.child({ component: 'control' });
+
+  const userOr404 = (userId: string): PlatformUser => {
+    const user = repos.users.byUserId(userId);
+    if (!user) throw new ControlError(404, `unknown user ${userId}`, 'userId');
+    return user;
+  };
+  const appOr404 = (clientId: string) => {
+    const app = repos.apps.get(clientId);
+    if (!app) throw new ControlError(404, `unknown app ${clientId}`, 'clientId');
+    return app;
+  };
+
+  useLenientJson(scope, (message) => new ControlError(400, message, 'body'));
+
+  scope.setErrorHandler((err, request, reply) => {
+    if (err instanceof ControlError)
+      return reply
+        .code(err.status)
+        .send({
+          error: err.status === 404 ? 'not_found' : 'bad_request',
+          message: err.message,
+          field: err.field,
+        });
+    if (err instanceof PlatformError)
+      return reply
+        .code(err.kind === 'not_found' ? 404 : 400)
+        .send({
+          error: err.kind === 'not_found' ? 'not_found' : 'bad_request',
+          message: err.message,
+          field: err.field,
+        });
+    const statusCode = err instanceof Error ? (err as { statusCode?: unknown }).statusCode : undefined;
+    const status = typeof statusCode === 'number' && statusCode < 500 ? 400 : 500;
+    if (status === 500) log.error({ err, url: request.routeOptions.url }, 'control API failed');
+    const message = err instanceof Error ? err.message : String(err);
+    return reply
+      .code(status)
+      .send({ error: status === 400 ? 'bad_request' : 'internal', message, field: 'body' });
+  });
+
+  scope.get('/sandbox/users', async () => ({
+    users: repos.users.list().map((u) => ({
+      userId: u.userId,
+      unionId: u.unionId,
+      name: u.name,
+      nameEn: u.nameEn,
+      email: u.email,
+      mobile: u.mobile,
+      corpId: u.corpId,
+      avatarUrl: u.avatarUrl || `/sandbox/avatars/${encodeURIComponent(u.userId)}.svg`,
+    })),
+  }));
+
+  scope.get('/sandbox/users/:userId/data', async (request) => {
+    const user = userOr404(parseControl(userParams, request.params).userId);
+    return {
+      user,
+      todos: repos.todos.listFor(user.unionId, { offset: 0, limit: 1000 }).items,
+      events: repos.events.listFor(user.unionId, { offset: 0, limit: 1000 }).items,
+      statuses: repos.ownness.list(user.userId),
+      grants: repos.grants.list({ userId: user.userId }),
+    };
+  });
+
+  scope.get('/sandbox/grants', async (request) => {
+    const q = parseControl(schemas.grantsQuery, request.query);
+    return { grants: repos.grants.list(q) };
+  });
+
+  scope.post('/sandbox/users/:userId/expire-token', async (request) => {
+    const user = userOr404(parseControl(userParams, request.params).userId);
+    const body = parseControl(schemas.expireToken, request.body);
+    const expired = repos.tokens.expireUserAccessTokens(user.userId, body.clientId);
+    log.info(
+      { userId: user.userId, clientId: body.clientId, expired },
+      'access tokens expired by control API',
+    );
+    return { expired };
+  });
+
+  scope.post('/sandbox/users/:userId/revoke', async (request) => {
+    const user = userOr404(parseControl(userParams, request.params).userId);
+    const body = parseControl(schemas.revoke, request.body);
+    appOr404(body.clientId);
+    const grant = repos.grants.revoke(user.userId, body.clientId);
+    if (!grant)
+      throw new ControlError(404, `user ${user.userId} has no grant for ${body.clientId}`, 'clientId');
+    log.info({ userId: user.userId, clientId: body.clientId }, 'grant revoked by control API');
+    return { grant };
+  });
+
+  scope.post('/sandbox/users/:userId/remove-scope', async (request) => {
+    const user = userOr404(parseControl(userParams, request.params).userId);
+    const body = parseControl(schemas.removeScope, request.body);
+    appOr404(body.clientId);
+    const grant = repos.grants.removeScope(user.userId, body.clientId, body.scope);
+    if (!grant)
+      throw new ControlError(404, `user ${user.userId} has no grant for ${body.clientId}`, 'clientId');
+    log.info(
+      { userId: user.userId, clientId: body.clientId, scope: body.scope },
+      'scope removed by control API',
+    );
+    return { grant };
+  });
+
+  scope.get('/sandbox/clock', async () => ({ now: platform.clock.now(), offsetMs: platform.clock.offsetMs }));
+
+  scope.post('/sandbox/clock/advance', async (request) => {
+    const { ms } = parseControl(schemas.advance, request.body);
+    const now = platform.clock.advance(ms);
+    log.info({ ms, offsetMs: platform.clock.offsetMs }, 'sandbox clock advanced');
+    return { now, offsetMs: platform.clock.offsetMs };
+  });
+
+  scope.get('/sandbox/stats/tokens', async (request) =>
+    repos.stats.read(parseControl(schemas.statsQuery, request.query)),
+  );
+
+  scope.get('/sandbox/apps', async () => ({ apps: repos.apps.list() }));
+
+  scope.post('/sandbox/apps', async (request) => {
+    const body = parseControl(schemas.app, request.body);
+    platform.registerApp({
+      clientId: body.clientId,
+      clientSecret: body.clientSecret,
+      name: body.name,
+      corpId: repos.apps.list()[0]?.corpId ?? 'dingsandboxcorp',
+      scopes: body.scopes ?? [],
+      redirectUris: body.redirectUris ?? [],
+    });
+    return { app: repos.apps.get(body.clientId) };
+  });
+
+  scope.post('/sandbox/apps/:clientId/redirect-uris', async (request) => {
+    const { clientId } = parseControl(appParams, request.params);
+    const { uri } = parseControl(schemas.redirectUri, request.body);
+    return { clientId, redirectUris: platform.addRedirectUri(clientId, uri) };
+  });
+
+  scope.post('/sandbox/oauth/authorize', async (request) => {
+    const body = parseControl(schemas.authorize, request.body);
+    const scopes =
+      typeof body.scopes === 'string' ? body.scopes.split(/[\s,]+/).filter(Boolean) : body.scopes;
+    const result = platform.authorize({
+      userId: body.userId,
+      clientId: body.clientId,
+      scopes,
+      ...(body.redirectUri === undefined ? {} : { redirectUri: body.redirectUri }),
+      ...(body.state === undefined ? {} : { state: body.state }),
+    });
+    return { code: result.code, redirect: result.redirect, grant: result.grant };
+  });
+
+  scope.get('/sandbox/faults/openapi', async () => ({ faults: platform.faults.list() }));
+
+  scope.post('/sandbox/faults/openapi', async (request) => {
+    const body = parseControl(schemas.fault, request.body);
+    if (body.mode === 'status' && body.status === undefined)
+      throw new ControlError(400, 'status: required when mode is status', 'status');
+    const faults = platform.faults.apply({
+      mode: body.mode,
+      ...(body.path === undefined ? {} : { path: body.path }),
+      ...(body.delayMs === undefined ? {} : { delayMs: body.delayMs }),
+      ...(body.status === undefined ? {} : { status: body.status }),
+      ...(body.code === undefined ? {} : { code: body.code }),
+      ...(body.times === undefined ? {} : { times: body.times }),
+    });
+    log.info({ mode: body.mode, path: body.path ?? '*' }, 'OpenAPI fault rules changed');
+    return { faults };
+  });
+
+  scope.get('/sandbox/limits/openapi', async () => ({ qpsLimit: platform.qps.limit }));
+
+  scope.post('/sandbox/limits/openapi', async (request) => {
+    const { qpsLimit } = parseControl(schemas.limits, request.body);
+    platform.qps.limit = qpsLimit;
+    return { qpsLimit };
+  });
+
+  scope.post('/sandbox/reset', async () => {
+    platform.reset();
+    return { reset: true, now: platform.clock.now() };
+  });
+}

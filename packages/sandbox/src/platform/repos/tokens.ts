@@ -1,0 +1,126 @@
+import type { SandboxClock } from '../../clock.js';
+import type { PlatformDb } from '../db/open.js';
+import { hashSecret, newOpaqueToken } from '../ids.js';
+import { Lifetime } from '../lifetimes.js';
+
+/** A freshly issued user token pair (the only time the values exist in clear). */
+export interface UserTokenPair {
+  accessToken: string;
+  refreshToken: string;
+  /** Seconds until the access token expires (7200). */
+  expireIn: number;
+  accessExpiresAt: number;
+  refreshExpiresAt: number;
+}
+
+/** Who a presented access token belongs to. */
+export type ResolvedToken =
+  | { kind: 'user'; userId: string; clientId: string; expiresAt: number }
+  | { kind: 'app'; clientId: string; expiresAt: number };
+
+interface UserTokenRow {
+  client_id: string;
+  user_id: string;
+  expires_at: number;
+}
+
+/** User access/refresh tokens and app tokens, stored as sha256 hashes. */
+export class TokensRepo {
+  readonly #db: PlatformDb;
+  readonly #clock: SandboxClock;
+  constructor(db: PlatformDb, clock: SandboxClock) {
+    this.#db = db;
+    this.#clock = clock;
+  }
+
+  /** Issues a new access + refresh token for (user, app). */
+  issueUserTokens(userId: string, clientId: string): UserTokenPair {
+    const now = this.#clock.now();
+    const accessToken = newOpaqueToken();
+    const refreshToken = newOpaqueToken();
+    const insert = this.#db.prepare(
+      `INSERT INTO user_tokens (token_hash, kind, client_id, user_id, created_at, expires_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    const pair: UserTokenPair = {
+      accessToken,
+      refreshToken,
+      expireIn: Lifetime.accessTokenMs / 1000,
+      accessExpiresAt: now + Lifetime.accessTokenMs,
+      refreshExpiresAt: now + Lifetime.refreshTokenMs,
+    };
+    this.#db.transaction(() => {
+      insert.run(hashSecret(accessToken), 'access', clientId, userId, now, pair.accessExpiresAt);
+      insert.run(hashSecret(refreshToken), 'refresh', clientId, userId, now, pair.refreshExpiresAt);
+      this.#prune(now);
+    })();
+    return pair;
+  }
+
+  /**
+   * Uses a refresh token: valid once, unexpired, for the app it was issued to. The token is spent
+   * (rotation); the caller issues the new pair. Returns the owner, or undefined.
+   */
+  spendRefreshToken(refreshToken: string, clientId: string): { userId: string } | undefined {
+    const now = this.#clock.now();
+    const hash = hashSecret(refreshToken);
+    const row = this.#db
+      .prepare(
+        `SELECT client_id, user_id, expires_at FROM user_tokens
+         WHERE token_hash = ? AND kind = 'refresh' AND client_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+      )
+      .get(hash, clientId, now) as UserTokenRow | undefined;
+    if (!row) return undefined;
+    const changed = this.#db
+      .prepare('UPDATE user_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL')
+      .run(now, hash).changes;
+    return changed === 1 ? { userId: row.user_id } : undefined;
+  }
+
+  /** Issues an app (enterprise) access token. */
+  issueAppToken(clientId: string): { accessToken: string; expireIn: number; expiresAt: number } {
+    const now = this.#clock.now();
+    const accessToken = newOpaqueToken();
+    const expiresAt = now + Lifetime.appTokenMs;
+    this.#db
+      .prepare('INSERT INTO app_tokens (token_hash, client_id, created_at, expires_at) VALUES (?, ?, ?, ?)')
+      .run(hashSecret(accessToken), clientId, now, expiresAt);
+    return { accessToken, expireIn: Lifetime.appTokenMs / 1000, expiresAt };
+  }
+
+  /** Resolves an access token presented in `x-acs-dingtalk-access-token`; undefined if unknown or expired. */
+  resolveAccessToken(token: string): ResolvedToken | undefined {
+    const now = this.#clock.now();
+    const hash = hashSecret(token);
+    const user = this.#db
+      .prepare(
+        `SELECT client_id, user_id, expires_at FROM user_tokens
+         WHERE token_hash = ? AND kind = 'access' AND revoked_at IS NULL AND expires_at > ?`,
+      )
+      .get(hash, now) as UserTokenRow | undefined;
+    if (user)
+      return { kind: 'user', userId: user.user_id, clientId: user.client_id, expiresAt: user.expires_at };
+    const app = this.#db
+      .prepare('SELECT client_id, expires_at FROM app_tokens WHERE token_hash = ? AND expires_at > ?')
+      .get(hash, now) as { client_id: string; expires_at: number } | undefined;
+    return app ? { kind: 'app', clientId: app.client_id, expiresAt: app.expires_at } : undefined;
+  }
+
+  /** Expires a user's live access tokens now (all apps, or one). Returns how many. */
+  expireUserAccessTokens(userId: string, clientId?: string): number {
+    const now = this.#clock.now();
+    return this.#db
+      .prepare(
+        `UPDATE user_tokens SET expires_at = ?
+         WHERE user_id = ? AND kind = 'access' AND expires_at > ? AND (? IS NULL OR client_id = ?)`,
+      )
+      .run(now, userId, now, clientId ?? null, clientId ?? null).changes;
+  }
+
+  /** Drops rows that expired more than a day ago (they answer like unknown tokens anyway). */
+  #prune(now: number): void {
+    const before = now - 86_400_000;
+    this.#db.prepare('DELETE FROM user_tokens WHERE expires_at < ?').run(before);
+    this.#db.prepare('DELETE FROM app_tokens WHERE expires_at < ?').run(before);
+  }
+}
