@@ -5,6 +5,7 @@
 export * from './errors/index.js';
 export * from './logging/index.js';
 export * from './protocol/index.js';
+export * from './stream/index.js';
 export { USER_AGENT, VERSION } from './version.js';
 export * from './skills/index.js';
 export * from './spec/index.js';

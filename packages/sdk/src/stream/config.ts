@@ -1,0 +1,203 @@
+import { z } from 'zod';
+import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { MAX_FRAME_BYTES } from '../protocol/topics.js';
+import { USER_AGENT } from '../version.js';
+import { type DedupStore, MemoryDedupStore } from './dedup-store.js';
+import { defaultLocalIp } from './local-ip.js';
+
+/** The `fetch` the client uses for `connections/open` (default: the global one). */
+export type FetchLike = typeof globalThis.fetch;
+
+/** Backoff between reconnect attempts of one slot. */
+export interface StreamReconnectOptions {
+  /** Base delay of the first retry (default 100 ms: the first retry is fast). */
+  initialDelayMs?: number;
+  /** Cap on any delay (default 30 000 ms). */
+  maxDelayMs?: number;
+  /** Growth per failed attempt (default 2). */
+  factor?: number;
+  /**
+   * `equal` (default): half the computed delay plus a random half, so a delay is never below half
+   * the base (no storm even with bad luck). `full`: anywhere between 0 and the computed delay.
+   */
+  jitter?: 'equal' | 'full';
+  /** A connection that stayed up this long resets the attempt counter (default 10 000 ms). */
+  resetAfterMs?: number;
+}
+
+/** WebSocket liveness watchdog; on by default. */
+export interface StreamKeepaliveOptions {
+  /** `false` turns the watchdog off (not recommended). Default true. */
+  enabled?: boolean;
+  /** Idle time without any inbound traffic before the client sends a ws ping (default 20 000 ms). */
+  intervalMs?: number;
+  /** How long to wait for the pong before terminating the socket and reconnecting (default 5 000 ms). */
+  timeoutMs?: number;
+}
+
+/** Bounds of the default in-memory EVENT dedup. */
+export interface StreamDedupOptions {
+  /** How long a handled event id is remembered (default 10 min). */
+  ttlMs?: number;
+  /** Most ids remembered by the default in-memory store (default 10 000). */
+  maxEntries?: number;
+}
+
+/** Configuration of a {@link StreamClient}. Only `clientId` and `clientSecret` are required. */
+export interface StreamClientConfig {
+  /** The app's AppKey (Client ID). */
+  clientId: string;
+  /** The app's AppSecret (Client Secret). Never logged. */
+  clientSecret: string;
+  /** OpenAPI base URL (default `https://api.dingtalk.com`; overseas `https://api.dingtalk.io`). */
+  apiBase?: string;
+  /** Size of the connection pool (default 1). DingTalk sends each message to one connection at random. */
+  connections?: number;
+  /**
+   * Most messages answered concurrently (default 64). When reached, the client stops reading from its
+   * sockets (TCP backpressure) instead of buffering.
+   */
+  maxInFlight?: number;
+  /** Deadline per handler (default 25 000 ms): an EVENT is then acked LATER, a CALLBACK answered 500. */
+  handlerTimeoutMs?: number;
+  keepalive?: StreamKeepaliveOptions;
+  reconnect?: StreamReconnectOptions;
+  dedup?: StreamDedupOptions;
+  /** Where EVENT ids are claimed (default an in-memory bounded TTL store, one per client). */
+  dedupStore?: DedupStore;
+  /** Default: `createLogger({ secrets: [clientSecret] })`. */
+  logger?: Logger;
+  /** Sent in `connections/open` (default: the first non-internal IPv4, else 127.0.0.1). */
+  localIp?: string;
+  /** Sent in `connections/open` (default `dingtalk-skills-node/<version>`). */
+  ua?: string;
+  /** The fetch used for `connections/open` (default the global fetch). */
+  fetch?: FetchLike;
+  /** Bound on `connections/open` and on the WebSocket handshake (default 10 000 ms). */
+  openTimeoutMs?: number;
+  /** How long `stop()` lets in-flight handlers finish (default 10 000 ms). */
+  stopTimeoutMs?: number;
+  /** Largest frame accepted (default 256 KiB); larger frames are logged and dropped. */
+  maxFrameBytes?: number;
+}
+
+/** The configuration with every default filled in. */
+export interface ResolvedStreamConfig {
+  clientId: string;
+  clientSecret: string;
+  apiBase: string;
+  connections: number;
+  maxInFlight: number;
+  handlerTimeoutMs: number;
+  keepalive: Required<StreamKeepaliveOptions>;
+  reconnect: Required<StreamReconnectOptions>;
+  dedup: Required<StreamDedupOptions>;
+  dedupStore: DedupStore;
+  logger: Logger;
+  localIp: string;
+  ua: string;
+  fetch: FetchLike;
+  openTimeoutMs: number;
+  stopTimeoutMs: number;
+  maxFrameBytes: number;
+}
+
+const ms = (max: number) => z.number().int().min(1).max(max);
+const DAY = 86_400_000;
+
+function isLogger(v: unknown): v is Logger {
+  if (typeof v !== 'object' || v === null) return false;
+  const l = v as Record<string, unknown>;
+  return ['trace', 'debug', 'info', 'warn', 'error', 'child'].every((m) => typeof l[m] === 'function');
+}
+
+function isDedupStore(v: unknown): v is DedupStore {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as Record<string, unknown>;
+  return typeof s.claim === 'function' && (s.release === undefined || typeof s.release === 'function');
+}
+
+const schema = z.strictObject({
+  clientId: z.string().min(1),
+  clientSecret: z.string().min(1),
+  apiBase: z
+    .url({ protocol: /^https?$/ })
+    .default('https://api.dingtalk.com')
+    .transform((s) => s.replace(/\/+$/, '')),
+  connections: z.number().int().min(1).max(32).default(1),
+  maxInFlight: z.number().int().min(1).max(100_000).default(64),
+  handlerTimeoutMs: ms(DAY).default(25_000),
+  keepalive: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      intervalMs: ms(DAY).default(20_000),
+      timeoutMs: ms(DAY).default(5_000),
+    })
+    .prefault({}),
+  reconnect: z
+    .strictObject({
+      initialDelayMs: ms(DAY).default(100),
+      maxDelayMs: ms(DAY).default(30_000),
+      factor: z.number().min(1).max(10).default(2),
+      jitter: z.enum(['equal', 'full']).default('equal'),
+      resetAfterMs: ms(DAY).default(10_000),
+    })
+    .prefault({})
+    .refine((r) => r.maxDelayMs >= r.initialDelayMs, {
+      message: 'maxDelayMs must be at least initialDelayMs',
+    }),
+  dedup: z
+    .strictObject({
+      ttlMs: ms(7 * DAY).default(600_000),
+      maxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
+    })
+    .prefault({}),
+  dedupStore: z.custom<DedupStore>(isDedupStore, 'expected a DedupStore {claim, release?}').optional(),
+  logger: z.custom<Logger>(isLogger, 'expected a Logger {trace, debug, info, warn, error, child}').optional(),
+  localIp: z.string().min(1).max(1000).optional(),
+  ua: z.string().min(1).max(200).default(USER_AGENT),
+  fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'expected a fetch function').optional(),
+  openTimeoutMs: ms(10 * 60_000).default(10_000),
+  stopTimeoutMs: z.number().int().min(0).max(DAY).default(10_000),
+  maxFrameBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(MAX_FRAME_BYTES),
+});
+
+/**
+ * Validates a {@link StreamClientConfig} and fills in defaults. Throws a DingTalkSkillsError with code
+ * `ERR_CONFIG` listing every problem by path (values are never echoed, so the secret stays out).
+ */
+export function resolveStreamConfig(input: StreamClientConfig): ResolvedStreamConfig {
+  const parsed = schema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((i) => `${i.path.length > 0 ? i.path.join('.') : '(config)'}: ${i.message}`)
+      .join('; ');
+    throw new DingTalkSkillsError(ErrorCode.Config, `invalid StreamClient config: ${problems}`);
+  }
+  const c = parsed.data;
+  return {
+    clientId: c.clientId,
+    clientSecret: c.clientSecret,
+    apiBase: c.apiBase,
+    connections: c.connections,
+    maxInFlight: c.maxInFlight,
+    handlerTimeoutMs: c.handlerTimeoutMs,
+    keepalive: c.keepalive,
+    reconnect: c.reconnect,
+    dedup: c.dedup,
+    dedupStore: c.dedupStore ?? new MemoryDedupStore({ maxEntries: c.dedup.maxEntries }),
+    logger: c.logger ?? createLogger({ secrets: [c.clientSecret] }),
+    localIp: c.localIp ?? defaultLocalIp(),
+    ua: c.ua,
+    fetch: c.fetch ?? globalThis.fetch,
+    openTimeoutMs: c.openTimeoutMs,
+    stopTimeoutMs: c.stopTimeoutMs,
+    maxFrameBytes: c.maxFrameBytes,
+  };
+}

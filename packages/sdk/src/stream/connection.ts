@@ -1,0 +1,266 @@
+import WebSocket, { type ClientOptions, type RawData } from 'ws';
+import { ErrorCode, toError } from '../errors/coded-error.js';
+import type { Logger } from '../logging/logger.js';
+import { StreamConnectError } from './connect-error.js';
+
+/** Receives every inbound message of a connection, with the time it arrived (ms). */
+export type FrameSink = (conn: StreamConnection, data: RawData, now: number) => void;
+
+export interface StreamConnectionOptions {
+  /** Pool slot this connection serves. */
+  slot: number;
+  /** Process-unique id, for logs. */
+  id: number;
+  /** `ws(s)://...?ticket=...`: never logged. */
+  url: string;
+  /** Endpoint without the ticket, for logs. */
+  endpoint: string;
+  handshakeTimeoutMs: number;
+  /** ws-level payload cap; above the frame cap so oversize frames get a defined answer, not a 1009 close. */
+  maxPayload: number;
+  keepalive: { enabled: boolean; intervalMs: number; timeoutMs: number };
+  ua: string;
+  /** Start with reading paused (the client is at maxInFlight). */
+  paused: boolean;
+  logger: Logger;
+  onFrame: FrameSink;
+  onClose: (conn: StreamConnection, code: number, reason: string) => void;
+}
+
+/** How long a closing handshake may take before ws destroys the socket. */
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/**
+ * One WebSocket to the gateway: opens it, feeds inbound messages to a {@link FrameSink}, sends acks,
+ * pauses/resumes reading for backpressure and runs the liveness watchdog (ws ping after
+ * `keepalive.intervalMs` without inbound traffic; no pong within `timeoutMs` terminates the socket).
+ */
+export class StreamConnection {
+  readonly slot: number;
+  readonly id: number;
+  readonly endpoint: string;
+  /** Time the socket opened (ms since epoch); 0 until then. */
+  connectedAt = 0;
+  /** Messages received here that still await their answer (their ack goes out on this socket). */
+  pending = 0;
+  /** Set once the server asked this connection to go (`disconnect`): it drains, then closes. */
+  retiring = false;
+  /** True once the socket has closed. */
+  closed = false;
+
+  private readonly ws: WebSocket;
+  private readonly opts: StreamConnectionOptions;
+  private readonly log: Logger;
+  private lastSeen = 0;
+  private pingSentAt = 0;
+  private paused: boolean;
+  private keepaliveTimer: NodeJS.Timeout | undefined;
+  private pongTimer: NodeJS.Timeout | undefined;
+  private retireTimer: NodeJS.Timeout | undefined;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed!: () => void;
+
+  constructor(opts: StreamConnectionOptions) {
+    this.slot = opts.slot;
+    this.id = opts.id;
+    this.endpoint = opts.endpoint;
+    this.opts = opts;
+    this.paused = opts.paused;
+    this.log = opts.logger;
+    this.closedPromise = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    const wsOptions: ClientOptions & { closeTimeout: number } = {
+      handshakeTimeout: opts.handshakeTimeoutMs,
+      maxPayload: opts.maxPayload,
+      perMessageDeflate: false,
+      followRedirects: false,
+      closeTimeout: CLOSE_TIMEOUT_MS,
+      headers: { 'User-Agent': opts.ua },
+    };
+    this.ws = new WebSocket(opts.url, wsOptions);
+    this.ws.on('message', this.onMessage);
+    this.ws.on('pong', this.onPong);
+    this.ws.on('close', this.onSocketClose);
+    // Errors after open are followed by 'close', which drives reconnects; before open, open() reports them.
+    this.ws.on('error', this.onSocketError);
+  }
+
+  /** Resolves when the socket is open; rejects with ERR_CONNECT when the handshake fails. */
+  open(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const cleanup = () => {
+        this.ws.off('open', onOpen);
+        this.ws.off('error', onError);
+        this.ws.off('close', onClose);
+      };
+      const onOpen = () => {
+        cleanup();
+        this.connectedAt = Date.now();
+        this.lastSeen = this.connectedAt;
+        if (this.paused) this.ws.pause();
+        this.scheduleKeepalive(this.opts.keepalive.intervalMs);
+        resolve();
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        const m = /Unexpected server response: (\d+)/.exec(err.message);
+        const status = m ? Number(m[1]) : undefined;
+        reject(
+          new StreamConnectError(
+            ErrorCode.Connect,
+            `WebSocket handshake with ${this.endpoint} failed: ${err.message}`,
+            {
+              status,
+              permanent: false,
+              cause: err,
+            },
+          ),
+        );
+      };
+      const onClose = (code: number) => {
+        cleanup();
+        reject(
+          new StreamConnectError(
+            ErrorCode.Connect,
+            `WebSocket to ${this.endpoint} closed during handshake (${code})`,
+            {
+              permanent: false,
+            },
+          ),
+        );
+      };
+      this.ws.on('open', onOpen);
+      this.ws.on('error', onError);
+      this.ws.on('close', onClose);
+    });
+  }
+
+  /** True while acks can be sent. */
+  get isOpen(): boolean {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Sends one text frame. Returns false (and sends nothing) when the socket is no longer open. */
+  send(text: string): boolean {
+    if (this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(text);
+    return true;
+  }
+
+  /** Stops reading from the socket (TCP backpressure). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.ws.pause();
+  }
+
+  /** Reads again; the watchdog counts from now. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.lastSeen = Date.now();
+    this.ws.resume();
+  }
+
+  /**
+   * Marks the connection as retiring (the server sent `disconnect`). It keeps delivering and acking;
+   * the owner closes it once drained, and it is terminated after `maxMs` at the latest.
+   */
+  retire(maxMs: number): void {
+    if (this.retiring || this.closed) return;
+    this.retiring = true;
+    this.retireTimer = setTimeout(() => {
+      this.retireTimer = undefined;
+      this.log.warn(
+        { connection: this.id, slot: this.slot, pending: this.pending },
+        'retiring connection did not drain in time; terminating',
+      );
+      this.terminate();
+    }, maxMs);
+  }
+
+  /** Starts a clean close (1000). Resolves when the socket is closed. */
+  close(reason: string): Promise<void> {
+    if (!this.closed) {
+      const state = this.ws.readyState;
+      if (state === WebSocket.CONNECTING) this.ws.terminate();
+      else if (state === WebSocket.OPEN) this.ws.close(1000, reason);
+    }
+    return this.closedPromise;
+  }
+
+  /** Destroys the socket at once (no closing handshake). */
+  terminate(): void {
+    if (!this.closed) this.ws.terminate();
+  }
+
+  /** Resolves once the socket has closed. */
+  whenClosed(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  private readonly onMessage = (data: RawData): void => {
+    const now = Date.now();
+    this.lastSeen = now;
+    this.opts.onFrame(this, data, now);
+  };
+
+  private readonly onPong = (): void => {
+    this.lastSeen = Date.now();
+    if (this.pongTimer !== undefined) {
+      clearTimeout(this.pongTimer);
+      this.pongTimer = undefined;
+      this.scheduleKeepalive(this.opts.keepalive.intervalMs);
+    }
+  };
+
+  private scheduleKeepalive(delayMs: number): void {
+    if (!this.opts.keepalive.enabled || this.closed) return;
+    this.keepaliveTimer = setTimeout(this.onKeepaliveTick, delayMs);
+  }
+
+  private readonly onKeepaliveTick = (): void => {
+    this.keepaliveTimer = undefined;
+    if (this.closed) return;
+    const { intervalMs, timeoutMs } = this.opts.keepalive;
+    const idle = Date.now() - this.lastSeen;
+    // Paused = we chose not to read; that is not a dead peer.
+    if (this.paused || idle < intervalMs) {
+      this.scheduleKeepalive(this.paused ? intervalMs : intervalMs - idle);
+      return;
+    }
+    this.pingSentAt = Date.now();
+    this.ws.ping();
+    this.pongTimer = setTimeout(this.onPongTimeout, timeoutMs);
+  };
+
+  private readonly onPongTimeout = (): void => {
+    this.pongTimer = undefined;
+    if (this.closed) return;
+    if (this.lastSeen >= this.pingSentAt) {
+      // Traffic arrived while we waited: the peer is alive.
+      this.scheduleKeepalive(this.opts.keepalive.intervalMs);
+      return;
+    }
+    this.log.warn(
+      { connection: this.id, slot: this.slot, timeoutMs: this.opts.keepalive.timeoutMs },
+      'no pong from the gateway; terminating the connection',
+    );
+    this.ws.terminate();
+  };
+
+  private readonly onSocketError = (err: Error): void => {
+    if (this.connectedAt === 0) return; // reported by open()
+    this.log.warn({ connection: this.id, slot: this.slot, err: toError(err).message }, 'WebSocket error');
+  };
+
+  private readonly onSocketClose = (code: number, reason: Buffer): void => {
+    this.closed = true;
+    for (const t of [this.keepaliveTimer, this.pongTimer, this.retireTimer])
+      if (t !== undefined) clearTimeout(t);
+    this.keepaliveTimer = this.pongTimer = this.retireTimer = undefined;
+    this.resolveClosed();
+    this.opts.onClose(this, code, reason.toString());
+  };
+}

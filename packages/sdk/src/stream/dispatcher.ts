@@ -1,0 +1,589 @@
+import type { RawData } from 'ws';
+import { toError } from '../errors/coded-error.js';
+import type { Logger } from '../logging/logger.js';
+import {
+  AckCode,
+  callbackAck,
+  type EventStatus,
+  errorAck,
+  eventAck,
+  pingAck,
+  serializeAck,
+  type UpstreamAck,
+} from '../protocol/ack.js';
+import { decodeEvent } from '../protocol/event.js';
+import { type DownstreamFrame, type ParseFrameOptions, parseDownstreamFrame } from '../protocol/frame.js';
+import { ProtocolError } from '../protocol/protocol-error.js';
+import { readDisconnectReason } from '../protocol/system.js';
+import { Topic } from '../protocol/topics.js';
+import type { StreamConnection } from './connection.js';
+import type { DedupStore } from './dedup-store.js';
+import type { CallbackMessage, HandlerRegistry } from './handlers.js';
+import { ANSWERING, DONE, isThenable, Job, QUEUED, RUNNING } from './job.js';
+
+/** What the dispatcher asks of the connection layer. */
+export interface DispatcherHooks {
+  /** Stop reading from every socket (maxInFlight reached). */
+  pauseReading(): void;
+  /** Read again. */
+  resumeReading(): void;
+  /** The gateway sent SYSTEM `disconnect` on `conn`. */
+  onDisconnect(conn: StreamConnection, reason: string): void;
+  /** A retiring connection has answered everything it received. */
+  onDrained(conn: StreamConnection): void;
+}
+
+export interface DispatcherOptions {
+  registry: HandlerRegistry;
+  dedupStore: DedupStore;
+  dedupTtlMs: number;
+  handlerTimeoutMs: number;
+  maxInFlight: number;
+  maxFrameBytes: number;
+  logger: Logger;
+  hooks: DispatcherHooks;
+}
+
+/** Counters for `status()`. */
+export interface DispatcherStatus {
+  /** Handlers running (or awaiting their dedup claim). */
+  inFlight: number;
+  /** Messages read but waiting for a free slot. */
+  queued: number;
+  /** Handlers that missed their deadline (already answered) and have not settled yet. */
+  abandoned: number;
+}
+
+const TOPIC_IN_ERROR_MAX = 200;
+
+/**
+ * Frame codec -> dispatch -> handler -> ack. Parses each inbound message with the protocol codec,
+ * answers SYSTEM frames, dedupes EVENTs, runs handlers under `maxInFlight`, enforces deadlines with one
+ * coarse sweep timer, and sends each ack on the socket the frame came in on. Never throws to its caller.
+ */
+export class Dispatcher {
+  private readonly registry: HandlerRegistry;
+  private readonly store: DedupStore;
+  private readonly dedupTtlMs: number;
+  private readonly eventTimeoutMs: number;
+  private readonly maxInFlight: number;
+  private readonly parseOptions: ParseFrameOptions;
+  private readonly log: Logger;
+  private readonly hooks: DispatcherHooks;
+  private readonly sweepMs: number;
+
+  /** Jobs that still await a decision (queued or running): what the deadline sweep looks at. */
+  private readonly jobs = new Set<Job>();
+  private readonly queue: Job[] = [];
+  private running = 0;
+  /** Admitted and not yet acked (or dropped). */
+  private outstanding = 0;
+  private abandoned = 0;
+  private paused = false;
+  private closed = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private drainTimer: NodeJS.Timeout | undefined;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(opts: DispatcherOptions) {
+    this.registry = opts.registry;
+    this.store = opts.dedupStore;
+    this.dedupTtlMs = opts.dedupTtlMs;
+    this.eventTimeoutMs = opts.handlerTimeoutMs;
+    this.maxInFlight = opts.maxInFlight;
+    this.parseOptions = { maxBytes: opts.maxFrameBytes };
+    this.log = opts.logger;
+    this.hooks = opts.hooks;
+    let shortest = opts.handlerTimeoutMs;
+    for (const reg of opts.registry.callbacks.values()) shortest = Math.min(shortest, reg.timeoutMs);
+    // Deadlines are met within a tenth of the shortest timeout (5 ms .. 1 s).
+    this.sweepMs = Math.min(1000, Math.max(5, Math.round(shortest / 10)));
+  }
+
+  status(): DispatcherStatus {
+    return { inFlight: this.running, queued: this.queue.length, abandoned: this.abandoned };
+  }
+
+  /** Entry point for every inbound WebSocket message. */
+  readonly onFrame = (conn: StreamConnection, data: RawData, now: number): void => {
+    let frame: DownstreamFrame;
+    try {
+      frame = parseDownstreamFrame(toText(data), this.parseOptions);
+    } catch (err) {
+      this.rejectFrame(conn, err);
+      return;
+    }
+    if (frame.type === 'SYSTEM') {
+      this.onSystem(conn, frame);
+      return;
+    }
+    const messageId = frame.headers.messageId;
+    if (this.closed) {
+      // Stopping: no ack, so the platform delivers it again (to another connection or process).
+      this.log.debug({ messageId, type: frame.type }, 'client stopping; message left unacked');
+      return;
+    }
+    if (frame.type === 'EVENT') {
+      if (this.registry.eventHandler === undefined) {
+        this.log.warn(
+          { messageId, connection: conn.id },
+          'EVENT received but no event handler is registered',
+        );
+        this.sendNow(conn, errorAck(messageId, AckCode.NotFound, 'no EVENT handler registered'));
+        return;
+      }
+      let event: ReturnType<typeof decodeEvent>;
+      try {
+        event = decodeEvent(frame);
+      } catch (err) {
+        this.rejectFrame(conn, err);
+        return;
+      }
+      this.admit(new Job(conn, messageId, now + this.eventTimeoutMs, event, undefined, undefined));
+      return;
+    }
+    const topic = frame.headers.topic;
+    const reg = this.registry.callbacks.get(topic);
+    if (reg === undefined) {
+      const shown = topic.length > TOPIC_IN_ERROR_MAX ? `${topic.slice(0, TOPIC_IN_ERROR_MAX)}...` : topic;
+      this.log.warn(
+        { messageId, topic: shown, connection: conn.id },
+        'CALLBACK for a topic without handler; answered 404',
+      );
+      this.sendNow(conn, errorAck(messageId, AckCode.NotFound, `topic not handled: ${shown}`));
+      return;
+    }
+    const message: CallbackMessage = { topic, messageId, headers: frame.headers, data: frame.data };
+    this.admit(new Job(conn, messageId, now + reg.timeoutMs, undefined, message, reg));
+  };
+
+  /**
+   * Stops taking messages: later EVENT/CALLBACK frames are left unacked, queued ones are dropped unacked
+   * (the platform redelivers them), reading resumes so close frames and pings still get through.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    let dropped = 0;
+    for (const job of this.queue) {
+      if (job.state !== QUEUED) continue;
+      this.jobs.delete(job);
+      this.retire(job);
+      dropped++;
+    }
+    this.queue.length = 0;
+    if (dropped > 0) this.log.info({ dropped }, 'stopping: queued messages left unacked for redelivery');
+    if (this.paused) {
+      this.paused = false;
+      this.hooks.resumeReading();
+    }
+    this.notifyIfIdle();
+  }
+
+  /**
+   * Resolves when every admitted message is answered, or after `timeoutMs`: then the remaining ones are
+   * answered as timed out (EVENT LATER, CALLBACK 500 or its onTimeout response).
+   */
+  drain(timeoutMs: number): Promise<void> {
+    if (this.outstanding === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.idleWaiters.push(resolve);
+      if (this.drainTimer !== undefined) return;
+      this.drainTimer = setTimeout(() => {
+        this.drainTimer = undefined;
+        for (const job of this.jobs) this.expire(job, 'client stopping');
+        const waiters = this.idleWaiters;
+        this.idleWaiters = [];
+        for (const w of waiters) w();
+      }, timeoutMs);
+    });
+  }
+
+  /** Clears every timer the dispatcher holds. */
+  dispose(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
+    this.sweepTimer = this.drainTimer = undefined;
+  }
+
+  // ---- frames --------------------------------------------------------------------------------------
+
+  private onSystem(conn: StreamConnection, frame: DownstreamFrame): void {
+    const { topic, messageId } = frame.headers;
+    if (topic === Topic.Ping) {
+      this.sendNow(conn, pingAck(messageId, frame.data));
+    } else if (topic === Topic.Disconnect) {
+      const reason = readDisconnectReason(frame.data);
+      this.log.info({ connection: conn.id, slot: conn.slot, reason }, 'gateway sent disconnect');
+      this.hooks.onDisconnect(conn, reason);
+    } else {
+      this.log.debug({ topic, messageId, connection: conn.id }, 'unknown SYSTEM topic ignored');
+    }
+  }
+
+  private rejectFrame(conn: StreamConnection, err: unknown): void {
+    if (err instanceof ProtocolError) {
+      this.log.warn(
+        {
+          connection: conn.id,
+          slot: conn.slot,
+          messageId: err.messageId,
+          field: err.field,
+          reason: err.message,
+        },
+        err.messageId === undefined
+          ? 'malformed frame dropped (no message id to answer)'
+          : 'malformed frame answered 400',
+      );
+      if (err.messageId !== undefined)
+        this.sendNow(conn, errorAck(err.messageId, AckCode.BadRequest, err.message));
+      return;
+    }
+    this.log.error({ connection: conn.id, err: toError(err) }, 'unexpected error while reading a frame');
+  }
+
+  // ---- admission and flow control ------------------------------------------------------------------
+
+  private admit(job: Job): void {
+    this.outstanding++;
+    job.conn.pending++;
+    this.jobs.add(job);
+    if (this.sweepTimer === undefined) this.sweepTimer = setInterval(this.sweep, this.sweepMs);
+    if (this.running >= this.maxInFlight) {
+      this.queue.push(job);
+      return;
+    }
+    this.run(job);
+  }
+
+  private run(job: Job): void {
+    job.state = RUNNING;
+    this.running++;
+    if (this.running >= this.maxInFlight && !this.paused && !this.closed) {
+      this.paused = true;
+      this.hooks.pauseReading();
+    }
+    if (job.event !== undefined) this.runEvent(job);
+    else this.runCallback(job);
+  }
+
+  /** A handler slot was freed: start queued jobs, and read again once there is room. */
+  private pump(): void {
+    while (this.running < this.maxInFlight && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      if (job.state === QUEUED) this.run(job);
+    }
+    if (this.paused && this.running < this.maxInFlight && this.queue.length === 0) {
+      this.paused = false;
+      this.hooks.resumeReading();
+    }
+  }
+
+  private readonly sweep = (): void => {
+    if (this.jobs.size === 0) {
+      clearInterval(this.sweepTimer);
+      this.sweepTimer = undefined;
+      return;
+    }
+    const now = Date.now();
+    for (const job of this.jobs) if (job.deadline <= now) this.expire(job, 'handler timeout');
+  };
+
+  // ---- EVENT ---------------------------------------------------------------------------------------
+
+  private runEvent(job: Job): void {
+    let claim: boolean | Promise<boolean>;
+    try {
+      claim = this.store.claim(job.event!.id, this.dedupTtlMs);
+    } catch (err) {
+      this.claimFailed(job, err);
+      return;
+    }
+    if (typeof claim === 'boolean') this.afterClaim(job, claim);
+    else
+      claim.then(
+        (first) => this.afterClaim(job, first === true),
+        (err: unknown) => this.claimFailed(job, err),
+      );
+  }
+
+  /** The store is down: run the handler anyway (at-least-once beats losing the event). */
+  private claimFailed(job: Job, err: unknown): void {
+    this.log.error(
+      { messageId: job.messageId, eventId: job.event!.id, err: toError(err) },
+      'dedup store failed; handling without dedup',
+    );
+    this.afterClaim(job, true, false);
+  }
+
+  private afterClaim(job: Job, first: boolean, claimed = first): void {
+    if (job.state !== RUNNING) {
+      // Timed out (or stopped) while the claim was pending: nothing ran, so give the key back.
+      if (claimed) this.release(job.event!.id);
+      return;
+    }
+    if (!first) {
+      this.log.debug(
+        { messageId: job.messageId, eventId: job.event!.id },
+        'duplicate event acked without running the handler',
+      );
+      this.answer(job, eventAck(job.messageId, 'SUCCESS', 'duplicate'), false);
+      return;
+    }
+    job.claimed = claimed;
+    job.invoked = true;
+    let result: unknown;
+    try {
+      result = this.registry.eventHandler!(job.event!);
+    } catch (err) {
+      this.eventFailed(job, err);
+      return;
+    }
+    if (isThenable(result)) void this.awaitEvent(job, result);
+    else this.eventSettled(job, result);
+  }
+
+  private async awaitEvent(job: Job, pending: PromiseLike<unknown>): Promise<void> {
+    let result: unknown;
+    try {
+      result = await pending;
+    } catch (err) {
+      this.eventFailed(job, err);
+      return;
+    }
+    this.eventSettled(job, result);
+  }
+
+  private eventSettled(job: Job, result: unknown): void {
+    if (job.state !== RUNNING) {
+      this.settledLate(job, result === 'LATER' ? 'LATER' : 'SUCCESS');
+      return;
+    }
+    const status: EventStatus = result === 'LATER' ? 'LATER' : 'SUCCESS';
+    if (result !== undefined && result !== 'SUCCESS' && result !== 'LATER')
+      this.log.warn(
+        { messageId: job.messageId },
+        "event handler returned something other than 'SUCCESS', 'LATER' or nothing; acked SUCCESS",
+      );
+    this.answer(job, eventAck(job.messageId, status), status === 'LATER');
+  }
+
+  private eventFailed(job: Job, err: unknown): void {
+    if (job.state !== RUNNING) {
+      this.settledLate(job, 'threw', err);
+      return;
+    }
+    const ev = job.event!;
+    this.log.error(
+      { messageId: job.messageId, eventId: ev.id, eventType: ev.eventType, err: toError(err) },
+      'event handler failed; acked LATER',
+    );
+    this.answer(job, eventAck(job.messageId, 'LATER', 'handler failed'), true);
+  }
+
+  // ---- CALLBACK ------------------------------------------------------------------------------------
+
+  private runCallback(job: Job): void {
+    job.invoked = true;
+    let result: unknown;
+    try {
+      result = job.registration!.handler(job.message!);
+    } catch (err) {
+      this.callbackFailed(job, err);
+      return;
+    }
+    if (isThenable(result)) void this.awaitCallback(job, result);
+    else this.callbackSettled(job, result);
+  }
+
+  private async awaitCallback(job: Job, pending: PromiseLike<unknown>): Promise<void> {
+    let result: unknown;
+    try {
+      result = await pending;
+    } catch (err) {
+      this.callbackFailed(job, err);
+      return;
+    }
+    this.callbackSettled(job, result);
+  }
+
+  private callbackSettled(job: Job, result: unknown): void {
+    if (job.state !== RUNNING) {
+      this.settledLate(job, 'returned');
+      return;
+    }
+    this.answer(job, this.callbackAnswer(job, result), false);
+  }
+
+  /** `{"response": result}`, or 500 when the result cannot be serialized to JSON (BigInt, cycles). */
+  private callbackAnswer(job: Job, response: unknown): UpstreamAck {
+    try {
+      return callbackAck(job.messageId, response);
+    } catch (err) {
+      this.log.error(
+        { messageId: job.messageId, topic: job.message!.topic, err: toError(err) },
+        'callback result is not JSON-serializable; answered 500',
+      );
+      return errorAck(job.messageId, AckCode.InternalError, 'internal error');
+    }
+  }
+
+  private callbackFailed(job: Job, err: unknown): void {
+    if (job.state !== RUNNING) {
+      this.settledLate(job, 'threw', err);
+      return;
+    }
+    this.log.error(
+      { messageId: job.messageId, topic: job.message!.topic, err: toError(err) },
+      'callback handler failed; answered 500',
+    );
+    this.answer(job, errorAck(job.messageId, AckCode.InternalError, 'internal error'), false);
+  }
+
+  // ---- deadlines -----------------------------------------------------------------------------------
+
+  /** Answers a job whose deadline passed (or that `stop()` gave up on); its handler is left running. */
+  private expire(job: Job, reason: string): void {
+    if (job.state !== QUEUED && job.state !== RUNNING) return;
+    if (job.invoked) this.abandoned++;
+    if (job.event !== undefined) {
+      this.log.warn(
+        { messageId: job.messageId, eventId: job.event.id, eventType: job.event.eventType, reason },
+        'event not handled in time; acked LATER',
+      );
+      this.answer(job, eventAck(job.messageId, 'LATER', reason), true);
+      return;
+    }
+    const reg = job.registration!;
+    this.log.warn(
+      { messageId: job.messageId, topic: reg.topic, timeoutMs: reg.timeoutMs, reason },
+      'callback not handled in time',
+    );
+    if (reg.onTimeout === undefined) {
+      this.answer(job, errorAck(job.messageId, AckCode.InternalError, reason), false);
+      return;
+    }
+    let response: unknown;
+    try {
+      response = reg.onTimeout(job.message!);
+    } catch (err) {
+      this.log.error(
+        { messageId: job.messageId, topic: reg.topic, err: toError(err) },
+        'onTimeout threw; answered 500',
+      );
+      this.answer(job, errorAck(job.messageId, AckCode.InternalError, reason), false);
+      return;
+    }
+    this.answer(job, this.callbackAnswer(job, response), false);
+  }
+
+  private settledLate(job: Job, outcome: string, err?: unknown): void {
+    this.abandoned--;
+    this.log.warn(
+      { messageId: job.messageId, outcome, err: err === undefined ? undefined : toError(err) },
+      'handler settled after its deadline; its result was dropped',
+    );
+  }
+
+  // ---- answers -------------------------------------------------------------------------------------
+
+  /**
+   * Decides a job: for a failed EVENT the dedup key is released first (so a redelivery runs again),
+   * then the ack goes out on the job's socket.
+   */
+  private answer(job: Job, ack: UpstreamAck, releaseKey: boolean): void {
+    const wasRunning = job.state === RUNNING;
+    job.state = ANSWERING;
+    this.jobs.delete(job);
+    if (releaseKey && job.claimed) {
+      job.claimed = false;
+      const pending = this.release(job.event!.id);
+      if (pending !== undefined) {
+        pending.then(() => this.deliver(job, ack, wasRunning));
+        return;
+      }
+    }
+    this.deliver(job, ack, wasRunning);
+  }
+
+  /** Releases a dedup key; returns a promise only when the store answers asynchronously. Never rejects. */
+  private release(key: string): Promise<void> | undefined {
+    if (this.store.release === undefined) return undefined;
+    let result: unknown;
+    try {
+      result = this.store.release(key);
+    } catch (err) {
+      this.log.error(
+        { eventId: key, err: toError(err) },
+        'dedup store failed to release a key; a redelivery may be skipped',
+      );
+      return undefined;
+    }
+    if (!isThenable(result)) return undefined;
+    return Promise.resolve(result).then(
+      () => undefined,
+      (err: unknown) => {
+        this.log.error(
+          { eventId: key, err: toError(err) },
+          'dedup store failed to release a key; a redelivery may be skipped',
+        );
+      },
+    );
+  }
+
+  private deliver(job: Job, ack: UpstreamAck, wasRunning: boolean): void {
+    job.state = DONE;
+    this.sendNow(job.conn, ack);
+    this.retire(job);
+    if (wasRunning) {
+      this.running--;
+      this.pump();
+    }
+    this.notifyIfIdle();
+  }
+
+  /** Bookkeeping when a job leaves (acked or dropped). */
+  private retire(job: Job): void {
+    job.state = DONE;
+    this.outstanding--;
+    const conn = job.conn;
+    conn.pending--;
+    if (conn.retiring && conn.pending === 0) this.hooks.onDrained(conn);
+  }
+
+  private notifyIfIdle(): void {
+    if (this.outstanding !== 0 || this.idleWaiters.length === 0) return;
+    if (this.drainTimer !== undefined) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = undefined;
+    }
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Sends an ack on `conn`, the socket its frame came in on; a closed socket is logged, not thrown. */
+  private sendNow(conn: StreamConnection, ack: UpstreamAck): void {
+    let sent = false;
+    try {
+      sent = conn.send(serializeAck(ack));
+    } catch (err) {
+      this.log.warn(
+        { messageId: ack.headers.messageId, connection: conn.id, err: toError(err) },
+        'ack could not be sent',
+      );
+      return;
+    }
+    if (!sent)
+      this.log.warn(
+        { messageId: ack.headers.messageId, connection: conn.id, code: ack.code },
+        'ack not sent: its connection is closed (the platform will redeliver)',
+      );
+  }
+}
+
+function toText(data: RawData): string {
+  if (Buffer.isBuffer(data)) return data.toString('utf8');
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.from(data).toString('utf8');
+}

@@ -1,0 +1,26 @@
+export { type BackoffPolicy, backoffDelay } from './backoff.js';
+export {
+  StreamClient,
+  type StreamClientEvents,
+  type StreamClientState,
+  type StreamClientStatus,
+} from './client.js';
+export {
+  type FetchLike,
+  type ResolvedStreamConfig,
+  resolveStreamConfig,
+  type StreamClientConfig,
+  type StreamDedupOptions,
+  type StreamKeepaliveOptions,
+  type StreamReconnectOptions,
+} from './config.js';
+export { type ConnectFailure, StreamConnectError } from './connect-error.js';
+export { type DedupStore, MemoryDedupStore, type MemoryDedupStoreOptions } from './dedup-store.js';
+export type {
+  CallbackMessage,
+  StreamCallbackHandler,
+  StreamCallbackOptions,
+  StreamEventHandler,
+} from './handlers.js';
+export { defaultLocalIp } from './local-ip.js';
+export type { SlotState, SlotStatus } from './slot.js';

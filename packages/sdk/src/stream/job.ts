@@ -1,0 +1,46 @@
+import type { StreamEvent } from '../protocol/event.js';
+import type { StreamConnection } from './connection.js';
+import type { CallbackMessage, CallbackRegistration } from './handlers.js';
+
+/** Waiting for a free handler slot (the client is at maxInFlight). */
+export const QUEUED = 0;
+/** Admitted: its handler runs (or its dedup claim is pending). */
+export const RUNNING = 1;
+/** Decided, the ack waits for the dedup store to release the key. */
+export const ANSWERING = 2;
+/** Acked, or dropped unacked because the client stopped. */
+export const DONE = 3;
+
+export type JobState = typeof QUEUED | typeof RUNNING | typeof ANSWERING | typeof DONE;
+
+/**
+ * One EVENT or CALLBACK from receipt to ack. One object per message; its ack goes back on `conn`,
+ * the socket it came in on. `deadline` is checked by the dispatcher's sweep (no timer per message).
+ */
+export class Job {
+  state: JobState = QUEUED;
+  /** The dedup key was claimed by this job (so it must be released on failure). */
+  claimed = false;
+  /** The handler was called (so a timeout leaves it running, abandoned). */
+  invoked = false;
+
+  constructor(
+    readonly conn: StreamConnection,
+    readonly messageId: string,
+    readonly deadline: number,
+    /** Set for an EVENT. */
+    readonly event: StreamEvent | undefined,
+    /** Set for a CALLBACK, with its registration. */
+    readonly message: CallbackMessage | undefined,
+    readonly registration: CallbackRegistration | undefined,
+  ) {}
+}
+
+/** True for a promise or any other thenable. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}

@@ -1,0 +1,108 @@
+import { ErrorCode, toError } from '../errors/coded-error.js';
+import {
+  CONNECTIONS_OPEN_PATH,
+  type ConnectionOpenRequest,
+  type ConnectionOpenResponse,
+  parseConnectionOpenResponse,
+  type Subscription,
+} from '../protocol/gateway.js';
+import { OpenApiErrorCode, readOpenApiError } from '../protocol/openapi-error.js';
+import type { FetchLike } from './config.js';
+import { StreamConnectError } from './connect-error.js';
+
+/** What `connections/open` needs. */
+export interface OpenTicketRequest {
+  apiBase: string;
+  clientId: string;
+  clientSecret: string;
+  subscriptions: Subscription[];
+  ua: string;
+  localIp: string;
+  fetch: FetchLike;
+  timeoutMs: number;
+  /** Aborts the request (the client is stopping). */
+  signal: AbortSignal;
+}
+
+const CREDENTIAL_CODES: ReadonlySet<string> = new Set([
+  OpenApiErrorCode.AuthFailed,
+  OpenApiErrorCode.InvalidClient,
+]);
+
+/**
+ * Calls `POST {apiBase}/v1.0/gateway/connections/open` and returns the endpoint and single-use ticket.
+ * Throws {@link StreamConnectError}: `ERR_CREDENTIALS` (401/403 or `authFailed`/`invalidClientIdOrSecret`),
+ * or `ERR_CONNECT` (network, timeout, 5xx, unreadable answer: retryable; other 4xx: permanent).
+ */
+export async function openTicket(req: OpenTicketRequest): Promise<ConnectionOpenResponse> {
+  const body: ConnectionOpenRequest = {
+    clientId: req.clientId,
+    clientSecret: req.clientSecret,
+    subscriptions: req.subscriptions,
+    ua: req.ua,
+    localIp: req.localIp,
+  };
+  const url = `${req.apiBase}${CONNECTIONS_OPEN_PATH}`;
+  const ac = new AbortController();
+  const onAbort = () => ac.abort(req.signal.reason);
+  req.signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => ac.abort(new Error(`timed out after ${req.timeoutMs} ms`)), req.timeoutMs);
+  let status: number;
+  let text: string;
+  try {
+    const doFetch = req.fetch;
+    const res = await doFetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+      signal: ac.signal,
+    });
+    status = res.status;
+    text = await res.text();
+  } catch (thrown) {
+    const err = toError(ac.signal.aborted && ac.signal.reason !== undefined ? ac.signal.reason : thrown);
+    throw new StreamConnectError(ErrorCode.Connect, `connections/open failed: ${err.message}`, {
+      permanent: false,
+      cause: thrown,
+    });
+  } finally {
+    clearTimeout(timer);
+    req.signal.removeEventListener('abort', onAbort);
+  }
+  let doc: unknown;
+  try {
+    doc = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    doc = undefined; // reported below with the status; the body may be an HTML error page
+  }
+  if (status >= 200 && status < 300) {
+    try {
+      return parseConnectionOpenResponse(doc);
+    } catch (err) {
+      throw new StreamConnectError(
+        ErrorCode.Connect,
+        `connections/open answered ${status} with an unreadable body: ${toError(err).message}`,
+        { status, permanent: false, cause: err },
+      );
+    }
+  }
+  const apiError = readOpenApiError(doc);
+  const failure = {
+    status,
+    platformCode: apiError?.code,
+    requestId: apiError?.requestid || undefined,
+  };
+  const detail = apiError ? `${apiError.code}: ${apiError.message}` : 'no error body';
+  if (status === 401 || status === 403 || (apiError && CREDENTIAL_CODES.has(apiError.code))) {
+    throw new StreamConnectError(
+      ErrorCode.Credentials,
+      `DingTalk rejected the app credentials (HTTP ${status}, ${detail}); check clientId and clientSecret`,
+      { ...failure, permanent: true },
+    );
+  }
+  const permanent = status >= 400 && status < 500 && status !== 408 && status !== 429;
+  throw new StreamConnectError(ErrorCode.Connect, `connections/open answered HTTP ${status} (${detail})`, {
+    ...failure,
+    permanent,
+  });
+}
