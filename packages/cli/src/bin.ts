@@ -1,9 +1,22 @@
 #!/usr/bin/env node
 import { VERSION } from '@dingtalk-skills/sdk';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { devCommand } from './commands/dev.js';
+import { invokeCommand } from './commands/invoke.js';
+import { sandboxCommand } from './commands/sandbox.js';
 import { specCommand } from './commands/spec.js';
+import { startCommand } from './commands/start.js';
 import { EnvError } from './env.js';
 import { AppLoadError } from './load-app.js';
+
+function intOption(name: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}`);
+    return n;
+  };
+}
 
 const program = new Command();
 program
@@ -11,7 +24,52 @@ program
   .description(
     'DingTalk AI assistant skills with user-delegated credentials (用户代理凭证): dev, start, sandbox, spec, invoke',
   )
-  .version(VERSION);
+  .version(VERSION)
+  .showHelpAfterError();
+
+const hostOption = () =>
+  new Option('--host <host>', 'interface to listen on (loopback unless told otherwise)').default('127.0.0.1');
+const portOption = () =>
+  new Option('--port <port>', 'port (default $DINGTALK_SANDBOX_PORT or 8720)').argParser(
+    intOption('--port', 0, 65535),
+  );
+
+program
+  .command('dev')
+  .description(
+    'sandbox and app together: the app connects over Stream, its skills are registered in the sandbox',
+  )
+  .argument('[app]', 'app folder or file', '.')
+  .addOption(hostOption())
+  .addOption(portOption())
+  .option('--ephemeral', 'keep the sandbox in memory (no SQLite file)')
+  .option('--db <path>', 'the sandbox SQLite file')
+  .addOption(
+    new Option('--connections <n>', 'Stream connections of the app')
+      .argParser(intOption('--connections', 1, 16))
+      .default(1),
+  )
+  .action((app: string, opts) => devCommand(app, opts));
+
+program
+  .command('start')
+  .description('the app alone against DingTalk (or any DINGTALK_API_BASE)')
+  .argument('[app]', 'app folder or file', '.')
+  .addOption(
+    new Option('--connections <n>', 'Stream connections')
+      .argParser(intOption('--connections', 1, 16))
+      .default(1),
+  )
+  .action((app: string, opts) => startCommand(app, opts));
+
+program
+  .command('sandbox')
+  .description('the sandbox alone (a local DingTalk for apps written with any SDK)')
+  .addOption(hostOption())
+  .addOption(portOption())
+  .option('--ephemeral', 'keep everything in memory (no SQLite file)')
+  .option('--db <path>', 'the SQLite file')
+  .action((opts) => sandboxCommand(opts));
 
 program
   .command('spec')
@@ -23,23 +81,31 @@ program
       .default('stream'),
   )
   .option('--server-url <url>', 'server URL for HTTP actions')
-  .action(async (app: string, opts: { protocol: 'stream' | 'http'; serverUrl?: string }) => {
-    await specCommand(app, opts);
-  });
+  .action((app: string, opts) => specCommand(app, opts));
+
+program
+  .command('invoke')
+  .description('run one skill through a running sandbox as a user and print the transcript')
+  .argument('<skill>', 'operationId of the skill')
+  .requiredOption('--user <userId>', 'seeded user (zhangsan, lisi)')
+  .option('--data <json>', 'the skill parameters as a JSON object', '{}')
+  .option('--auto-consent', 'approve the authorization card headlessly')
+  .option('--json', 'print the transcript as JSON')
+  .option('--sandbox <url>', 'sandbox base URL (default http://127.0.0.1:$DINGTALK_SANDBOX_PORT)')
+  .action((skill: string, opts) => invokeCommand(skill, opts));
 
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
-    if (err instanceof EnvError || err instanceof AppLoadError) {
-      process.stderr.write(`dingtalk-skills: ${err.message}\n`);
-      process.exit(2);
-    }
     const e = err as Error;
     process.stderr.write(`dingtalk-skills: ${e.message}\n`);
-    if (process.env.LOG_LEVEL === 'debug' || process.env.LOG_LEVEL === 'trace')
+    if (
+      !(err instanceof EnvError || err instanceof AppLoadError) &&
+      /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')
+    )
       process.stderr.write(`${e.stack}\n`);
-    process.exit(1);
+    process.exit(err instanceof EnvError || err instanceof AppLoadError ? 2 : 1);
   }
 }
 

@@ -1,1 +1,2 @@
 export { type AppDefinition, defineApp, type EventHandler, isAppDefinition } from './define-app.js';
+export { type AppRuntimeConfig, createAppRuntime, type RunningApp, startApp } from './runtime.js';

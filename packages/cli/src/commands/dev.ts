@@ -1,0 +1,81 @@
+import { createSandbox, SEED_APP } from '@dingtalk-skills/sandbox';
+import { generateSpecYaml, startApp } from '@dingtalk-skills/sdk';
+import { readEnv } from '../env.js';
+import { loadApp } from '../load-app.js';
+import { cliLogger } from '../logger.js';
+import { onShutdown } from '../signals.js';
+import { seedLines } from './sandbox.js';
+
+export interface DevOptions {
+  host: string;
+  port?: number;
+  ephemeral?: boolean;
+  db?: string;
+  connections: number;
+}
+
+/**
+ * `dingtalk-skills dev [app]`: the sandbox and the app together. The app connects to the sandbox over a
+ * real Stream connection with the seed app's credentials; its skills are registered in the sandbox from
+ * the OpenAPI YAML that `spec` prints (the same document the DingTalk console takes).
+ */
+export async function devCommand(target: string, options: DevOptions): Promise<void> {
+  const env = readEnv();
+  const { app, entry } = await loadApp(target);
+  const yaml = generateSpecYaml(app.skills, {
+    title: app.name,
+    ...(app.version ? { version: app.version } : {}),
+    ...(app.description ? { description: app.description } : {}),
+    protocol: 'stream',
+  });
+  const logger = cliLogger(env.LOG_LEVEL, [SEED_APP.clientSecret]);
+  const sandbox = await createSandbox({
+    port: options.port ?? env.DINGTALK_SANDBOX_PORT,
+    host: options.host,
+    logger: logger.child({ part: 'sandbox' }),
+    ...(options.ephemeral ? { ephemeral: true } : {}),
+    ...(options.db ? { dbPath: options.db } : {}),
+  });
+  let running: Awaited<ReturnType<typeof startApp>> | undefined;
+  try {
+    running = await startApp(app, {
+      clientId: SEED_APP.clientId,
+      clientSecret: SEED_APP.clientSecret,
+      apiBase: sandbox.url,
+      logger: logger.child({ part: 'app' }),
+      stream: { connections: options.connections },
+      now: () => sandbox.context.clock.now(),
+    });
+    const res = await fetch(`${sandbox.url}/sandbox/skills`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/yaml' },
+      body: yaml,
+    });
+    if (!res.ok)
+      throw new Error(
+        `registering the app's skills in the sandbox failed: ${res.status} ${await res.text()}`,
+      );
+  } catch (err) {
+    await running?.stop();
+    await sandbox.close();
+    throw err;
+  }
+  const lines = [
+    `dingtalk-skills dev: ${app.name}`,
+    `  assistant page   ${sandbox.url}/`,
+    `  app              ${entry} — ${app.skills.length} skills (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
+    `  sandbox          DINGTALK_API_BASE=${sandbox.url}  control API ${sandbox.url}/sandbox/`,
+    ...seedLines(),
+    `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox.url}`,
+    '  stop with Ctrl+C',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  const app_ = running;
+  onShutdown(
+    async () => {
+      await app_.stop();
+      await sandbox.close();
+    },
+    (m) => process.stderr.write(`dingtalk-skills dev: ${m}\n`),
+  );
+}

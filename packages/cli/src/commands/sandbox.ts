@@ -1,0 +1,47 @@
+import { createSandbox, SEED_APP, SEED_CORP, SEED_USERS } from '@dingtalk-skills/sandbox';
+import { readEnv } from '../env.js';
+import { cliLogger } from '../logger.js';
+import { onShutdown } from '../signals.js';
+
+export interface SandboxCommandOptions {
+  host: string;
+  port?: number;
+  ephemeral?: boolean;
+  db?: string;
+}
+
+/** Lines describing the seed, printed by `sandbox` and `dev`. */
+export function seedLines(): string[] {
+  return [
+    `  app credentials  clientId ${SEED_APP.clientId}  clientSecret ${SEED_APP.clientSecret}`,
+    `  org              corpId ${SEED_CORP.corpId}`,
+    `  users            ${SEED_USERS.map((u) => `${u.userId} ${u.name} (unionId ${u.unionId})`).join(', ')}`,
+  ];
+}
+
+/** `dingtalk-skills sandbox`: the sandbox alone, for apps written with any SDK. */
+export async function sandboxCommand(options: SandboxCommandOptions): Promise<void> {
+  const env = readEnv();
+  const logger = cliLogger(env.LOG_LEVEL, [SEED_APP.clientSecret], 'sandbox');
+  const sandbox = await createSandbox({
+    port: options.port ?? env.DINGTALK_SANDBOX_PORT,
+    host: options.host,
+    logger,
+    ...(options.ephemeral ? { ephemeral: true } : {}),
+    ...(options.db ? { dbPath: options.db } : {}),
+  });
+  const lines = [
+    'dingtalk-skills sandbox: a local DingTalk (钉钉本地沙箱)',
+    `  base URL         ${sandbox.url}/`,
+    `  API base         DINGTALK_API_BASE=${sandbox.url}  (OpenAPI /v1.0/..., Stream gateway /v1.0/gateway/connections/open)`,
+    `  OAuth consent    ${sandbox.url}/oauth2/auth`,
+    `  control API      ${sandbox.url}/sandbox/`,
+    ...seedLines(),
+    '  stop with Ctrl+C',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  onShutdown(
+    () => sandbox.close(),
+    (m) => process.stderr.write(`sandbox: ${m}\n`),
+  );
+}

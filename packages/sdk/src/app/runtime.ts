@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import { MemoryTokenStore } from '../credentials/memory-token-store.js';
+import type { RefreshLock } from '../credentials/refresh-lock.js';
+import { TokenCipher } from '../credentials/token-cipher.js';
+import type { TokenStore } from '../credentials/token-store.js';
+import { UserTokenManager } from '../credentials/user-token-manager.js';
+import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import { createLogger, type Logger } from '../logging/logger.js';
+import { createOpenApiClient, type OpenApiClient } from '../openapi/client.js';
+import type { RateLimiter } from '../openapi/rate-limiter.js';
+import { SkillsApp } from '../skills/skills-app.js';
+import { StreamClient } from '../stream/client.js';
+import type { StreamClientConfig } from '../stream/config.js';
+import type { DedupStore } from '../stream/dedup-store.js';
+import type { AppDefinition } from './define-app.js';
+
+/** Everything a running app needs besides its definition. Validated; never read from the environment. */
+export interface AppRuntimeConfig {
+  clientId: string;
+  clientSecret: string;
+  /** OpenAPI and Stream gateway base (default `https://api.dingtalk.com`). */
+  apiBase?: string;
+  logger?: Logger;
+  /** Stream client options (pool size, in-flight bound, keepalive, backoff...). */
+  stream?: Omit<StreamClientConfig, 'clientId' | 'clientSecret' | 'apiBase' | 'logger' | 'dedupStore'>;
+  /** Where EVENT ids are claimed (default in-memory, per process; a shared store for several instances). */
+  dedupStore?: DedupStore;
+  /** Where users' tokens are kept (default in-memory, encrypted with `tokenKey`). */
+  tokenStore?: TokenStore;
+  /** Key that encrypts stored tokens (AES-256-GCM). Default: a random key per process (memory store only). */
+  tokenKey?: string;
+  /** Exclusion around a user's refresh (default: in this process). */
+  refreshLock?: RefreshLock;
+  /** Outbound rate limiter shared by every OpenAPI call (default 20 QPS per API in this process). */
+  rateLimiter?: RateLimiter;
+  /** Deadline of a skill handler (default 8,000 ms). */
+  skillTimeoutMs?: number;
+  /** Time source for token expiry (default Date.now; the dev server passes the sandbox clock). */
+  now?: () => number;
+}
+
+const configSchema = z.object({
+  clientId: z.string().min(1, 'clientId is required'),
+  clientSecret: z.string().min(1, 'clientSecret is required'),
+  apiBase: z.url({ protocol: /^https?$/ }).optional(),
+  skillTimeoutMs: z.number().int().positive().optional(),
+  tokenKey: z.string().min(1).optional(),
+});
+
+/** A running app: its Stream connection, its skills and its OpenAPI client. */
+export interface RunningApp {
+  readonly stream: StreamClient;
+  readonly skills: SkillsApp;
+  readonly openapi: OpenApiClient;
+  readonly tokens: UserTokenManager;
+  /** Stops intake, drains in-flight handlers, closes the connections and the HTTP pool. */
+  stop(): Promise<void>;
+}
+
+/** Builds the pieces of an app without connecting (for tests and for HTTP-only deployments). */
+export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): Omit<RunningApp, 'stop'> {
+  const parsed = configSchema.safeParse(config);
+  if (!parsed.success) {
+    throw new DingTalkSkillsError(
+      ErrorCode.Config,
+      `invalid app config: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`,
+    );
+  }
+  const logger = config.logger ?? createLogger({ name: 'dingtalk-skills', secrets: [config.clientSecret] });
+  const openapi = createOpenApiClient({
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    logger,
+    ...(config.apiBase ? { apiBase: config.apiBase } : {}),
+    ...(config.rateLimiter ? { rateLimit: config.rateLimiter } : {}),
+    ...(config.now ? { now: config.now } : {}),
+  });
+  const tokenStore =
+    config.tokenStore ??
+    new MemoryTokenStore({ logger, cipher: new TokenCipher(config.tokenKey ?? TokenCipher.generateKey()) });
+  const tokens = new UserTokenManager({
+    openapi,
+    store: tokenStore,
+    logger,
+    ...(config.refreshLock ? { lock: config.refreshLock } : {}),
+    ...(config.now ? { now: config.now } : {}),
+  });
+  const skills = new SkillsApp({
+    skills: app.skills,
+    logger,
+    credentials: tokens,
+    userApiFor: (source) => openapi.asUser(source),
+    appApi: openapi,
+    ...(config.skillTimeoutMs ? { skillTimeoutMs: config.skillTimeoutMs } : {}),
+    ...(app.middleware ? { middleware: app.middleware } : {}),
+    ...(app.onError ? { onError: app.onError } : {}),
+  });
+  const stream = new StreamClient({
+    ...config.stream,
+    clientId: config.clientId,
+    clientSecret: config.clientSecret,
+    logger,
+    ...(config.apiBase ? { apiBase: config.apiBase } : {}),
+    ...(config.dedupStore ? { dedupStore: config.dedupStore } : {}),
+  });
+  skills.attach(stream);
+  const onEvent = app.onEvent;
+  if (onEvent) stream.onEvent(async (event) => (await onEvent(event)) ?? undefined);
+  return { stream, skills, openapi, tokens };
+}
+
+/**
+ * Starts an app: builds the runtime and opens its Stream connection(s). Resolves once connected;
+ * rejects with ERR_CREDENTIALS when DingTalk refuses the app's credentials.
+ */
+export async function startApp(app: AppDefinition, config: AppRuntimeConfig): Promise<RunningApp> {
+  const runtime = createAppRuntime(app, config);
+  await runtime.stream.start();
+  return {
+    ...runtime,
+    async stop() {
+      await runtime.stream.stop();
+      await runtime.openapi.close();
+    },
+  };
+}
