@@ -1,0 +1,129 @@
+/**
+ * `npm run bench [-- options]`: runs the benchmark suites. Results go to stdout (a table, or one JSON object
+ * per line with `--json`); progress goes to stderr. Add a suite by implementing `Suite` and listing it in
+ * SUITES.
+ */
+import { parseArgs } from 'node:util';
+import { streamSuite } from './stream/suite.js';
+import type { BenchOptions, BenchRow, Suite } from './suite.js';
+
+/** The registry of suites, in the order `npm run bench` runs them. */
+const SUITES: readonly Suite[] = [streamSuite];
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --json               one JSON object per line on stdout
+  --suite <name>       run only this suite (repeatable); --list shows them
+  --messages <n>       measured messages per client, saturation phase
+  --warmup <n>         warm-up messages per client (not measured)
+  --window <n>         most messages in flight
+  --rate <n>           message rate of the steady phase (msg/s)
+  --seconds <n>        length of the steady phase
+  --rounds <n>         runs per client (median reported)
+  --clients <a,b>      only these clients (stream: floor,official,ours)
+  --list               list the suites
+  -h, --help           this text`;
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${value}"`);
+  return name === 'seconds' ? n : Math.round(n);
+}
+
+function formatTable(rows: BenchRow[]): string {
+  const keys = [...new Set(rows.flatMap((r) => Object.keys(r)))].filter((k) => k !== 'suite');
+  const cells = rows.map((r) => keys.map((k) => (r[k] === undefined ? '' : String(r[k]))));
+  const widths = keys.map((k, i) => Math.max(k.length, ...cells.map((c) => c[i]!.length)));
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  return [line(keys), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      json: { type: 'boolean', default: false },
+      suite: { type: 'string', multiple: true },
+      messages: { type: 'string' },
+      warmup: { type: 'string' },
+      window: { type: 'string' },
+      rate: { type: 'string' },
+      seconds: { type: 'string' },
+      rounds: { type: 'string' },
+      clients: { type: 'string' },
+      list: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  if (values.list) {
+    for (const s of SUITES) console.log(`${s.name.padEnd(12)} ${s.description}`);
+    return 0;
+  }
+  const names = values.suite ?? SUITES.map((s) => s.name);
+  const unknown = names.filter((n) => !SUITES.some((s) => s.name === n));
+  if (unknown.length > 0) {
+    console.error(`unknown suite(s): ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);
+    return 2;
+  }
+  const options: BenchOptions = {
+    messages: positiveInt('messages', values.messages),
+    warmup: positiveInt('warmup', values.warmup),
+    window: positiveInt('window', values.window),
+    rate: positiveInt('rate', values.rate),
+    seconds: positiveInt('seconds', values.seconds),
+    rounds: positiveInt('rounds', values.rounds),
+    clients: values.clients
+      ?.split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== ''),
+  };
+
+  let failed = false;
+  for (const suite of SUITES.filter((s) => names.includes(s.name))) {
+    const rows: BenchRow[] = [];
+    const startedAt = Date.now();
+    try {
+      await suite.run({
+        options,
+        emit: (row) => {
+          if (values.json) console.log(JSON.stringify(row));
+          else rows.push(row);
+        },
+        log: (line) => console.error(line),
+      });
+    } catch (err) {
+      failed = true;
+      console.error(
+        `suite ${suite.name} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
+    }
+    console.error(`suite ${suite.name}: ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+    if (!values.json && rows.length > 0) {
+      const results = rows.filter((r) => r.target === undefined);
+      const targets = rows.filter((r) => r.target !== undefined);
+      console.log(`\n== ${suite.name} ==\n${formatTable(results)}`);
+      if (targets.length > 0) console.log(`\n${formatTable(targets)}`);
+    }
+  }
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    console.error(USAGE);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,24 @@
+/** Messages between the suite (parent) and a client process (child), over the fork IPC channel. */
+import type { BenchClientConfig, ClientName } from './clients/types.js';
+
+/** argv[2] of the child: which client to run and where the gateway is. */
+export interface ChildArgs extends BenchClientConfig {
+  client: ClientName;
+}
+
+export type ToChild = { type: 'begin' } | { type: 'end' } | { type: 'stop' };
+
+/** CPU (user+sys, microseconds) and peak RSS (bytes) of the child over one measured window. */
+export interface Measured {
+  type: 'measured';
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  peakRssBytes: number;
+}
+
+export type FromChild =
+  | { type: 'ready' }
+  | { type: 'begun' }
+  | Measured
+  | { type: 'stopped' }
+  | { type: 'failed'; error: string };
