@@ -126,9 +126,9 @@ export function createOpenApiClient(config: OpenApiClientConfig): OpenApiClient 
       tokenSource: appToken,
     },
     oauth: {
-      exchangeCode: (code) =>
+      exchangeCode: async (code) =>
         userToken({ code: requireText(code, 'authorization code'), grantType: 'authorization_code' }),
-      refresh: (refreshToken) =>
+      refresh: async (refreshToken) =>
         userToken({ refreshToken: requireText(refreshToken, 'refresh token'), grantType: 'refresh_token' }),
     },
     asUser: (source) =>
