@@ -63,3 +63,11 @@ export async function until(check: () => boolean, timeoutMs: number, what: strin
     await new Promise<void>((resolve) => setImmediate(resolve));
   }
 }
+
+/**
+ * Waits a fixed time. Only for observing that something does NOT happen, or counting what happens,
+ * over a window (e.g. connection attempts in 3 s); never to wait for something that emits an event.
+ */
+export function observeFor(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

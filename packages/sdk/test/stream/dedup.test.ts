@@ -1,0 +1,175 @@
+import { type DedupStore, MemoryDedupStore, readEventAck, type StreamEvent } from '@dingtalk-skills/sdk';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
+import { deferred } from '../support/wait.js';
+
+let fx: StreamFixture;
+beforeEach(async () => {
+  fx = await streamFixture();
+});
+afterEach(async () => {
+  await fx.close();
+});
+
+describe('EVENT dedup over the wire', () => {
+  it('runs the handler once for an event delivered twice; both deliveries are acked SUCCESS', async () => {
+    const runs: StreamEvent[] = [];
+    const client = fx.client();
+    client.onEvent((ev) => {
+      runs.push(ev);
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const first = gw.deliver(gw.eventFrame({ n: 1 }, { eventId: 'evt-dup' }));
+    expect(readEventAck((await gw.waitForAck(first)).ack).status).toBe('SUCCESS');
+    const second = gw.deliver(gw.eventFrame({ n: 1 }, { eventId: 'evt-dup' }));
+    const { ack } = await gw.waitForAck(second);
+    expect(readEventAck(ack)).toEqual({ status: 'SUCCESS', message: 'duplicate' });
+    expect(runs.map((e) => e.id)).toEqual(['evt-dup']);
+  });
+
+  it('acks a redelivery SUCCESS while the first delivery is still in flight, without running it twice', async () => {
+    const release = deferred();
+    let runs = 0;
+    const client = fx.client();
+    client.onEvent(async () => {
+      runs++;
+      await release.promise;
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const first = gw.deliver(gw.eventFrame({}, { eventId: 'evt-inflight' }));
+    const second = gw.deliver(gw.eventFrame({}, { eventId: 'evt-inflight' }));
+    expect(readEventAck((await gw.waitForAck(second)).ack).status).toBe('SUCCESS');
+    expect(gw.ackOf(first)).toBeUndefined();
+    release.resolve();
+    expect(readEventAck((await gw.waitForAck(first)).ack).status).toBe('SUCCESS');
+    expect(runs).toBe(1);
+  });
+
+  it('falls back to the messageId when the event has no eventId', async () => {
+    let runs = 0;
+    const client = fx.client();
+    client.onEvent(() => {
+      runs++;
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const f = gw.eventFrame({}, { eventId: '' });
+    const a = gw.deliver(f);
+    await gw.waitForAck(a);
+    const [sock] = gw.openSockets();
+    gw.send(sock!, f); // the same frame again: same messageId
+    await gw.roundTrip(sock!);
+    expect(gw.acksOf(a).map((x) => readEventAck(x.ack).message)).toEqual(['OK', 'duplicate']);
+    expect(runs).toBe(1);
+  });
+
+  it('runs a redelivery again after the handler answered LATER, threw, or timed out', async () => {
+    const outcomes = ['LATER', 'throw', 'hang', 'ok'] as const;
+    let run = 0;
+    const client = fx.client({ handlerTimeoutMs: 100 });
+    client.onEvent(async () => {
+      const outcome = outcomes[run++];
+      if (outcome === 'LATER') return 'LATER';
+      if (outcome === 'throw') throw new Error('flaky');
+      if (outcome === 'hang') await new Promise((resolve) => setTimeout(resolve, 300));
+      return undefined;
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const statuses: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const id = gw.deliver(gw.eventFrame({}, { eventId: 'evt-retry' }));
+      statuses.push(readEventAck((await gw.waitForAck(id, 3_000)).ack).status);
+    }
+    expect(statuses).toEqual(['LATER', 'LATER', 'LATER', 'SUCCESS']);
+    expect(run).toBe(4);
+  });
+
+  it('works with an asynchronous store (the shape of a Redis store)', async () => {
+    const claims = new Map<string, number>();
+    const calls: string[] = [];
+    const store: DedupStore = {
+      async claim(key, ttlMs) {
+        calls.push(`claim ${key} ${ttlMs}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (claims.has(key)) return false;
+        claims.set(key, ttlMs);
+        return true;
+      },
+      async release(key) {
+        calls.push(`release ${key}`);
+        claims.delete(key);
+      },
+    };
+    let runs = 0;
+    const client = fx.client({ dedupStore: store, dedup: { ttlMs: 60_000 } });
+    client.onEvent(() => (++runs === 1 ? 'LATER' : undefined));
+    await client.start();
+    const gw = fx.gateway;
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      const id = gw.deliver(gw.eventFrame({}, { eventId: 'evt-async' }));
+      ids.push(readEventAck((await gw.waitForAck(id)).ack).status);
+    }
+    expect(ids).toEqual(['LATER', 'SUCCESS', 'SUCCESS']);
+    expect(runs).toBe(2);
+    expect(calls).toEqual([
+      'claim evt-async 60000',
+      'release evt-async',
+      'claim evt-async 60000',
+      'claim evt-async 60000',
+    ]);
+  });
+
+  it('still handles events (at least once) when the store fails, and logs it', async () => {
+    let runs = 0;
+    const client = fx.client({
+      dedupStore: {
+        claim: () => Promise.reject(new Error('redis down')),
+      },
+    });
+    client.onEvent(() => {
+      runs++;
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const id = gw.deliver(gw.eventFrame());
+    expect(readEventAck((await gw.waitForAck(id)).ack).status).toBe('SUCCESS');
+    expect(runs).toBe(1);
+    expect(fx.logs.find('dedup store failed')[0]).toMatchObject({ level: 50 });
+  });
+});
+
+describe('MemoryDedupStore', () => {
+  it('claims a key once until it expires or is released', () => {
+    let now = 1_000;
+    const store = new MemoryDedupStore({ now: () => now });
+    expect(store.claim('a', 100)).toBe(true);
+    expect(store.claim('a', 100)).toBe(false);
+    now += 99;
+    expect(store.claim('a', 100)).toBe(false);
+    now += 1;
+    expect(store.claim('a', 100)).toBe(true);
+    store.release('a');
+    expect(store.claim('a', 100)).toBe(true);
+  });
+
+  it('keeps at most maxEntries keys, evicting the oldest', () => {
+    const store = new MemoryDedupStore({ maxEntries: 3 });
+    for (const k of ['a', 'b', 'c', 'd']) expect(store.claim(k, 60_000)).toBe(true);
+    expect(store.size).toBe(3);
+    expect(store.claim('a', 60_000)).toBe(true); // evicted, so first again
+    expect(store.claim('d', 60_000)).toBe(false);
+  });
+
+  it('sweeps expired keys as new ones arrive', () => {
+    let now = 0;
+    const store = new MemoryDedupStore({ now: () => now });
+    for (let i = 0; i < 100; i++) store.claim(`k${i}`, 10);
+    now = 50;
+    store.claim('fresh', 10);
+    expect(store.size).toBe(1);
+  });
+});
