@@ -95,7 +95,7 @@ export function renderConsentPage(v: ConsentView): string {
 <form method="post" action="/oauth2/auth/decide">
 <input type="hidden" name="nonce" value="${v.nonce}">
 <fieldset><legend>选择账号登录 / Sign in as</legend>${accounts}</fieldset>
-<div class="actions"><button type="submit" name="decision" value="deny" formnovalidate>拒绝 Deny</button><button type="submit" name="decision" value="approve" class="primary">同意授权 Approve</button></div>
+<div class="actions"><button type="submit" name="decision" value="deny" formnovalidate data-testid="consent-deny">拒绝 Deny</button><button type="submit" name="decision" value="approve" class="primary" data-testid="consent-approve">同意授权 Approve</button></div>
 </form>
 <p class="fine">授权后将返回 / You will return to: ${target}</p>
 </main>`,
