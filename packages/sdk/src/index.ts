@@ -12,5 +12,6 @@ export * from './spec/index.js';
 export * from './app/index.js';
 export * from './openapi/index.js';
 export * from './credentials/index.js';
+export * from './state/index.js';
 // The OpenAPI client's TokenSource and UserApi replace the skills ports' placeholders of the same names.
 export { type TokenSource, UserApi } from './openapi/index.js';
