@@ -1,3 +1,4 @@
+import { createSandbox, type Sandbox, type SandboxOptionsInput, SEED_APP } from '@dingtalk-skills/sandbox';
 import {
   createLogger,
   type DownstreamFrame,
@@ -6,7 +7,6 @@ import {
   type Subscription,
   silentLogger,
 } from '@dingtalk-skills/sdk';
-import { createSandbox, type Sandbox, type SandboxOptionsInput, SEED_APP } from '@dingtalk-skills/sandbox';
 import { WebSocket } from 'ws';
 
 /** Log lines captured from a real redacting logger. */

@@ -1,0 +1,177 @@
+import type { DeliveryRecord, EventResult } from '@dingtalk-skills/sandbox';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type AutoAck, eventually, http, RawClient, standardAck, startSandbox } from './support.js';
+
+type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
+let sandbox: Sandbox | undefined;
+const clients: RawClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  await sandbox?.close();
+  sandbox = undefined;
+});
+
+const FAST = { ackTimeoutMs: 150, eventRedelivery: [50, 80, 100], callbackTimeoutMs: 300 };
+
+async function connect(s: Sandbox, autoAck: AutoAck | null = standardAck): Promise<RawClient> {
+  const c = await RawClient.connect(s, { autoAck });
+  clients.push(c);
+  return c;
+}
+
+async function pushAndWait(s: Sandbox, body: Record<string, unknown>): Promise<EventResult> {
+  const res = await http<{ result: EventResult }>(s, 'POST', '/sandbox/events', { ...body, wait: true });
+  expect(res.status).toBe(200);
+  return res.body.result;
+}
+
+async function eventLog(s: Sandbox, eventId: string): Promise<DeliveryRecord[]> {
+  const res = await http<{ deliveries: DeliveryRecord[] }>(
+    s,
+    'GET',
+    `/sandbox/deliveries?eventId=${eventId}`,
+  );
+  return res.body.deliveries;
+}
+
+describe('EVENT redelivery', () => {
+  it('redelivers an unacked event per the schedule with the same eventId and new messageIds, then gives up', async () => {
+    sandbox = await startSandbox(FAST);
+    const client = await connect(sandbox, null);
+    const result = await pushAndWait(sandbox, { eventType: 't', data: { n: 1 }, eventId: 'evt-unacked' });
+    expect(result.status).toBe('failed');
+    expect(result.attempts).toBe(1 + FAST.eventRedelivery.length);
+    const frames = client.received('EVENT');
+    expect(frames).toHaveLength(4);
+    expect(new Set(frames.map((f) => f.headers.eventId))).toEqual(new Set(['evt-unacked']));
+    expect(new Set(frames.map((f) => f.headers.messageId)).size).toBe(4);
+    const log = await eventLog(sandbox, 'evt-unacked');
+    expect(log.map((d) => d.attempt)).toEqual([1, 2, 3, 4]);
+    expect(log.map((d) => d.outcome)).toEqual(['timeout', 'timeout', 'timeout', 'timeout']);
+    expect(sandbox.gateway.stats().activeEvents).toBe(0);
+  });
+
+  it('redelivers after LATER and stops once acked SUCCESS', async () => {
+    sandbox = await startSandbox(FAST);
+    let n = 0;
+    await connect(sandbox, (f) => {
+      if (f.type !== 'EVENT') return undefined;
+      const status = ++n < 3 ? 'LATER' : 'SUCCESS';
+      return {
+        code: 200,
+        headers: { messageId: f.headers.messageId, contentType: 'application/json' },
+        message: 'OK',
+        data: JSON.stringify({ status, message: status }),
+      };
+    });
+    const result = await pushAndWait(sandbox, { eventType: 't', data: {} });
+    expect(result).toMatchObject({ status: 'acked', attempts: 3 });
+    const log = await eventLog(sandbox, result.eventId);
+    expect(log.map((d) => d.outcome)).toEqual(['later', 'later', 'acked']);
+    expect(log.map((d) => d.ack?.status)).toEqual(['LATER', 'LATER', 'SUCCESS']);
+  });
+
+  it('redelivers to another live connection when the first one is gone', async () => {
+    sandbox = await startSandbox(FAST);
+    const silent = await connect(sandbox, null);
+    const pushed = sandbox.gateway.pushEvent({ eventType: 't', data: {} });
+    // Only the silent connection exists at first: it gets attempt 1.
+    await silent.waitFor(() => silent.received('EVENT').length === 1);
+    const good = await connect(sandbox);
+    await sandbox.gateway.drop(silent.frames[0]?.headers.connectionId ?? '');
+    const result = await pushed.done;
+    expect(result.status).toBe('acked');
+    expect(good.received('EVENT').map((f) => f.headers.eventId)).toEqual([result.eventId]);
+    const log = await eventLog(sandbox, result.eventId);
+    expect(log[0]?.outcome).toBe('connectionLost');
+    expect(log.at(-1)?.connectionId).toBe(good.received('EVENT')[0]?.headers.connectionId);
+  });
+
+  it('duplicate: true delivers a second copy with the same eventId after the ack', async () => {
+    sandbox = await startSandbox(FAST);
+    const client = await connect(sandbox);
+    const result = await pushAndWait(sandbox, { eventType: 't', data: {}, duplicate: true });
+    expect(result.status).toBe('acked');
+    expect(result.attempts).toBe(1);
+    expect(result.duplicateMessageId).toEqual(expect.any(String));
+    const frames = client.received('EVENT');
+    expect(frames).toHaveLength(2);
+    expect(frames[0]?.headers.eventId).toBe(frames[1]?.headers.eventId);
+    expect(frames[0]?.headers.messageId).not.toBe(frames[1]?.headers.messageId);
+    const log = await eventLog(sandbox, result.eventId);
+    expect(log.map((d) => [d.duplicate === true, d.outcome])).toEqual([
+      [false, 'acked'],
+      [true, 'acked'],
+    ]);
+  });
+});
+
+describe('ack faults', () => {
+  it('withhold: acks are ignored as if never received, so the event is redelivered', async () => {
+    sandbox = await startSandbox({ ...FAST, eventRedelivery: [30] });
+    const client = await connect(sandbox);
+    const set = await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'withhold' });
+    expect(set.body).toEqual({ mode: 'withhold' });
+    const result = await pushAndWait(sandbox, { eventType: 't', data: {} });
+    expect(result).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(client.received('EVENT')).toHaveLength(2);
+    const log = await eventLog(sandbox, result.eventId);
+    for (const d of log) expect(d).toMatchObject({ outcome: 'timeout', ack: { withheld: true, code: 200 } });
+    // Callbacks time out too.
+    const cb = await http(sandbox, 'POST', '/sandbox/callbacks', {
+      topic: '/v1.0/graph/api/invoke',
+      data: {},
+    });
+    expect(cb.status).toBe(504);
+    expect(cb.body).toMatchObject({ status: 'timeout' });
+    // Pings are not affected, and `none` restores normal behaviour.
+    const pingId = sandbox.gateway.ping(client.frames[0]?.headers.connectionId ?? '');
+    await eventually(async () => {
+      const res = await http<{ deliveries: DeliveryRecord[] }>(
+        sandbox as Sandbox,
+        'GET',
+        `/sandbox/deliveries?messageId=${pingId}`,
+      );
+      return res.body.deliveries[0]?.outcome === 'echoed';
+    });
+    await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'none' });
+    expect((await pushAndWait(sandbox, { eventType: 't' })).status).toBe('acked');
+  });
+
+  it('delay: an ack processed after the ack timeout is recorded as late and the event is redelivered', async () => {
+    sandbox = await startSandbox({ ...FAST, eventRedelivery: [20] });
+    const client = await connect(sandbox);
+    await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'delay', delayMs: 400 });
+    const pushed = sandbox.gateway.pushEvent({ eventType: 't', data: {} });
+    const result = await pushed.done;
+    // attempt 1 times out at 150 ms; attempt 2 (at ~170 ms) times out before its delayed ack too.
+    expect(result).toMatchObject({ status: 'failed', attempts: 2 });
+    expect(client.received('EVENT')).toHaveLength(2);
+    const log = await eventually(async () => {
+      const l = await eventLog(sandbox as Sandbox, result.eventId);
+      return l.every((d) => d.ack?.late) ? l : undefined;
+    });
+    for (const d of log) expect(d).toMatchObject({ outcome: 'timeout', ack: { late: true, delayedMs: 400 } });
+  });
+
+  it('delay shorter than the timeout: the ack still counts', async () => {
+    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 1_000 });
+    await connect(sandbox);
+    await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'delay', delayMs: 30 });
+    const result = await pushAndWait(sandbox, { eventType: 't' });
+    expect(result).toMatchObject({ status: 'acked', attempts: 1 });
+    const [record] = await eventLog(sandbox, result.eventId);
+    expect(record?.ack).toMatchObject({ delayedMs: 30 });
+    expect(record?.ack?.late).toBeUndefined();
+  });
+
+  it('rejects an unknown fault mode or a delay without delayMs with 400 naming the field', async () => {
+    sandbox = await startSandbox();
+    const bad = await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'explode' });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'invalidParameter', field: 'mode' });
+    const noDelay = await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'delay' });
+    expect(noDelay.status).toBe(400);
+    expect(noDelay.body).toMatchObject({ code: 'invalidParameter', field: 'delayMs' });
+  });
+});
