@@ -3,6 +3,7 @@
  * per line with `--json`); progress goes to stderr. Add a suite by implementing `Suite` and listing it in
  * SUITES.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { streamSuite } from './stream/suite.js';
 import type { BenchOptions, BenchRow, Suite } from './suite.js';
@@ -21,6 +22,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --seconds <n>        length of the steady phase
   --rounds <n>         runs per client (median reported)
   --clients <a,b>      only these clients (stream: floor,official,ours)
+  --cpu-prof <dir>     write a CPU profile of each client process to <dir> (for diagnosis only)
   --list               list the suites
   -h, --help           this text`;
 
@@ -55,6 +57,7 @@ async function main(): Promise<number> {
       seconds: { type: 'string' },
       rounds: { type: 'string' },
       clients: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -85,6 +88,7 @@ async function main(): Promise<number> {
       ?.split(',')
       .map((c) => c.trim())
       .filter((c) => c !== ''),
+    cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
   };
 
   let failed = false;

@@ -25,6 +25,8 @@ export interface BenchOptions {
   rounds?: number;
   /** Only these clients (suite-specific names). */
   clients?: string[];
+  /** Write a V8 CPU profile of every client process into this directory (numbers are then distorted). */
+  cpuProfDir?: string;
 }
 
 export interface SuiteContext {

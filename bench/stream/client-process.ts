@@ -30,9 +30,10 @@ export class ClientProcess {
     args: ChildArgs,
     timeoutMs: number,
     log: (line: string) => void,
+    cpuProfDir?: string,
   ): Promise<ClientProcess> {
     const child = fork(entry, [JSON.stringify(args)], {
-      execArgv: [],
+      execArgv: cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`],
       stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
       serialization: 'json',
     });

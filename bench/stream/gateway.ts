@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import {
@@ -47,6 +47,8 @@ export interface PhaseResult {
   errors: number;
   /** Times the rate-limited sender found the window full when a message was due. */
   windowStalls: number;
+  /** p99 of the gateway process's own event-loop delay during the phase, milliseconds. */
+  loopDelayP99Ms: number;
 }
 
 /** One client connection. */
@@ -112,6 +114,7 @@ class ActivePhase {
   private readonly deadline: NodeJS.Timeout;
   private readonly idPrefix: string;
   private finished = false;
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 1 });
 
   constructor(
     private readonly spec: PhaseSpec,
@@ -131,6 +134,7 @@ class ActivePhase {
         this.fail(new Error(`phase timed out: ${this.acked}/${spec.messages} acked in ${spec.timeoutMs} ms`)),
       spec.timeoutMs,
     );
+    this.loopDelay.enable();
     this.startedAt = performance.now();
     this.pump();
   }
@@ -138,6 +142,7 @@ class ActivePhase {
   fail(err: Error): void {
     if (this.finished) return;
     this.finished = true;
+    this.loopDelay.disable();
     clearTimeout(this.deadline);
     clearTimeout(this.pumpTimer);
     this.reject(err);
@@ -220,6 +225,7 @@ class ActivePhase {
   private finish(): void {
     if (this.finished) return;
     this.finished = true;
+    this.loopDelay.disable();
     clearTimeout(this.deadline);
     clearTimeout(this.pumpTimer);
     const latencies = new Float64Array(this.acked);
@@ -235,6 +241,7 @@ class ActivePhase {
       latenciesMs: latencies,
       errors: this.errors,
       windowStalls: this.windowStalls,
+      loopDelayP99Ms: this.loopDelay.percentile(99) / 1e6,
     });
   }
 }

@@ -14,6 +14,8 @@ export interface Measured {
   cpuUserUs: number;
   cpuSystemUs: number;
   peakRssBytes: number;
+  /** `phase`: the peak within the measured window; `process`: since the process started. */
+  peakRssScope: 'phase' | 'process';
 }
 
 export type FromChild =

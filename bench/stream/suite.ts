@@ -27,6 +27,9 @@ interface Sample {
   rss_mb: number;
   errors: number;
   window_stalls: number;
+  /** The gateway's own event-loop delay p99 (ms): when high, latencies are limited by the harness/machine. */
+  gw_lag_p99_ms: number;
+  rss_scope: 'phase' | 'process';
 }
 
 type Mode = 'saturate' | `steady-${number}`;
@@ -40,6 +43,8 @@ function toSample(result: PhaseResult, measured: Measured): Sample {
     rss_mb: measured.peakRssBytes / (1024 * 1024),
     errors: result.errors,
     window_stalls: result.windowStalls,
+    gw_lag_p99_ms: result.loopDelayP99Ms,
+    rss_scope: measured.peakRssScope,
   };
 }
 
@@ -65,6 +70,7 @@ async function runClient(
   client: ClientName,
   opts: typeof DEFAULTS,
   log: (line: string) => void,
+  cpuProfDir: string | undefined,
 ): Promise<Map<Mode, Sample>> {
   const sessionP = gateway.nextSession(START_TIMEOUT_MS);
   // If the child fails to start, nobody awaits sessionP: keep its rejection from going unhandled.
@@ -74,6 +80,7 @@ async function runClient(
     { client, apiBase: gateway.apiBase, clientId: BENCH_CLIENT_ID, clientSecret: BENCH_CLIENT_SECRET },
     START_TIMEOUT_MS,
     log,
+    cpuProfDir,
   );
   const out = new Map<Mode, Sample>();
   let session: GatewaySession | undefined;
@@ -152,7 +159,7 @@ async function run(ctx: SuiteContext): Promise<void> {
         const entry = entries.get(client);
         if (entry === undefined || failures.has(client)) continue;
         try {
-          const result = await runClient(gateway, entry, client, opts, ctx.log);
+          const result = await runClient(gateway, entry, client, opts, ctx.log, o.cpuProfDir);
           const modes = samples.get(client) ?? new Map<Mode, Sample[]>();
           for (const [mode, sample] of result) {
             modes.set(mode, [...(modes.get(mode) ?? []), sample]);
@@ -173,7 +180,7 @@ async function run(ctx: SuiteContext): Promise<void> {
   const summary = (client: ClientName, mode: Mode): Sample | undefined => {
     const list = samples.get(client)?.get(mode);
     if (!list || list.length === 0) return undefined;
-    const pick = (k: keyof Sample) => median(list.map((s) => s[k]));
+    const pick = (k: Exclude<keyof Sample, 'rss_scope'>) => median(list.map((s) => s[k]));
     return {
       cpu_us_per_msg: pick('cpu_us_per_msg'),
       msgs_per_s: pick('msgs_per_s'),
@@ -182,6 +189,8 @@ async function run(ctx: SuiteContext): Promise<void> {
       rss_mb: pick('rss_mb'),
       errors: list.reduce((n, s) => n + s.errors, 0),
       window_stalls: list.reduce((n, s) => n + s.window_stalls, 0),
+      gw_lag_p99_ms: pick('gw_lag_p99_ms'),
+      rss_scope: list.every((s) => s.rss_scope === 'phase') ? 'phase' : 'process',
     };
   };
 
@@ -201,7 +210,9 @@ async function run(ctx: SuiteContext): Promise<void> {
           window: opts.window,
           rounds: samples.get(client)?.get(mode)?.length ?? 0,
           errors: s.errors,
+          gw_lag_p99_ms: round(s.gw_lag_p99_ms, 2),
         });
+        if (s.rss_scope !== 'phase') row.rss_scope = s.rss_scope;
         if (mode !== 'saturate') Object.assign(row, { rate: opts.rate, window_stalls: s.window_stalls });
       } else {
         row.error = failed ?? 'no result';
