@@ -29,11 +29,16 @@ export interface JsonResponse {
 
 export const REDIRECT = SEED_APP.redirectUris[0];
 
-export async function startPlatform(options: Partial<PlatformOptions> = {}): Promise<PlatformHarness> {
+export async function startPlatform(
+  options: Partial<PlatformOptions> = {},
+  /** Adds more routes before the server listens (e.g. an app's OAuth callback). */
+  setup?: (app: FastifyInstance) => void,
+): Promise<PlatformHarness> {
   const clock = options.clock ?? new SandboxClock();
   const platform = createPlatform({ ephemeral: options.dbPath === undefined, ...options, clock });
   const app = Fastify({ logger: false });
   await registerPlatform(app, platform);
+  setup?.(app);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('no TCP address');

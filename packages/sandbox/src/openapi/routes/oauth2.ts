@@ -79,10 +79,11 @@ export function registerOAuth2Routes(scope: FastifyInstance, platform: Platform)
     }
 
     const refreshToken = required(body, 'refreshToken');
-    const owner = platform.repos.tokens.spendRefreshToken(refreshToken, app.clientId);
+    const spent = platform.repos.tokens.spendRefreshToken(refreshToken, app.clientId);
+    const owner = spent.ok && spent.userId !== undefined ? { userId: spent.userId } : undefined;
     const grant = owner && platform.repos.grants.get(owner.userId, app.clientId);
     if (!owner || !grant || grant.revokedAt !== null) {
-      stats.count(app.clientId, owner?.userId ?? '', 'refresh_token', 'failed');
+      stats.count(app.clientId, spent.userId ?? '', 'refresh_token', 'failed');
       log.info({ clientId: app.clientId }, 'refresh refused: unknown, rotated, expired or revoked');
       throw new OpenApiFailure(
         400,

@@ -72,21 +72,17 @@ export async function registerPlatformControl(scope: FastifyInstance, platform: 
 
   scope.setErrorHandler((err, request, reply) => {
     if (err instanceof ControlError)
-      return reply
-        .code(err.status)
-        .send({
-          error: err.status === 404 ? 'not_found' : 'bad_request',
-          message: err.message,
-          field: err.field,
-        });
+      return reply.code(err.status).send({
+        error: err.status === 404 ? 'not_found' : 'bad_request',
+        message: err.message,
+        field: err.field,
+      });
     if (err instanceof PlatformError)
-      return reply
-        .code(err.kind === 'not_found' ? 404 : 400)
-        .send({
-          error: err.kind === 'not_found' ? 'not_found' : 'bad_request',
-          message: err.message,
-          field: err.field,
-        });
+      return reply.code(err.kind === 'not_found' ? 404 : 400).send({
+        error: err.kind === 'not_found' ? 'not_found' : 'bad_request',
+        message: err.message,
+        field: err.field,
+      });
     const statusCode = err instanceof Error ? (err as { statusCode?: unknown }).statusCode : undefined;
     const status = typeof statusCode === 'number' && statusCode < 500 ? 400 : 500;
     if (status === 500) log.error({ err, url: request.routeOptions.url }, 'control API failed');

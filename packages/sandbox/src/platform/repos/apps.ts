@@ -108,7 +108,7 @@ export class AppsRepo {
 
   #redirectUris(clientId: string): string[] {
     const rows = this.#db
-      .prepare('SELECT uri FROM app_redirect_uris WHERE client_id = ? ORDER BY created_at, uri')
+      .prepare('SELECT uri FROM app_redirect_uris WHERE client_id = ? ORDER BY rowid')
       .all(clientId) as Array<{ uri: string }>;
     return rows.map((r) => r.uri);
   }

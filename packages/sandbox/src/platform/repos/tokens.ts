@@ -59,22 +59,24 @@ export class TokensRepo {
 
   /**
    * Uses a refresh token: valid once, unexpired, for the app it was issued to. The token is spent
-   * (rotation); the caller issues the new pair. Returns the owner, or undefined.
+   * (rotation); the caller issues the new pair. `ok` false when it is unknown, spent or expired;
+   * `userId` names the owner whenever the token was ever issued to this app.
    */
-  spendRefreshToken(refreshToken: string, clientId: string): { userId: string } | undefined {
+  spendRefreshToken(refreshToken: string, clientId: string): { ok: boolean; userId: string | undefined } {
     const now = this.#clock.now();
     const hash = hashSecret(refreshToken);
     const row = this.#db
       .prepare(
-        `SELECT client_id, user_id, expires_at FROM user_tokens
-         WHERE token_hash = ? AND kind = 'refresh' AND client_id = ? AND revoked_at IS NULL AND expires_at > ?`,
+        `SELECT user_id, expires_at, revoked_at FROM user_tokens
+         WHERE token_hash = ? AND kind = 'refresh' AND client_id = ?`,
       )
-      .get(hash, clientId, now) as UserTokenRow | undefined;
-    if (!row) return undefined;
+      .get(hash, clientId) as { user_id: string; expires_at: number; revoked_at: number | null } | undefined;
+    if (!row) return { ok: false, userId: undefined };
+    if (row.revoked_at !== null || row.expires_at <= now) return { ok: false, userId: row.user_id };
     const changed = this.#db
       .prepare('UPDATE user_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL')
       .run(now, hash).changes;
-    return changed === 1 ? { userId: row.user_id } : undefined;
+    return { ok: changed === 1, userId: row.user_id };
   }
 
   /** Issues an app (enterprise) access token. */
