@@ -1,0 +1,458 @@
+import { GRAPH_METHODS, type GraphMethod } from '@dingtalk-skills/sdk';
+import { parseDocument } from 'yaml';
+import { SkillSpecError } from '../errors.js';
+import { CONTEXT_FORMATS, isKnownContext } from './context-formats.js';
+import { isFlatKind, isObject, schemaKind } from './schema-kind.js';
+import type {
+  ContextRef,
+  JsonSchema,
+  SkillAction,
+  SkillParam,
+  SkillsDocument,
+  SpecProblem,
+} from './types.js';
+
+const CAMEL_CASE = /^[a-z][A-Za-z0-9]*$/;
+const UNSUPPORTED_METHODS = new Set(['head', 'options', 'trace']);
+const PATH_ITEM_KEYS = new Set(['parameters', 'summary', 'description', 'servers', '$ref']);
+const MAX_REF_HOPS = 16;
+
+/** `paths['/v1/x'].post`: where an operation sits in the document. */
+function opAt(path: string, method: string): string {
+  return `paths['${path}'].${method}`;
+}
+
+/**
+ * Reads an OpenAPI 3.0 description of AI assistant actions (the document `dingtalk-skills spec`
+ * prints, or one written by hand for another SDK) into the actions the assistant can call.
+ *
+ * Checks the rules DingTalk applies to such descriptions (summary, description and a unique camelCase
+ * operationId per action; query/path parameters and one flat level of JSON body; no parameter named
+ * twice; known `x-dingtalk-context` pairs) and how the calls travel (`x-dingtalk-protocol: stream`, else
+ * HTTP to `servers[0].url`). Local `$ref`s (`#/components/...`) are followed.
+ *
+ * @throws SkillSpecError listing every problem, each with where it is (`paths['/v1/x'].post.operationId`).
+ */
+export function parseSkillsYaml(text: string): SkillsDocument {
+  return new SpecReader().read(text);
+}
+
+class SpecReader {
+  readonly problems: SpecProblem[] = [];
+  #root: Record<string, unknown> = {};
+
+  problem(at: string, message: string): void {
+    this.problems.push({ at, message });
+  }
+
+  read(text: string): SkillsDocument {
+    if (text.trim() === '')
+      throw new SkillSpecError([{ at: '(document)', message: 'the document is empty' }]);
+    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+    if (doc.errors.length > 0)
+      throw new SkillSpecError(
+        doc.errors.map((e) => {
+          const pos = e.linePos?.[0];
+          return {
+            at: pos ? `line ${pos.line}, column ${pos.col}` : '(document)',
+            message: `not valid YAML: ${e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+          };
+        }),
+      );
+    const root: unknown = doc.toJS({ maxAliasCount: 100 });
+    if (!isObject(root))
+      throw new SkillSpecError([
+        { at: '(document)', message: 'expected a mapping (an OpenAPI 3.0 document)' },
+      ]);
+    this.#root = root;
+    const result = this.#document(root);
+    if (this.problems.length > 0) throw new SkillSpecError(this.problems);
+    return result;
+  }
+
+  #document(root: Record<string, unknown>): SkillsDocument {
+    if (typeof root.openapi !== 'string' || !root.openapi.startsWith('3.'))
+      this.problem('openapi', `expected an OpenAPI 3 version such as "3.0.1", got ${show(root.openapi)}`);
+    const info = isObject(root.info) ? root.info : undefined;
+    if (!info) this.problem('info', 'missing: expected {title, version}');
+    else if (typeof info.title !== 'string' || info.title.trim() === '')
+      this.problem('info.title', 'missing: the app title');
+
+    const protocolValue = root['x-dingtalk-protocol'];
+    let protocol: SkillsDocument['protocol'] = 'http';
+    if (protocolValue === 'stream') protocol = 'stream';
+    else if (protocolValue !== undefined)
+      this.problem(
+        'x-dingtalk-protocol',
+        `only "stream" is defined (calls over the Stream connection); got ${show(protocolValue)}. Remove it for HTTP`,
+      );
+    let serverUrl: string | undefined;
+    const servers = root.servers;
+    if (Array.isArray(servers) && isObject(servers[0]) && typeof servers[0].url === 'string')
+      serverUrl = servers[0].url;
+    if (protocol === 'http') {
+      if (serverUrl === undefined)
+        this.problem(
+          'servers',
+          'HTTP actions need servers[0].url (or set x-dingtalk-protocol: stream at the root)',
+        );
+      else if (!/^https?:\/\/[^/\s]+/.test(serverUrl))
+        this.problem('servers[0].url', `expected an absolute http(s) URL, got ${show(serverUrl)}`);
+    }
+
+    const actions: SkillAction[] = [];
+    const paths = root.paths;
+    if (!isObject(paths) || Object.keys(paths).length === 0)
+      this.problem('paths', 'missing or empty: no actions are described');
+    else
+      for (const [path, item] of Object.entries(paths))
+        actions.push(...this.#pathItem(path, this.#deref(item, `paths['${path}']`)));
+
+    const seen = new Map<string, string>();
+    for (const a of actions) {
+      const prev = seen.get(a.operationId);
+      if (prev !== undefined)
+        this.problem(
+          opAt(a.path, a.method.toLowerCase()),
+          `operationId "${a.operationId}" is not unique (also at ${prev})`,
+        );
+      else seen.set(a.operationId, opAt(a.path, a.method.toLowerCase()));
+    }
+
+    const out: SkillsDocument = {
+      title: typeof info?.title === 'string' ? info.title : '',
+      version: typeof info?.version === 'string' ? info.version : '1.0.0',
+      protocol,
+      actions,
+    };
+    if (typeof info?.description === 'string') out.description = info.description;
+    if (serverUrl !== undefined) out.serverUrl = serverUrl.replace(/\/+$/, '');
+    return out;
+  }
+
+  #pathItem(path: string, item: unknown): SkillAction[] {
+    const at = `paths['${path}']`;
+    if (!path.startsWith('/')) {
+      this.problem(at, 'a path must start with "/"');
+      return [];
+    }
+    if (!isObject(item)) {
+      this.problem(at, 'expected a mapping of methods to operations');
+      return [];
+    }
+    const shared = Array.isArray(item.parameters) ? item.parameters : [];
+    const actions: SkillAction[] = [];
+    for (const [key, value] of Object.entries(item)) {
+      const method = key.toUpperCase();
+      if ((GRAPH_METHODS as readonly string[]).includes(method)) {
+        const action = this.#operation(
+          path,
+          key,
+          method as GraphMethod,
+          this.#deref(value, `${at}.${key}`),
+          shared,
+        );
+        if (action) actions.push(action);
+      } else if (UNSUPPORTED_METHODS.has(key))
+        this.problem(
+          `${at}.${key}`,
+          `method ${method} is not supported (use GET, POST, PUT, DELETE or PATCH)`,
+        );
+      else if (!PATH_ITEM_KEYS.has(key) && !key.startsWith('x-'))
+        this.problem(`${at}.${key}`, `unknown key "${key}" (expected get, post, put, delete or patch)`);
+    }
+    return actions;
+  }
+
+  #operation(
+    path: string,
+    key: string,
+    method: GraphMethod,
+    op: unknown,
+    shared: unknown[],
+  ): SkillAction | undefined {
+    const at = opAt(path, key);
+    if (!isObject(op)) {
+      this.problem(at, 'expected an operation object');
+      return undefined;
+    }
+    const before = this.problems.length;
+    const operationId = typeof op.operationId === 'string' ? op.operationId : '';
+    if (operationId === '')
+      this.problem(`${at}.operationId`, 'missing: every action needs a unique camelCase operationId');
+    else if (!CAMEL_CASE.test(operationId))
+      this.problem(
+        `${at}.operationId`,
+        `"${operationId}" must be camelCase (letters and digits, starting lower case)`,
+      );
+    const summary = typeof op.summary === 'string' ? op.summary.trim() : '';
+    if (summary === '') this.problem(`${at}.summary`, 'missing: a short verb phrase that names the action');
+    const description = typeof op.description === 'string' ? op.description.trim() : '';
+    if (description === '')
+      this.problem(`${at}.description`, 'missing: what the action does and when to use it');
+
+    const delegatedScopes = this.#scopes(
+      op['x-dingtalk-delegated-scopes'],
+      `${at}.x-dingtalk-delegated-scopes`,
+    );
+    const params = this.#parameters(path, at, shared, op.parameters);
+    let hasBody = false;
+    if (op.requestBody !== undefined) {
+      if (method === 'GET' || method === 'DELETE')
+        this.problem(
+          `${at}.requestBody`,
+          `${method} actions take their input in the query; a request body is not allowed`,
+        );
+      else {
+        hasBody = true;
+        params.push(...this.#body(`${at}.requestBody`, this.#deref(op.requestBody, `${at}.requestBody`)));
+      }
+    }
+    this.#noDuplicates(at, params);
+    const responseSchema = this.#response(`${at}.responses`, op.responses);
+    if (this.problems.length > before) return undefined;
+    const action: SkillAction = {
+      operationId,
+      summary,
+      description,
+      method,
+      path,
+      params,
+      delegatedScopes,
+      hasBody,
+    };
+    if (responseSchema) action.responseSchema = responseSchema;
+    return action;
+  }
+
+  #scopes(value: unknown, at: string): string[] {
+    if (value === undefined) return [];
+    if (!Array.isArray(value) || !value.every((s) => typeof s === 'string' && s.trim() !== '')) {
+      this.problem(at, 'expected a list of permission codes, e.g. [Contact.User.Read]');
+      return [];
+    }
+    return [...new Set(value.map((s: string) => s.trim()))];
+  }
+
+  #parameters(path: string, at: string, shared: unknown[], own: unknown): SkillParam[] {
+    if (own !== undefined && !Array.isArray(own)) {
+      this.problem(`${at}.parameters`, 'expected a list');
+      return [];
+    }
+    const ownList = (own ?? []) as unknown[];
+    const byKey = new Map<string, SkillParam>();
+    const read = (list: unknown[], where: string) => {
+      list.forEach((raw, i) => {
+        const p = this.#parameter(`${where}[${i}]`, this.#deref(raw, `${where}[${i}]`));
+        if (p) byKey.set(`${p.in}:${p.name}`, p);
+      });
+    };
+    read(shared, `paths['${path}'].parameters`);
+    read(ownList, `${at}.parameters`);
+    const params = [...byKey.values()];
+    const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+    for (const name of templated)
+      if (!params.some((p) => p.in === 'path' && p.name === name))
+        this.problem(
+          `${at}.parameters`,
+          `path parameter "${name}" is in the path but not declared (in: path)`,
+        );
+    for (const p of params)
+      if (p.in === 'path' && !templated.includes(p.name))
+        this.problem(`${at}.parameters`, `path parameter "${p.name}" does not appear in the path ${path}`);
+    return params;
+  }
+
+  #parameter(at: string, raw: unknown): SkillParam | undefined {
+    if (!isObject(raw)) {
+      this.problem(at, 'expected a parameter object {name, in, schema}');
+      return undefined;
+    }
+    const name = typeof raw.name === 'string' ? raw.name : '';
+    if (name === '') {
+      this.problem(`${at}.name`, 'missing');
+      return undefined;
+    }
+    if (raw.in !== 'query' && raw.in !== 'path') {
+      this.problem(
+        `${at}.in`,
+        `parameter "${name}": in must be query or path (the assistant sends no ${show(raw.in)} parameters)`,
+      );
+      return undefined;
+    }
+    const schema = raw.schema === undefined ? {} : this.#deref(raw.schema, `${at}.schema`);
+    if (!isObject(schema)) {
+      this.problem(`${at}.schema`, `parameter "${name}": expected a schema object`);
+      return undefined;
+    }
+    const kind = schemaKind(schema);
+    if (!isFlatKind(kind)) {
+      this.problem(
+        `${at}.schema`,
+        `parameter "${name}" must be a scalar or a list of scalars (got ${kind.kind})`,
+      );
+      return undefined;
+    }
+    const param: SkillParam = {
+      name,
+      in: raw.in,
+      required: raw.in === 'path' || raw.required === true,
+      ...kind,
+      schema,
+    };
+    const description = typeof raw.description === 'string' ? raw.description : schema.description;
+    if (typeof description === 'string') param.description = description;
+    if (schema.default !== undefined) param.default = schema.default;
+    const context = this.#context(at, name, schema['x-dingtalk-context'] ?? raw['x-dingtalk-context']);
+    if (context) param.context = context;
+    return param;
+  }
+
+  #body(at: string, body: unknown): SkillParam[] {
+    if (!isObject(body) || !isObject(body.content)) {
+      this.problem(at, 'expected {content: {application/json: {schema}}}');
+      return [];
+    }
+    const json = body.content['application/json'];
+    if (!isObject(json)) {
+      const types = Object.keys(body.content).join(', ') || 'none';
+      this.problem(`${at}.content`, `request bodies must be application/json (found: ${types})`);
+      return [];
+    }
+    const schema = this.#deref(json.schema, `${at}.content['application/json'].schema`);
+    const sAt = `${at}.content['application/json'].schema`;
+    if (
+      !isObject(schema) ||
+      (schema.type !== undefined && schema.type !== 'object') ||
+      !isObject(schema.properties)
+    ) {
+      this.problem(sAt, 'expected an object schema with properties (one flat level)');
+      return [];
+    }
+    const required = Array.isArray(schema.required) ? schema.required : [];
+    const params: SkillParam[] = [];
+    for (const [name, rawProp] of Object.entries(schema.properties)) {
+      const pAt = `${sAt}.properties.${name}`;
+      const prop = this.#deref(rawProp, pAt);
+      if (!isObject(prop)) {
+        this.problem(pAt, 'expected a schema object');
+        continue;
+      }
+      const kind = schemaKind(prop);
+      if (!isFlatKind(kind)) {
+        this.problem(
+          pAt,
+          `body field "${name}" is a nested ${kind.kind === 'array' ? 'list of objects' : kind.kind}: request bodies must be one flat level of an object`,
+        );
+        continue;
+      }
+      const param: SkillParam = {
+        name,
+        in: 'body',
+        required: required.includes(name),
+        ...kind,
+        schema: prop,
+      };
+      if (typeof prop.description === 'string') param.description = prop.description;
+      if (prop.default !== undefined) param.default = prop.default;
+      const context = this.#context(pAt, name, prop['x-dingtalk-context']);
+      if (context) param.context = context;
+      params.push(param);
+    }
+    return params;
+  }
+
+  #context(at: string, name: string, value: unknown): ContextRef | undefined {
+    if (value === undefined) return undefined;
+    const cAt = `${at}.x-dingtalk-context`;
+    if (!isObject(value) || typeof value.property !== 'string' || typeof value.format !== 'string') {
+      this.problem(
+        cAt,
+        `parameter "${name}": expected {property, format}, e.g. {property: currentUser, format: userId}`,
+      );
+      return undefined;
+    }
+    if (!isKnownContext(value.property, value.format)) {
+      const known = Object.entries(CONTEXT_FORMATS)
+        .map(([p, fs]) => `${p}: ${fs.join('|')}`)
+        .join('; ');
+      this.problem(
+        cAt,
+        `parameter "${name}": unknown context ${value.property}/${value.format} (known: ${known})`,
+      );
+      return undefined;
+    }
+    return { property: value.property, format: value.format };
+  }
+
+  #noDuplicates(at: string, params: SkillParam[]): void {
+    const seen = new Map<string, string>();
+    for (const p of params) {
+      const prev = seen.get(p.name);
+      if (prev !== undefined) this.problem(at, `parameter "${p.name}" appears twice (${prev} and ${p.in})`);
+      else seen.set(p.name, p.in);
+    }
+  }
+
+  #response(at: string, responses: unknown): JsonSchema | undefined {
+    if (responses === undefined) return undefined;
+    if (!isObject(responses)) {
+      this.problem(at, 'expected a mapping of status codes to responses');
+      return undefined;
+    }
+    const key =
+      Object.keys(responses).find((k) => /^2(\d\d|XX)$/.test(k)) ??
+      ('default' in responses ? 'default' : undefined);
+    if (key === undefined) return undefined;
+    const response = this.#deref(responses[key], `${at}.${key}`);
+    if (!isObject(response) || response.content === undefined) return undefined;
+    if (!isObject(response.content)) {
+      this.problem(`${at}.${key}.content`, 'expected a mapping of media types');
+      return undefined;
+    }
+    const json = response.content['application/json'];
+    if (!isObject(json)) {
+      const types = Object.keys(response.content).join(', ');
+      this.problem(`${at}.${key}.content`, `response bodies must be application/json (found: ${types})`);
+      return undefined;
+    }
+    const schema =
+      json.schema === undefined
+        ? undefined
+        : this.#deref(json.schema, `${at}.${key}.content['application/json'].schema`);
+    return isObject(schema) ? schema : undefined;
+  }
+
+  /** Follows local `$ref`s (`#/components/...`); reports refs that go nowhere. */
+  #deref(value: unknown, at: string): unknown {
+    let current = value;
+    for (let hops = 0; isObject(current) && typeof current.$ref === 'string'; hops++) {
+      const ref = current.$ref;
+      if (hops >= MAX_REF_HOPS) {
+        this.problem(at, `$ref chain too long or circular at ${ref}`);
+        return undefined;
+      }
+      if (!ref.startsWith('#/')) {
+        this.problem(at, `$ref "${ref}": only references inside this document (#/...) are supported`);
+        return undefined;
+      }
+      let target: unknown = this.#root;
+      for (const raw of ref.slice(2).split('/')) {
+        const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+        target = isObject(target) && Object.hasOwn(target, part) ? target[part] : undefined;
+      }
+      if (target === undefined) {
+        this.problem(at, `$ref "${ref}" points to nothing`);
+        return undefined;
+      }
+      current = target;
+    }
+    return current;
+  }
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
