@@ -40,6 +40,7 @@ export class MemoryStateStore implements StateStore {
   #sweeper: NodeJS.Timeout | undefined;
   #closed = false;
   #warnedEviction = false;
+  #lastFullSweep = 0;
 
   constructor(options: MemoryStateStoreOptions) {
     this.#prefix = options.prefix ?? DEFAULT_STATE_PREFIX;
@@ -131,6 +132,7 @@ export class MemoryStateStore implements StateStore {
   /** Drops every expired key; returns how many. Runs on the sweep timer; public for tests and metrics. */
   sweepExpired(): number {
     const now = Date.now();
+    this.#lastFullSweep = now;
     let dropped = 0;
     for (const [k, e] of this.#entries) {
       if (e.expiresAt !== undefined && e.expiresAt <= now) {
@@ -165,11 +167,17 @@ export class MemoryStateStore implements StateStore {
   }
 
   /**
-   * Over the bound: walk from the oldest written key, dropping expired keys and, while still over,
-   * live ones; stops at the first live key once within the bound. O(dropped), not O(size).
+   * Over the bound: sweep expired keys (a full pass, at most once a second), then walk from the oldest
+   * written key, dropping expired keys and, while still over, live ones.
    */
   #evict(): void {
     const now = Date.now();
+    if (
+      now - this.#lastFullSweep >= 1000 &&
+      this.sweepExpired() > 0 &&
+      this.#entries.size <= this.#maxEntries
+    )
+      return;
     let over = this.#entries.size - this.#maxEntries;
     let evictedLive = false;
     for (const [k, e] of this.#entries) {

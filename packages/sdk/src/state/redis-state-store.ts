@@ -116,7 +116,8 @@ export class RedisStateStore implements StateStore {
       if (this.#client.status === 'wait') await this.#client.connect();
       await this.#client.ping();
     } catch (err) {
-      throw stateError(`Redis state store: cannot reach ${this.location}: ${(err as Error).message}`, err);
+      const why = this.#lastError ?? (err as Error).message;
+      throw stateError(`Redis state store: cannot reach ${this.location}: ${why}`, err);
     }
     this.#logger.info({}, 'state is kept in Redis: shared by every instance using this server');
   }
