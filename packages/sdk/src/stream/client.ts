@@ -112,8 +112,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
    * called (then it rejects with `ERR_STOPPED`). Calling it again returns the same promise.
    */
   start(): Promise<void> {
-    if (this.startPromise) return this.startPromise;
-    if (this.state !== 'idle')
+    if (this.state === 'stopping' || this.state === 'stopped')
       return Promise.reject(
         new DingTalkSkillsError(ErrorCode.Stopped, 'a stopped StreamClient cannot be started again'),
       );
@@ -121,6 +120,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       return Promise.reject(
         new DingTalkSkillsError(ErrorCode.Config, 'register onEvent or onCallback handlers before start()'),
       );
+    if (this.startPromise) return this.startPromise;
     this.registry.freeze();
     this.dispatcher = new Dispatcher({
       registry: this.registry,
@@ -181,10 +181,10 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.log.info({}, 'stopping Stream client');
     for (const slot of this.slots) slot.halt();
     const dispatcher = this.dispatcher;
-    if (dispatcher) {
-      dispatcher.close();
-      await dispatcher.drain(this.config.stopTimeoutMs);
-    }
+    dispatcher?.close();
+    // In parallel, both bounded by stopTimeoutMs: running handlers finish and are acked; connect
+    // attempts in flight settle (their results are discarded) or are aborted.
+    await Promise.all([dispatcher?.drain(this.config.stopTimeoutMs), this.settleAttempts()]);
     await Promise.all(this.slots.flatMap((s) => s.connections()).map((c) => c.close('client stopping')));
     dispatcher?.dispose();
     for (const slot of this.slots) slot.markStopped();
@@ -195,6 +195,19 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
         new DingTalkSkillsError(ErrorCode.Stopped, 'StreamClient was stopped before it connected'),
     );
     this.emit('stopped');
+  }
+
+  /** Waits for connect attempts in flight, aborting those still running after stopTimeoutMs. */
+  private async settleAttempts(): Promise<void> {
+    const idle = Promise.all(this.slots.map((s) => s.whenIdle()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.config.stopTimeoutMs);
+    });
+    await Promise.race([idle, deadline]);
+    clearTimeout(timer);
+    for (const slot of this.slots) slot.abortPending();
+    await idle;
   }
 
   private setPaused(paused: boolean): void {

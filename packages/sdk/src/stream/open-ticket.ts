@@ -53,7 +53,9 @@ export async function openTicket(req: OpenTicketRequest): Promise<ConnectionOpen
     const doFetch = req.fetch;
     const res = await doFetch(url, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      // Connection: close: this call is rare (once per connection) and a pooled idle socket would
+      // outlive stop().
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', Connection: 'close' },
       body: JSON.stringify(body),
       signal: ac.signal,
     });

@@ -58,6 +58,8 @@ export class ConnectionSlot {
   private abort: AbortController | undefined;
   private timer: NodeJS.Timeout | undefined;
   private halted = false;
+  /** The connect attempt in progress, if any. */
+  private running: Promise<void> | undefined;
 
   constructor(
     readonly index: number,
@@ -134,15 +136,29 @@ export class ConnectionSlot {
     this.scheduleReconnect(`connection closed (${code}${reason ? ` ${reason}` : ''})`);
   };
 
-  /** Stops connecting: cancels the backoff timer and any attempt in progress. Sockets stay open. */
+  /**
+   * Stops connecting: cancels the backoff timer, terminates a WebSocket still in its handshake, and
+   * makes the result of a `connections/open` call in flight be ignored. That call is left to finish
+   * (aborting a fetch can leave a pooled socket behind); {@link abortPending} cuts it short.
+   * Open sockets stay open.
+   */
   halt(): void {
     this.halted = true;
     this.generation++;
     this.clearTimer();
-    this.abort?.abort(new Error('client stopping'));
-    this.abort = undefined;
     this.connecting?.terminate();
     if (this.state !== 'connected') this.state = 'stopped';
+  }
+
+  /** Resolves when no connect attempt is in progress. */
+  whenIdle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  /** Aborts a `connections/open` call still in flight. */
+  abortPending(): void {
+    this.abort?.abort(new Error('client stopping'));
+    this.abort = undefined;
   }
 
   /** Marks the slot stopped once its sockets are closed. */
@@ -150,14 +166,20 @@ export class ConnectionSlot {
     this.state = 'stopped';
   }
 
+  /** Starts a connect attempt unless one is running: never two attempts for one slot at once. */
   private launch(): void {
-    this.connect().catch((err: unknown) => {
-      this.host.log.error({ slot: this.index, err: toError(err) }, 'unexpected error while connecting');
-    });
+    if (this.halted || this.running !== undefined) return;
+    const run = this.connect()
+      .catch((err: unknown) => {
+        this.host.log.error({ slot: this.index, err: toError(err) }, 'unexpected error while connecting');
+      })
+      .finally(() => {
+        if (this.running === run) this.running = undefined;
+      });
+    this.running = run;
   }
 
   private async connect(): Promise<void> {
-    if (this.halted || this.state === 'connecting') return;
     this.clearTimer();
     const gen = ++this.generation;
     this.state = 'connecting';
@@ -167,15 +189,16 @@ export class ConnectionSlot {
     let conn: StreamConnection | undefined;
     try {
       const ticket = await this.host.openTicket(ac.signal);
+      if (this.abort === ac) this.abort = undefined;
       if (gen !== this.generation) return;
       conn = this.host.createConnection(this, ticket);
       this.connecting = conn;
       await conn.open();
     } catch (err) {
       conn?.terminate();
+      if (this.abort === ac) this.abort = undefined;
       if (gen !== this.generation) return;
       this.connecting = undefined;
-      this.abort = undefined;
       this.lastError = toError(err).message;
       if (!this.host.slotFailed(this, err)) this.scheduleReconnect(this.lastError);
       return;
@@ -185,7 +208,6 @@ export class ConnectionSlot {
       return;
     }
     this.connecting = undefined;
-    this.abort = undefined;
     this.current = conn;
     this.state = 'connected';
     this.lastError = undefined;
