@@ -9,14 +9,14 @@ import { OpenApiFaults } from './faults.js';
 import { QpsLimiter } from './qps.js';
 import { isAbsoluteUri, withQuery } from './redirect.js';
 import {
-  type AppInput,
   createRepos,
   type Grant,
+  type PlatformApp,
   type PlatformRepos,
   type UserTokenPair,
 } from './repos/index.js';
 import { expandGrantedScopes, SCOPE_CODE_PATTERN } from './scopes.js';
-import { type SeedExtras, seedPlatform } from './seeding.js';
+import { completeApp, type PlatformAppSeed, type SeedExtras, seedPlatform } from './seeding.js';
 
 /** Options of {@link createPlatform}. */
 export interface PlatformOptions {
@@ -31,8 +31,11 @@ export interface PlatformOptions {
   qpsLimit?: number;
   /** Extra redirect URIs registered for the seed app, kept across resets (e.g. the assistant's callback). */
   seedAppRedirectUris?: string[];
-  /** Extra apps present after every seed and reset. */
-  apps?: AppInput[];
+  /**
+   * Apps present after every seed and reset, besides the seed app (missing fields get defaults; an
+   * entry for the seed app's clientId adds its redirect URIs). A sandbox server passes its `apps`.
+   */
+  apps?: PlatformAppSeed[];
 }
 
 const optionsSchema = z
@@ -153,12 +156,13 @@ export class Platform {
     return this.repos.tokens.issueUserTokens(userId, clientId);
   }
 
-  /** Registers an app (or updates it) for the rest of this platform's life; not kept across reset. */
-  registerApp(app: AppInput): void {
+  /** Registers an app (or updates it) until the next reset; defaults as for {@link PlatformOptions.apps}. */
+  registerApp(seed: PlatformAppSeed): PlatformApp {
+    const app = completeApp(seed);
     for (const uri of app.redirectUris)
       if (!isAbsoluteUri(uri))
         throw new PlatformError('invalid', `not an absolute URI: ${uri}`, 'redirectUris');
-    this.repos.apps.upsert(app);
+    return this.repos.apps.upsert(app);
   }
 
   /** Adds a login redirect URI to an app. */

@@ -7,12 +7,28 @@ import { shanghaiDayAt, toShanghaiDate, toShanghaiDateTime } from './time.js';
 
 const DAY = 86_400_000;
 
+/** An app to have on the platform; what is left out gets the seed app's defaults. */
+export interface PlatformAppSeed {
+  clientId: string;
+  clientSecret: string;
+  /** Display name (default: the clientId). */
+  name?: string;
+  /** Default: the seed corp. */
+  corpId?: string;
+  /** Permission codes the app declares (default: every scope the sandbox knows). */
+  scopes?: readonly string[];
+  redirectUris?: readonly string[];
+}
+
 /** Extra things the embedding server wants present after every seed and reset. */
 export interface SeedExtras {
   /** More redirect URIs for the seed app (the assistant page's own callback, for instance). */
   seedAppRedirectUris?: readonly string[];
-  /** More apps (same corp unless given). */
-  apps?: readonly AppInput[];
+  /**
+   * More apps. An entry with the seed app's clientId only adds its redirect URIs (the seed app's
+   * secret and name stay as documented).
+   */
+  apps?: readonly PlatformAppSeed[];
 }
 
 /**
@@ -31,7 +47,7 @@ export function seedPlatform(repos: PlatformRepos, clock: SandboxClock, extras: 
     scopes: ALL_API_SCOPES,
     redirectUris: [...SEED_APP.redirectUris, ...(extras.seedAppRedirectUris ?? [])],
   });
-  for (const app of extras.apps ?? []) repos.apps.insertIfMissing(app);
+  for (const app of extras.apps ?? []) repos.apps.insertIfMissing(completeApp(app));
   for (const u of SEED_USERS)
     repos.users.insertIfMissing({ ...u, corpId: SEED_CORP.corpId, stateCode: '86', avatarUrl: '' });
 
@@ -134,4 +150,16 @@ function seedEvent(
       reminders: [{ method: 'dingtalk', minutes: 15 }],
     },
   });
+}
+
+/** Fills an app seed's defaults. */
+export function completeApp(app: PlatformAppSeed): AppInput {
+  return {
+    clientId: app.clientId,
+    clientSecret: app.clientSecret,
+    name: app.name ?? app.clientId,
+    corpId: app.corpId ?? SEED_CORP.corpId,
+    scopes: app.scopes ?? ALL_API_SCOPES,
+    redirectUris: app.redirectUris ?? [],
+  };
 }

@@ -52,7 +52,7 @@ describe.skipIf(!existsSync(CHROMIUM))('consent page in a real browser (Chromium
     const avatarWidth = await page
       .locator('label.account img')
       .first()
-      .evaluate((img) => (img as HTMLImageElement).naturalWidth);
+      .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth);
     expect(avatarWidth).toBeGreaterThan(0);
     await page.locator('input[value="lisi"]').check();
     await page.getByRole('button', { name: /Approve/ }).click();

@@ -4,7 +4,10 @@ import { type PlatformHarness, startPlatform, userTokens } from '../platform/har
 
 const MIN = 60_000;
 const DAY = 86_400_000;
-const client = { clientId: SEED_APP.clientId, clientSecret: SEED_APP.clientSecret };
+const client: { clientId: string; clientSecret: string } = {
+  clientId: SEED_APP.clientId,
+  clientSecret: SEED_APP.clientSecret,
+};
 
 let h: PlatformHarness;
 beforeEach(async () => {

@@ -39,10 +39,10 @@ describe('platform control API', () => {
   test('unknown users are 404; bad bodies are 400 naming the field', async () => {
     const unknown = await h.call('/sandbox/users/nobody/expire-token', { method: 'POST', json: {} });
     expect(unknown.status).toBe(404);
-    expect(unknown.body).toMatchObject({ error: 'not_found', field: 'userId' });
+    expect(unknown.body).toMatchObject({ code: 'notFound', field: 'userId' });
     const noClient = await h.call('/sandbox/users/zhangsan/revoke', { method: 'POST', json: {} });
     expect(noClient.status).toBe(400);
-    expect(noClient.body).toMatchObject({ error: 'bad_request', field: 'clientId' });
+    expect(noClient.body).toMatchObject({ code: 'invalidParameter', field: 'clientId' });
     const noScope = await h.call('/sandbox/users/zhangsan/remove-scope', {
       method: 'POST',
       json: { clientId: SEED_APP.clientId },
@@ -130,5 +130,34 @@ describe('platform control API', () => {
     const me = await h.call('/v1.0/contact/users/me', { token });
     expect(me.status).toBe(403);
     expect(me.body.accessdenieddetail.requiredScopes).toEqual(['Contact.User.Read']);
+  });
+});
+
+describe('registerPlatform inside a server that has its own clock and apps routes', () => {
+  test('the shared routes are left to the server, the rest are registered', async () => {
+    const { SandboxClock } = await import('../../src/clock.js');
+    const { createPlatform, registerPlatform } = await import('../../src/platform/index.js');
+    const Fastify = (await import('fastify')).default;
+    const app = Fastify();
+    app.get('/sandbox/clock', async () => ({ server: true }));
+    const platform = createPlatform({ ephemeral: true, clock: new SandboxClock() });
+    await registerPlatform(app, platform); // would throw on a duplicate route
+    const other = Fastify();
+    other.get('/sandbox/apps', async () => ({ server: true }));
+    await registerPlatform(other, platform, { sharedControlRoutes: false });
+    other.post('/sandbox/clock/advance', async () => ({ server: true }));
+    try {
+      expect((await app.inject({ method: 'GET', url: '/sandbox/clock' })).json()).toEqual({ server: true });
+      expect((await app.inject({ method: 'GET', url: '/sandbox/users' })).statusCode).toBe(200);
+      expect(
+        (await other.inject({ method: 'POST', url: '/sandbox/clock/advance', payload: {} })).json(),
+      ).toEqual({
+        server: true,
+      });
+    } finally {
+      await app.close();
+      await other.close();
+      platform.close();
+    }
   });
 });

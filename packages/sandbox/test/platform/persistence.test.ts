@@ -152,8 +152,8 @@ describe('reset', () => {
       expect((await h.call('/sandbox/grants')).body.grants).toEqual([]);
       expect((await h.call('/sandbox/faults/openapi')).body.faults).toEqual([]);
       expect((await h.call('/sandbox/stats/tokens')).body.byAppUser).toEqual([]);
-      const apps = (await h.call('/sandbox/apps')).body.apps;
-      expect(apps[0].redirectUris).toEqual([...SEED_APP.redirectUris, extra]);
+      const app = (await h.call(`/sandbox/apps/${SEED_APP.clientId}`)).body.app;
+      expect(app.redirectUris).toEqual([...SEED_APP.redirectUris, extra]);
       const data = await h.call('/sandbox/users/lisi/data');
       expect(data.body.todos).toHaveLength(2);
       // The old token is gone with the reset.

@@ -27,7 +27,7 @@ const schemas = {
   app: z.object({
     clientId: id,
     clientSecret: z.string().min(1).max(256),
-    name: z.string().min(1).max(256),
+    name: z.string().min(1).max(256).optional(),
     scopes: z.array(id).max(100).optional(),
     redirectUris: z.array(z.string().min(1).max(2048)).max(50).optional(),
   }),
@@ -49,11 +49,23 @@ const schemas = {
   limits: z.object({ qpsLimit: z.number().int().min(0).max(100_000) }),
 };
 
+/** The control API's error body (same shape as the gateway's control API). */
+function controlErrorBody(status: number, message: string, field: string | undefined) {
+  const code = status === 404 ? 'notFound' : 'invalidParameter';
+  return field === undefined ? { code, message } : { code, message, field };
+}
+
 /**
- * The platform's control API under `/sandbox/` (JSON; 400 `{error, message, field}` naming the
- * field; 404 for unknown users and apps). See README "Platform control API".
+ * The platform's control API under `/sandbox/` (JSON; 400 `{code: 'invalidParameter', message,
+ * field}` naming the field; 404 `notFound` for unknown users and apps). See README "Platform
+ * control API". `sharedRoutes` false leaves `GET /sandbox/clock`, `POST /sandbox/clock/advance` and
+ * `GET /sandbox/apps` to the server (they are also skipped when already registered).
  */
-export async function registerPlatformControl(scope: FastifyInstance, platform: Platform): Promise<void> {
+export async function registerPlatformControl(
+  scope: FastifyInstance,
+  platform: Platform,
+  sharedRoutes = true,
+): Promise<void> {
   const { repos } = platform;
   const log = platform.logger.child({ component: 'control' });
 
@@ -72,24 +84,18 @@ export async function registerPlatformControl(scope: FastifyInstance, platform: 
 
   scope.setErrorHandler((err, request, reply) => {
     if (err instanceof ControlError)
-      return reply.code(err.status).send({
-        error: err.status === 404 ? 'not_found' : 'bad_request',
-        message: err.message,
-        field: err.field,
-      });
-    if (err instanceof PlatformError)
-      return reply.code(err.kind === 'not_found' ? 404 : 400).send({
-        error: err.kind === 'not_found' ? 'not_found' : 'bad_request',
-        message: err.message,
-        field: err.field,
-      });
+      return reply.code(err.status).send(controlErrorBody(err.status, err.message, err.field));
+    if (err instanceof PlatformError) {
+      const status = err.kind === 'not_found' ? 404 : 400;
+      return reply.code(status).send(controlErrorBody(status, err.message, err.field));
+    }
     const statusCode = err instanceof Error ? (err as { statusCode?: unknown }).statusCode : undefined;
-    const status = typeof statusCode === 'number' && statusCode < 500 ? 400 : 500;
-    if (status === 500) log.error({ err, url: request.routeOptions.url }, 'control API failed');
-    const message = err instanceof Error ? err.message : String(err);
-    return reply
-      .code(status)
-      .send({ error: status === 400 ? 'bad_request' : 'internal', message, field: 'body' });
+    if (typeof statusCode === 'number' && statusCode < 500)
+      return reply
+        .code(400)
+        .send(controlErrorBody(400, err instanceof Error ? err.message : String(err), 'body'));
+    log.error({ err, method: request.method, url: request.routeOptions.url }, 'control API failed');
+    return reply.code(500).send({ code: 'internalError', message: 'internal error (see the sandbox log)' });
   });
 
   scope.get('/sandbox/users', async () => ({
@@ -157,32 +163,40 @@ export async function registerPlatformControl(scope: FastifyInstance, platform: 
     return { grant };
   });
 
-  scope.get('/sandbox/clock', async () => ({ now: platform.clock.now(), offsetMs: platform.clock.offsetMs }));
-
-  scope.post('/sandbox/clock/advance', async (request) => {
-    const { ms } = parseControl(schemas.advance, request.body);
-    const now = platform.clock.advance(ms);
-    log.info({ ms, offsetMs: platform.clock.offsetMs }, 'sandbox clock advanced');
-    return { now, offsetMs: platform.clock.offsetMs };
-  });
+  // Routes a full sandbox server may serve itself (same semantics): registered only when absent.
+  const absent = (method: 'GET' | 'POST', url: string) => sharedRoutes && !scope.hasRoute({ method, url });
+  if (absent('GET', '/sandbox/clock'))
+    scope.get('/sandbox/clock', async () => ({
+      now: platform.clock.now(),
+      offsetMs: platform.clock.offsetMs,
+    }));
+  if (absent('POST', '/sandbox/clock/advance'))
+    scope.post('/sandbox/clock/advance', async (request) => {
+      const { ms } = parseControl(schemas.advance, request.body);
+      const now = platform.clock.advance(ms);
+      log.info({ ms, offsetMs: platform.clock.offsetMs }, 'sandbox clock advanced');
+      return { now, offsetMs: platform.clock.offsetMs };
+    });
+  if (absent('GET', '/sandbox/apps')) scope.get('/sandbox/apps', async () => ({ apps: repos.apps.list() }));
 
   scope.get('/sandbox/stats/tokens', async (request) =>
     repos.stats.read(parseControl(schemas.statsQuery, request.query)),
   );
 
-  scope.get('/sandbox/apps', async () => ({ apps: repos.apps.list() }));
+  scope.get('/sandbox/apps/:clientId', async (request) => ({
+    app: appOr404(parseControl(appParams, request.params).clientId),
+  }));
 
   scope.post('/sandbox/apps', async (request) => {
     const body = parseControl(schemas.app, request.body);
-    platform.registerApp({
+    const app = platform.registerApp({
       clientId: body.clientId,
       clientSecret: body.clientSecret,
       name: body.name,
-      corpId: repos.apps.list()[0]?.corpId ?? 'dingsandboxcorp',
-      scopes: body.scopes ?? [],
-      redirectUris: body.redirectUris ?? [],
+      ...(body.scopes === undefined ? {} : { scopes: body.scopes }),
+      ...(body.redirectUris === undefined ? {} : { redirectUris: body.redirectUris }),
     });
-    return { app: repos.apps.get(body.clientId) };
+    return { app };
   });
 
   scope.post('/sandbox/apps/:clientId/redirect-uris', async (request) => {
