@@ -81,11 +81,13 @@ class SpecReader {
     const protocolValue = root['x-dingtalk-protocol'];
     let protocol: SkillsDocument['protocol'] = 'http';
     if (protocolValue === 'stream') protocol = 'stream';
-    else if (protocolValue !== undefined)
+    else if (protocolValue !== undefined) {
+      protocol = 'stream'; // unknown: judge nothing else about the transport
       this.problem(
         'x-dingtalk-protocol',
         `only "stream" is defined (calls over the Stream connection); got ${show(protocolValue)}. Remove it for HTTP`,
       );
+    }
     let serverUrl: string | undefined;
     const servers = root.servers;
     if (Array.isArray(servers) && isObject(servers[0]) && typeof servers[0].url === 'string')
@@ -136,6 +138,7 @@ class SpecReader {
       this.problem(at, 'a path must start with "/"');
       return [];
     }
+    if (item === undefined) return []; // a broken $ref, already reported
     if (!isObject(item)) {
       this.problem(at, 'expected a mapping of methods to operations');
       return [];
@@ -172,6 +175,7 @@ class SpecReader {
     shared: unknown[],
   ): SkillAction | undefined {
     const at = opAt(path, key);
+    if (op === undefined) return undefined; // a broken $ref, already reported
     if (!isObject(op)) {
       this.problem(at, 'expected an operation object');
       return undefined;
@@ -264,6 +268,7 @@ class SpecReader {
   }
 
   #parameter(at: string, raw: unknown): SkillParam | undefined {
+    if (raw === undefined) return undefined; // a broken $ref, already reported
     if (!isObject(raw)) {
       this.problem(at, 'expected a parameter object {name, in, schema}');
       return undefined;
@@ -281,6 +286,7 @@ class SpecReader {
       return undefined;
     }
     const schema = raw.schema === undefined ? {} : this.#deref(raw.schema, `${at}.schema`);
+    if (schema === undefined) return undefined;
     if (!isObject(schema)) {
       this.problem(`${at}.schema`, `parameter "${name}": expected a schema object`);
       return undefined;
@@ -309,6 +315,7 @@ class SpecReader {
   }
 
   #body(at: string, body: unknown): SkillParam[] {
+    if (body === undefined) return [];
     if (!isObject(body) || !isObject(body.content)) {
       this.problem(at, 'expected {content: {application/json: {schema}}}');
       return [];
@@ -321,6 +328,7 @@ class SpecReader {
     }
     const schema = this.#deref(json.schema, `${at}.content['application/json'].schema`);
     const sAt = `${at}.content['application/json'].schema`;
+    if (schema === undefined && json.schema !== undefined) return [];
     if (
       !isObject(schema) ||
       (schema.type !== undefined && schema.type !== 'object') ||
@@ -334,6 +342,7 @@ class SpecReader {
     for (const [name, rawProp] of Object.entries(schema.properties)) {
       const pAt = `${sAt}.properties.${name}`;
       const prop = this.#deref(rawProp, pAt);
+      if (prop === undefined) continue;
       if (!isObject(prop)) {
         this.problem(pAt, 'expected a schema object');
         continue;
