@@ -99,7 +99,7 @@ describe('EVENT', () => {
 
   it("acks LATER when the async handler returns 'LATER'", async () => {
     const client = fx.client();
-    client.onEvent(async () => 'LATER');
+    client.onEvent(async () => 'LATER' as const);
     await client.start();
     const id = fx.gateway.deliver(fx.gateway.eventFrame());
     const { ack } = await fx.gateway.waitForAck(id);
