@@ -194,6 +194,8 @@ export class SkillRunner {
       return tokenPromise;
     };
     const lazySource: TokenSource = {
+      // The assistant's unionId fills defaults such as a to-do's executor.
+      unionId: user.unionId,
       getToken: async () => {
         const source = await resolveToken();
         if (!source) throw noToken();
