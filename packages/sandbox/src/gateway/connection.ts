@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { FrameType, Subscription } from '@dingtalk-skills/sdk';
 import { WebSocket } from 'ws';
 import type { TicketGrant } from './tickets.js';
@@ -33,6 +34,8 @@ export class GatewayConnection {
   readonly grant: TicketGrant;
   readonly connectedAt: number;
   readonly remoteAddress: string | undefined;
+  /** The TCP socket under the WebSocket (the blast hook corks it to batch writes). */
+  readonly socket: Duplex;
   state: ConnectionState = 'open';
   framesSent = 0;
   messagesReceived = 0;
@@ -53,12 +56,14 @@ export class GatewayConnection {
     grant: TicketGrant,
     connectedAt: number,
     remoteAddress: string | undefined,
+    socket: Duplex,
   ) {
     this.id = id;
     this.ws = ws;
     this.grant = grant;
     this.connectedAt = connectedAt;
     this.remoteAddress = remoteAddress;
+    this.socket = socket;
   }
 
   get appId(): string {

@@ -206,7 +206,14 @@ export class Gateway implements GatewayCore {
 
   #attach(ws: WebSocket, grant: GatewayConnection['grant'], req: IncomingMessage): void {
     const { ctx } = this;
-    const conn = new GatewayConnection(randomUUID(), ws, grant, ctx.clock.now(), req.socket.remoteAddress);
+    const conn = new GatewayConnection(
+      randomUUID(),
+      ws,
+      grant,
+      ctx.clock.now(),
+      req.socket.remoteAddress,
+      req.socket,
+    );
     this.#conns.set(conn.id, conn);
     ws.on('message', (data, isBinary) => this.#onMessage(conn, data, isBinary));
     ws.on('error', (err) => ctx.logger.warn({ connectionId: conn.id, err }, 'gateway socket error'));
