@@ -20,5 +20,6 @@ export {
   sandboxAppSchema,
   sandboxOptionsSchema,
 } from './options.js';
+export * from './platform/index.js';
 export { SEED_APP, SEED_CORP, SEED_USERS, type SeedUser } from './seed.js';
 export { createSandbox, parseSandboxOptions, type Sandbox } from './server.js';
