@@ -18,6 +18,9 @@ async function two(kind: Backing['kind']): Promise<[StateStore, StateStore, Back
   return [await b.open(), await b.open(), b];
 }
 
+/** Short TTL: long enough that a loaded machine does not expire a key between two awaited calls. */
+const SHORT = 250;
+
 const gone = (store: StateStore, key: string) => async () => (await store.get(key)) === null;
 
 describe.each(ALL_KINDS)('%s state store (shared contract)', (kind) => {
@@ -40,21 +43,21 @@ describe.each(ALL_KINDS)('%s state store (shared contract)', (kind) => {
 
   it('expires a key after its TTL, and set without a TTL clears an earlier one', async () => {
     const [s] = await two(kind);
-    await s.set('short', 'v', 40);
-    await s.set('cleared', 'v', 40);
+    await s.set('short', 'v', SHORT);
+    await s.set('cleared', 'v', SHORT);
     await s.set('cleared', 'w');
     expect(await s.get('short')).toBe('v');
-    await eventually(gone(s, 'short'), 2_000, 'the TTL to pass');
+    await eventually(gone(s, 'short'), 5_000, 'the TTL to pass');
     expect(await s.delete('short')).toBe(false);
     expect(await s.get('cleared')).toBe('w');
   });
 
   it('setIfAbsent stores only when absent or expired', async () => {
     const [s] = await two(kind);
-    expect(await s.setIfAbsent('claim', 'a', 40)).toBe(true);
-    expect(await s.setIfAbsent('claim', 'b', 40)).toBe(false);
+    expect(await s.setIfAbsent('claim', 'a', SHORT)).toBe(true);
+    expect(await s.setIfAbsent('claim', 'b', SHORT)).toBe(false);
     expect(await s.get('claim')).toBe('a');
-    await eventually(gone(s, 'claim'), 2_000, 'the claim to expire');
+    await eventually(gone(s, 'claim'), 5_000, 'the claim to expire');
     expect(await s.setIfAbsent('claim', 'c')).toBe(true);
     expect(await s.get('claim')).toBe('c');
     expect(await s.setIfAbsent('claim', 'd')).toBe(false);
@@ -89,15 +92,15 @@ describe.each(ALL_KINDS)('%s state store (shared contract)', (kind) => {
 
   it('compareAndSwap treats an expired value as absent and sets the TTL it is given', async () => {
     const [s] = await two(kind);
-    await s.set('lease', 'old', 40);
-    await eventually(gone(s, 'lease'), 2_000, 'the lease to expire');
+    await s.set('lease', 'old', SHORT);
+    await eventually(gone(s, 'lease'), 5_000, 'the lease to expire');
     expect(await s.compareAndSwap('lease', 'old', 'late')).toBe(false);
-    expect(await s.compareAndSwap('lease', null, 'new', 40)).toBe(true);
+    expect(await s.compareAndSwap('lease', null, 'new', SHORT)).toBe(true);
     expect(await s.get('lease')).toBe('new');
-    await eventually(gone(s, 'lease'), 2_000, 'the swapped value to expire');
-    await s.set('keep', 'a', 40);
+    await eventually(gone(s, 'lease'), 5_000, 'the swapped value to expire');
+    await s.set('keep', 'a', SHORT);
     expect(await s.compareAndSwap('keep', 'a', 'b')).toBe(true);
-    await sleep(80);
+    await sleep(SHORT + 100);
     expect(await s.get('keep')).toBe('b');
   });
 
@@ -114,14 +117,14 @@ describe.each(ALL_KINDS)('%s state store (shared contract)', (kind) => {
 
   it('incrWithTtl counts from 1, keeps the first expiry, starts again after it', async () => {
     const [s] = await two(kind);
-    expect(await s.incrWithTtl('win', 60)).toBe(1);
-    expect(await s.incrWithTtl('win', 60)).toBe(2);
+    expect(await s.incrWithTtl('win', SHORT)).toBe(1);
+    expect(await s.incrWithTtl('win', SHORT)).toBe(2);
     expect(await s.incrWithTtl('win', 60_000)).toBe(3);
-    await eventually(gone(s, 'win'), 2_000, 'the window to expire');
+    await eventually(gone(s, 'win'), 5_000, 'the window to expire');
     expect(await s.incrWithTtl('win', 60_000)).toBe(1);
     await s.set('plain', '7');
-    expect(await s.incrWithTtl('plain', 40)).toBe(8);
-    await eventually(gone(s, 'plain'), 2_000, 'a counter set without TTL to get the incr TTL');
+    expect(await s.incrWithTtl('plain', SHORT)).toBe(8);
+    await eventually(gone(s, 'plain'), 5_000, 'a counter set without TTL to get the incr TTL');
   });
 
   it('50 concurrent increments (over two connections) hand out 1..50 once each', async () => {
