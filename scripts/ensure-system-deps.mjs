@@ -8,11 +8,20 @@ import { existsSync } from 'node:fs';
 const needs = [
   { program: 'redis-server', paths: ['/usr/bin/redis-server'], pkg: 'redis-server' },
   { program: 'chromium', paths: ['/usr/bin/chromium'], pkg: 'chromium' },
+  // CJK glyphs for the page screenshots (the labels are Chinese and English).
+  {
+    program: 'fonts-noto-cjk',
+    paths: ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc'],
+    pkg: 'fonts-noto-cjk',
+  },
 ];
 
 function has(n) {
   if (n.paths.some((p) => existsSync(p))) return true;
-  return spawnSync('sh', ['-c', `command -v ${n.program}`], { stdio: 'ignore' }).status === 0;
+  return (
+    !n.pkg.startsWith('fonts-') &&
+    spawnSync('sh', ['-c', `command -v ${n.program}`], { stdio: 'ignore' }).status === 0
+  );
 }
 
 const missing = needs.filter((n) => !has(n));

@@ -51,7 +51,7 @@ export function scrubSecrets(text: string, secrets: Iterable<string>): string {
   for (const s of secrets) if (s.length >= 6 && out.includes(s)) out = out.split(s).join(CENSOR);
   // Anything shaped like a token or ticket in a query string.
   return out.replace(
-    /([?&](?:ticket|code|authCode|access_token|accessToken|refreshToken)=)[^&\s"]+/g,
+    /([?&](?:ticket|code|authCode|access_token|accessToken|refreshToken|refresh_token|appsecret|appSecret|clientSecret|client_secret)=)[^&\s"]+/g,
     `$1${CENSOR}`,
   );
 }
