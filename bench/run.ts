@@ -5,11 +5,12 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { stateSuite } from './state/suite.js';
 import { streamSuite } from './stream/suite.js';
 import type { BenchOptions, BenchRow, Suite } from './suite.js';
 
 /** The registry of suites, in the order `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [streamSuite];
+const SUITES: readonly Suite[] = [streamSuite, stateSuite];
 
 const USAGE = `Usage: npm run bench -- [options]
 
