@@ -30,6 +30,8 @@ async function sendFile(reply: FastifyReply, file: string, type: string): Promis
 /** The assistant page at `/` and its assets at `/assistant/<file>`. */
 export function registerPage(app: FastifyInstance): void {
   app.get('/', async (_req, reply) => sendFile(reply, 'index.html', 'text/html; charset=utf-8'));
+  // Browsers ask every page of the origin (the consent page too) for /favicon.ico.
+  app.get('/favicon.ico', async (_req, reply) => sendFile(reply, 'favicon.svg', 'image/svg+xml'));
   app.get<{ Params: { file: string } }>('/assistant/:file', async (req, reply) => {
     const type = ASSETS[req.params.file];
     if (type === undefined) return reply.code(404).type('text/plain; charset=utf-8').send('not found');
