@@ -11,6 +11,12 @@ export {
 } from './create-state-store.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './memory-state-store.js';
 export { RedisStateStore, type RedisStateStoreOptions, redactRedisUrl } from './redis-state-store.js';
+export {
+  createSharedState,
+  parseTokenKeys,
+  type SharedState,
+  type SharedStateOptions,
+} from './shared-state.js';
 export { SqliteStateStore, type SqliteStateStoreOptions } from './sqlite-state-store.js';
 export { StateDedupStore, type StateDedupStoreOptions } from './state-dedup-store.js';
 export { StateRateLimiter, type StateRateLimiterOptions } from './state-rate-limiter.js';

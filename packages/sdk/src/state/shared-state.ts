@@ -1,0 +1,100 @@
+import { InProcessRefreshLock, type RefreshLock } from '../credentials/refresh-lock.js';
+import { TokenCipher, type TokenKeyInput } from '../credentials/token-cipher.js';
+import type { TokenStore } from '../credentials/token-store.js';
+import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import type { Logger } from '../logging/logger.js';
+import { type RateLimiter, WindowRateLimiter } from '../openapi/rate-limiter.js';
+import type { DedupStore } from '../stream/dedup-store.js';
+import { createStateStore } from './create-state-store.js';
+import { StateDedupStore } from './state-dedup-store.js';
+import { StateRateLimiter } from './state-rate-limiter.js';
+import { StateRefreshLock } from './state-refresh-lock.js';
+import type { StateStore } from './state-store.js';
+import { StateTokenStore } from './state-token-store.js';
+
+/**
+ * Reads a token key list (the CLI's `DINGTALK_TOKEN_KEY`): keys separated by commas, each `key` or
+ * `id:key` (32 bytes as base64 or 64 hex characters). The first key encrypts; all of them decrypt.
+ * Keys without an id get one derived from the key. Key material never appears in an error.
+ */
+export function parseTokenKeys(text: string): TokenKeyInput[] {
+  const parts = text
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (parts.length === 0) throw new DingTalkSkillsError(ErrorCode.Config, 'token key list is empty');
+  return parts.map((part) => {
+    const colon = part.indexOf(':');
+    return colon === -1 ? part : { id: part.slice(0, colon), key: part.slice(colon + 1) };
+  });
+}
+
+/** Options of {@link createSharedState}. */
+export interface SharedStateOptions {
+  /** State store URL (`DINGTALK_STATE`): `memory:`, `sqlite:<path>`, `redis://...`. */
+  url: string;
+  logger: Logger;
+  /** The app's clientId: its dedup claims and rate budgets are kept apart from other apps on the store. */
+  clientId: string;
+  /**
+   * Token keys (`DINGTALK_TOKEN_KEY`, see {@link parseTokenKeys}) or a ready cipher. Required for SQLite
+   * and Redis; a memory store uses a random key when none is given.
+   */
+  tokenKeys?: string | TokenCipher;
+  /** Outbound calls per second per API for this app (default 20). */
+  qps?: number;
+  /** Key prefix (default `dingtalk-skills:`). */
+  prefix?: string;
+  /** Refresh lock lease (default 30 s). */
+  leaseMs?: number;
+}
+
+/** The state-backed parts of an app's runtime, ready for `AppRuntimeConfig`. */
+export interface SharedState {
+  store: StateStore;
+  dedupStore: DedupStore;
+  tokenStore: TokenStore;
+  refreshLock: RefreshLock;
+  rateLimiter: RateLimiter;
+  /** Closes the store (connections, files, timers). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the state store a URL names and builds dedup, token store, refresh lock and rate limiter on
+ * it. On SQLite and Redis all four are shared by every instance using the same store; on `memory:`
+ * they serve this process only, so the refresh lock and rate limiter are the in-process ones (a FIFO
+ * mutex, and a sliding window that never exceeds `qps` in any second).
+ */
+export async function createSharedState(options: SharedStateOptions): Promise<SharedState> {
+  const cipher =
+    options.tokenKeys === undefined
+      ? undefined
+      : options.tokenKeys instanceof TokenCipher
+        ? options.tokenKeys
+        : new TokenCipher(parseTokenKeys(options.tokenKeys));
+  const store = await createStateStore(options.url, {
+    logger: options.logger,
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+  });
+  try {
+    const tokenStore = new StateTokenStore({ store, logger: options.logger, ...(cipher ? { cipher } : {}) });
+    const dedupStore = new StateDedupStore(store, { namespace: `dedup:${options.clientId}` });
+    const qps = options.qps ?? 20;
+    const local = store.kind === 'memory';
+    const refreshLock = local
+      ? new InProcessRefreshLock()
+      : new StateRefreshLock({
+          store,
+          logger: options.logger,
+          ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+        });
+    const rateLimiter = local
+      ? new WindowRateLimiter({ qps })
+      : new StateRateLimiter({ store, logger: options.logger, qps, scope: options.clientId });
+    return { store, dedupStore, tokenStore, refreshLock, rateLimiter, close: () => store.close() };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
