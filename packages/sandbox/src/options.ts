@@ -38,7 +38,10 @@ export const sandboxOptionsSchema = z
     port: z.number().int().min(0).max(65_535).default(0),
     /** Interface to listen on; loopback unless told otherwise. */
     host: z.string().min(1).default('127.0.0.1'),
-    /** Registered apps (default: the seed app `dingsandboxapp001` / `sandbox-secret`). */
+    /**
+     * Apps registered at start (default: the seed app `dingsandboxapp001` / `sandbox-secret`, which
+     * the platform always has; an entry with its clientId only adds redirect URIs).
+     */
     apps: z
       .array(sandboxAppSchema)
       .min(1)
@@ -69,6 +72,10 @@ export const sandboxOptionsSchema = z
     maxUpstreamBytes: positiveMs.default(4 * MAX_FRAME_BYTES),
     /** How many entries the delivery log keeps (oldest dropped first). */
     deliveryLogSize: positiveMs.default(2_000),
+    /** SQLite file for the platform's data (apps, users, grants, tokens, to-dos); default: in memory. */
+    dbPath: z.string().min(1).optional(),
+    /** OpenAPI calls per app per API per second before `QpsLimitForAppkeyAndApi`; 0 = off. */
+    qpsLimit: z.number().int().min(0).default(0),
     /** Where the sandbox logs (default: a redacting pino logger on stdout, level info). */
     logger: loggerSchema.optional(),
     /** The sandbox's clock; tests pass one to advance time (ticket expiry, token expiry). */

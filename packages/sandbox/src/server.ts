@@ -1,11 +1,13 @@
 import { createLogger, DingTalkSkillsError, ErrorCode, scrubSecrets } from '@dingtalk-skills/sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type Assistant, registerAssistant } from './assistant/index.js';
 import { SandboxClock } from './clock.js';
 import type { SandboxContext } from './context.js';
 import { type ControlExtension, registerControlApi } from './control/index.js';
 import { Gateway } from './gateway/gateway.js';
 import { registerGatewayRoutes } from './gateway/routes.js';
 import { type SandboxOptions, type SandboxOptionsInput, sandboxOptionsSchema } from './options.js';
+import { createPlatform, type Platform, registerPlatform } from './platform/index.js';
 
 /** A running sandbox. */
 export interface Sandbox {
@@ -16,9 +18,13 @@ export interface Sandbox {
   /** The Stream gateway (push events, invoke callbacks, faults, delivery log, benchmark hook). */
   readonly gateway: Gateway;
   readonly context: SandboxContext;
+  /** Apps, users, grants, tokens and the emulated OpenAPI's data (SQLite). */
+  readonly platform: Platform;
+  /** The AI assistant behind the page at `/` (skills registration, invocations, authorization cards). */
+  readonly assistant: Assistant;
   /** The Fastify instance serving everything on one port. */
   readonly server: FastifyInstance;
-  /** Terminates every WebSocket, clears every timer, closes the HTTP server. Idempotent. */
+  /** Terminates every WebSocket, clears every timer, closes the HTTP server and the database. Idempotent. */
   close(): Promise<void>;
 }
 
@@ -58,7 +64,18 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
     options.logger ??
     createLogger({ name: 'sandbox', level: 'info', secrets: options.apps.map((a) => a.clientSecret) });
   let baseUrl: string | undefined;
-  const apps = new Map(options.apps.map((a) => [a.clientId, a]));
+  const platform = createPlatform({
+    clock,
+    logger,
+    ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : { ephemeral: true }),
+    qpsLimit: options.qpsLimit,
+    apps: options.apps.map((a) => ({
+      clientId: a.clientId,
+      clientSecret: a.clientSecret,
+      ...(a.name !== undefined ? { name: a.name } : {}),
+      redirectUris: a.redirectUris,
+    })),
+  });
   const ctx: SandboxContext = {
     clock,
     logger,
@@ -67,7 +84,9 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
       if (baseUrl === undefined) throw new Error('the sandbox is not listening yet');
       return baseUrl;
     },
-    findApp: (clientId) => apps.get(clientId),
+    // The platform's apps table is the one registry: apps added at runtime can connect too.
+    findApp: (clientId) => platform.repos.apps.get(clientId),
+    authenticateApp: (clientId, clientSecret) => platform.repos.apps.authenticate(clientId, clientSecret),
   };
 
   const server = Fastify({
@@ -89,15 +108,19 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
 
   const gateway = new Gateway(ctx);
   const controlExtensions: ControlExtension[] = [];
+  let assistant: Assistant;
   try {
     await registerGatewayRoutes(server, gateway);
-    // platform routes: registered by platform/index.ts
-    // TODO(platform): `await registerPlatform(server, ctx)` once platform/index.ts exports it.
+    // platform routes: registered by platform/index.ts (OpenAPI, OAuth pages, its control API incl.
+    // /sandbox/apps and /sandbox/clock)
+    await registerPlatform(server, platform);
     await registerControlApi(server, ctx, gateway, controlExtensions);
+    assistant = await registerAssistant(server, { ctx, gateway, platform });
     await server.listen({ port: options.port, host: options.host });
   } catch (err) {
     await gateway.close();
     await server.close();
+    platform.close();
     throw new DingTalkSkillsError(
       ErrorCode.Config,
       `the sandbox could not start on ${options.host}:${options.port}: ${(err as Error).message}`,
@@ -115,12 +138,15 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
     port,
     host: options.host,
     gateway,
+    platform,
+    assistant,
     context: ctx,
     server,
     close() {
       closing ??= (async () => {
         await gateway.close();
         await server.close();
+        platform.close();
         logger.info({ url: baseUrl }, 'sandbox closed');
       })();
       return closing;

@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { SandboxContext } from '../context.js';
 import type { Gateway } from '../gateway/gateway.js';
-import { advanceClockBody } from './clock-schemas.js';
 import { controlErrorHandler } from './errors.js';
 import { registerGatewayControl } from './gateway-routes.js';
-import { parseInput } from './validate.js';
 
 export { ControlError, type ControlErrorBody, controlErrorHandler } from './errors.js';
 export { callbackHttpStatus } from './gateway-routes.js';
@@ -18,7 +16,8 @@ export type ControlExtension = (scope: FastifyInstance) => Promise<void> | void;
 
 /**
  * The control API under `/sandbox/`: JSON in and out, zod-validated (400 `invalidParameter` naming the
- * field), JSON 404 for unknown paths. Health, apps and clock here; the gateway part in gateway-routes.
+ * field), JSON 404 for unknown paths. Health here, the gateway part in gateway-routes; the platform
+ * registers its own control routes (apps, clock, users, grants, faults) in its scope.
  */
 export async function registerControlApi(
   app: FastifyInstance,
@@ -40,22 +39,6 @@ export async function registerControlApi(
         clockOffsetMs: ctx.clock.offsetMs,
         gateway: gateway.stats(),
       }));
-
-      scope.get('/apps', async () => ({
-        apps: ctx.options.apps.map((a) => ({
-          clientId: a.clientId,
-          name: a.name ?? a.clientId,
-          redirectUris: a.redirectUris,
-        })),
-      }));
-
-      scope.get('/clock', async () => ({ now: ctx.clock.now(), offsetMs: ctx.clock.offsetMs }));
-      scope.post('/clock/advance', async (req) => {
-        const { ms } = parseInput(advanceClockBody, req.body);
-        ctx.clock.advance(ms);
-        ctx.logger.info({ ms, offsetMs: ctx.clock.offsetMs }, 'sandbox clock advanced');
-        return { now: ctx.clock.now(), offsetMs: ctx.clock.offsetMs };
-      });
 
       await registerGatewayControl(scope, gateway);
       for (const extend of extensions) await extend(scope);

@@ -1,6 +1,5 @@
 import type { DownstreamFrame, FrameType } from '@dingtalk-skills/sdk';
-import type { SandboxContext } from '../context.js';
-import type { SandboxApp } from '../options.js';
+import type { AppRef, SandboxContext } from '../context.js';
 import type { GatewayConnection } from './connection.js';
 import type { DeliveryLog, DeliveryRecord } from './delivery-log.js';
 import type { PendingAcks } from './pending.js';
@@ -19,7 +18,7 @@ export interface GatewayCore {
   readonly log: DeliveryLog;
   readonly pending: PendingAcks;
   /** The app with this clientId, or the first registered app; throws `unknownApp`. */
-  resolveApp(clientId: string | undefined): SandboxApp;
+  resolveApp(clientId: string | undefined): AppRef;
   /** A live connection of the app subscribed to the topic, chosen at random; undefined if none. */
   pick(appId: string, type: FrameType, topic: string): GatewayConnection | undefined;
   /**

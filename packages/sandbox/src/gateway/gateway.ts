@@ -16,8 +16,7 @@ import {
   type UpstreamAck,
 } from '@dingtalk-skills/sdk';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import type { SandboxContext } from '../context.js';
-import type { SandboxApp } from '../options.js';
+import type { AppRef, SandboxContext } from '../context.js';
 import { ackRecord, malformedAckRecord } from './ack-records.js';
 import { Blaster, type BlastOptions, type BlastResult } from './blast.js';
 import { type CallbackInvocation, CallbackInvoker, type CallbackResult } from './callbacks.js';
@@ -140,10 +139,13 @@ export class Gateway implements GatewayCore {
       logger.warn({ error: message }, 'connections/open: invalid body');
       return { status: 400, body: openApiError('invalidParameter', message, requestId()) };
     }
-    const app = this.ctx.findApp(req.clientId);
-    if (app === undefined || !sameSecret(app.clientSecret, req.clientSecret)) {
+    const app = this.#authenticate(req.clientId, req.clientSecret);
+    if (app === undefined) {
       logger.warn(
-        { clientId: req.clientId, reason: app ? 'wrong clientSecret' : 'unknown clientId' },
+        {
+          clientId: req.clientId,
+          reason: this.ctx.findApp(req.clientId) ? 'wrong clientSecret' : 'unknown clientId',
+        },
         'connections/open: authentication failed',
       );
       return { status: 401, body: openApiError(OpenApiErrorCode.AuthFailed, '鉴权失败', requestId()) };
@@ -365,7 +367,7 @@ export class Gateway implements GatewayCore {
 
   // ---- GatewayCore ------------------------------------------------------------------------------
 
-  resolveApp(clientId: string | undefined): SandboxApp {
+  resolveApp(clientId: string | undefined): AppRef {
     const app = clientId === undefined ? this.ctx.options.apps[0] : this.ctx.findApp(clientId);
     if (app === undefined)
       throw new GatewayError(GatewayErrorCode.UnknownApp, `no app with clientId ${clientId}`);
@@ -628,6 +630,12 @@ export class Gateway implements GatewayCore {
         conn.ws.terminate();
       });
     });
+  }
+
+  #authenticate(clientId: string, clientSecret: string): AppRef | undefined {
+    if (this.ctx.authenticateApp) return this.ctx.authenticateApp(clientId, clientSecret);
+    const app = this.ctx.options.apps.find((a) => a.clientId === clientId);
+    return app && sameSecret(app.clientSecret, clientSecret) ? app : undefined;
   }
 
   #liveConn(connectionId: string): GatewayConnection {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Subscription } from '@dingtalk-skills/sdk';
 import type { SandboxClock } from '../clock.js';
-import type { SandboxApp } from '../options.js';
+import type { AppRef } from '../context.js';
 
 /** What a ticket grants: one WebSocket connection for this app with these subscriptions. */
 export interface TicketGrant {
-  app: SandboxApp;
+  app: AppRef;
   subscriptions: Subscription[];
   ua: string | undefined;
   localIp: string | undefined;

@@ -13,7 +13,8 @@ afterEach(async () => {
 });
 
 const GRAPH = '/v1.0/graph/api/invoke';
-const FAST = { ackTimeoutMs: 200, eventRedelivery: [50, 50], callbackTimeoutMs: 500 };
+// Acks here arrive well within the timeouts; only redelivery delays are short.
+const FAST = { ackTimeoutMs: 5_000, eventRedelivery: [50, 50], callbackTimeoutMs: 5_000 };
 
 async function connect(s: Sandbox, autoAck: AutoAck | null): Promise<RawClient> {
   const c = await RawClient.connect(s, { autoAck });

@@ -36,7 +36,7 @@ async function connectionId(s: Sandbox, client: RawClient): Promise<string> {
 
 describe('SYSTEM disconnect', () => {
   it('sends disconnect, stops delivery to the connection at once, and closes the socket after the grace period', async () => {
-    sandbox = await startSandbox({ disconnectGraceMs: 300 });
+    sandbox = await startSandbox({ disconnectGraceMs: 1_000 });
     const client = await connect(sandbox);
     const id = await connectionId(sandbox, client);
     const res = await http<{ connection: { state: string } }>(
@@ -174,7 +174,7 @@ describe('SYSTEM ping', () => {
   });
 
   it('records a ping ack with the wrong opaque as an error, and a missing one as timeout', async () => {
-    sandbox = await startSandbox({ ackTimeoutMs: 100 });
+    sandbox = await startSandbox({ ackTimeoutMs: 1_000 });
     let n = 0;
     const client = await connect(sandbox, {
       autoAck: (f) => {

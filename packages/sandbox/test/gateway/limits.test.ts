@@ -113,11 +113,7 @@ describe('control API input', () => {
     expect(health.body).toMatchObject({ status: 'ok', url: sandbox.url, gateway: { connections: 0 } });
     const apps = await http<{ apps: Array<Record<string, unknown>> }>(sandbox, 'GET', '/sandbox/apps');
     expect(apps.body.apps).toEqual([
-      {
-        clientId: 'dingsandboxapp001',
-        name: 'Sandbox CRM 客户管理',
-        redirectUris: ['https://baymax.dingtalk.com/oauth2'],
-      },
+      expect.objectContaining({ clientId: 'dingsandboxapp001', name: 'Sandbox CRM 客户管理' }),
     ]);
     expect(JSON.stringify(apps.body)).not.toContain('sandbox-secret');
     const before = await http<{ offsetMs: number }>(sandbox, 'GET', '/sandbox/clock');

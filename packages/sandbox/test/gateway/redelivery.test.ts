@@ -52,7 +52,7 @@ describe('EVENT redelivery', () => {
   });
 
   it('redelivers after LATER and stops once acked SUCCESS', async () => {
-    sandbox = await startSandbox(FAST);
+    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 5_000 });
     let n = 0;
     await connect(sandbox, (f) => {
       if (f.type !== 'EVENT') return undefined;
@@ -72,7 +72,8 @@ describe('EVENT redelivery', () => {
   });
 
   it('redelivers to another live connection when the first one is gone', async () => {
-    sandbox = await startSandbox(FAST);
+    // A long ack timeout: the drop, not the timeout, ends attempt 1.
+    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 10_000 });
     const silent = await connect(sandbox, null);
     const pushed = sandbox.gateway.pushEvent({ eventType: 't', data: {} });
     // Only the silent connection exists at first: it gets attempt 1.
@@ -88,7 +89,7 @@ describe('EVENT redelivery', () => {
   });
 
   it('duplicate: true delivers a second copy with the same eventId after the ack', async () => {
-    sandbox = await startSandbox(FAST);
+    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 5_000 });
     const client = await connect(sandbox);
     const result = await pushAndWait(sandbox, { eventType: 't', data: {}, duplicate: true });
     expect(result.status).toBe('acked');
@@ -108,7 +109,7 @@ describe('EVENT redelivery', () => {
 
 describe('ack faults', () => {
   it('withhold: acks are ignored as if never received, so the event is redelivered', async () => {
-    sandbox = await startSandbox({ ...FAST, eventRedelivery: [30] });
+    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 400, eventRedelivery: [30] });
     const client = await connect(sandbox);
     const set = await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'withhold' });
     expect(set.body).toEqual({ mode: 'withhold' });
