@@ -116,21 +116,18 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in a real browser (Chromium)', 
     await shot('4-result');
 
     // The fault panel acts on the platform: revoking shows in the grant status.
-    await page.waitForFunction(() =>
-      document
-        .querySelector('[data-testid="grant-status"]')
-        ?.textContent?.includes('Todo.PersonalTodo.Write'),
-    );
+    const grantStatus = page.locator('[data-testid="grant-status"]');
+    await expect
+      .poll(() => grantStatus.textContent(), { timeout: 10_000 })
+      .toContain('Todo.PersonalTodo.Write');
     await page.click('[data-testid="revoke-grant"]');
-    await page.waitForFunction(() =>
-      document.querySelector('[data-testid="grant-status"]')?.textContent?.includes('Revoked'),
-    );
+    await expect.poll(() => grantStatus.textContent(), { timeout: 10_000 }).toContain('Revoked');
     expect(h.platform.repos.grants.get('zhangsan', SEED_APP.clientId)?.revokedAt).not.toBeNull();
 
     // A plain-text command and an unmatched one.
     await page.fill('[data-testid="command-input"]', '回声 word=hello');
     await page.press('[data-testid="command-input"]', 'Enter');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="result-card"]').length === 2);
+    await page.locator('[data-testid="result-card"]').nth(1).waitFor();
     expect(await page.locator('[data-testid="result-field-echo"]').textContent()).toBe('hello');
     await page.fill('[data-testid="command-input"]', '订机票');
     await page.press('[data-testid="command-input"]', 'Enter');
