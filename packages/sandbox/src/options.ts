@@ -74,6 +74,8 @@ export const sandboxOptionsSchema = z
     deliveryLogSize: positiveMs.default(2_000),
     /** SQLite file for the platform's data (apps, users, grants, tokens, to-dos); default: in memory. */
     dbPath: z.string().min(1).optional(),
+    /** Keep the platform's data in memory only (the default without `dbPath`; excludes `dbPath`). */
+    ephemeral: z.boolean().optional(),
     /** OpenAPI calls per app per API per second before `QpsLimitForAppkeyAndApi`; 0 = off. */
     qpsLimit: z.number().int().min(0).default(0),
     /** Where the sandbox logs (default: a redacting pino logger on stdout, level info). */
@@ -81,7 +83,11 @@ export const sandboxOptionsSchema = z
     /** The sandbox's clock; tests pass one to advance time (ticket expiry, token expiry). */
     clock: z.instanceof(SandboxClock).optional(),
   })
-  .strict();
+  .strict()
+  .refine((o) => !(o.ephemeral === true && o.dbPath !== undefined), {
+    message: 'ephemeral and dbPath exclude each other',
+    path: ['ephemeral'],
+  });
 
 /** Options as the caller writes them (everything optional). */
 export type SandboxOptionsInput = z.input<typeof sandboxOptionsSchema>;

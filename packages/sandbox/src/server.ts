@@ -67,7 +67,9 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
   const platform = createPlatform({
     clock,
     logger,
-    ...(options.dbPath !== undefined ? { dbPath: options.dbPath } : { ephemeral: true }),
+    ...(options.dbPath !== undefined && options.ephemeral !== true
+      ? { dbPath: options.dbPath }
+      : { ephemeral: true }),
     qpsLimit: options.qpsLimit,
     apps: options.apps.map((a) => ({
       clientId: a.clientId,

@@ -77,6 +77,7 @@ describe('createSandbox options', () => {
       },
       { eventRedelivery: ['10s'] },
       { notAnOption: true },
+      { ephemeral: true, dbPath: 'sandbox.sqlite' },
     ];
     for (const bad of attempts) {
       const err = await createSandbox(bad as never).catch((e: unknown) => e);
