@@ -13,7 +13,7 @@ import { BenchGateway, type GatewaySession, type PhaseResult, type PhaseSpec, qu
 import type { Measured } from './ipc.js';
 import { BENCH_CLIENT_ID, BENCH_CLIENT_SECRET } from './workload.js';
 
-const DEFAULTS = { messages: 30_000, warmup: 5_000, window: 64, rate: 5_000, seconds: 3, rounds: 3 };
+const DEFAULTS = { messages: 30_000, warmup: 5_000, window: 32, rate: 5_000, seconds: 3, rounds: 3 };
 const START_TIMEOUT_MS = 20_000;
 const IPC_TIMEOUT_MS = 5_000;
 /** "ours" runs once the Stream client exists (another part of the project writes it). */
