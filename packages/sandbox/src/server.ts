@@ -132,6 +132,8 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
   const address = server.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   baseUrl = `http://${urlHost(options.host)}:${port}`;
+  // The assistant's OAuth callback becomes a login redirect URI of every app (like baymax's).
+  assistant.registerCallbackUri(platform.repos.apps.list().map((a) => a.clientId));
   logger.info({ url: baseUrl, apps: options.apps.map((a) => a.clientId) }, 'sandbox listening');
 
   let closing: Promise<void> | undefined;

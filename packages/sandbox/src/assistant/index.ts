@@ -46,9 +46,10 @@ export interface RegisterAssistantDeps {
 /**
  * Mounts the assistant on the sandbox's Fastify instance: the page at `/` (assets under
  * `/assistant/`), the control API (`/sandbox/skills`, `/sandbox/assistant/...`) and the OAuth callback
- * `/sandbox/assistant/oauth2`, which it registers as a login redirect URI of every app when the
- * server starts listening (and again before each consent, so a platform reset does not lose it).
- * Returns the assistant: `registerSkillsYaml(clientId, yaml)` registers an app's skills in-process.
+ * `/sandbox/assistant/oauth2`. Returns the assistant: `registerSkillsYaml(clientId, yaml)` registers an
+ * app's skills in-process; `registerCallbackUri(clientIds)`, called once the sandbox knows its URL,
+ * registers the callback as a login redirect URI of those apps (it is registered again before each
+ * consent, so a platform reset does not lose it).
  *
  * Call before `listen`.
  */
@@ -101,16 +102,5 @@ export async function registerAssistant(
 
   registerPage(app);
   await registerAssistantRoutes(app, { assistant, directory, logger: ctx.logger, overview });
-  app.addHook('onListen', async () => {
-    try {
-      assistant.registerCallbackUri(platform.repos.apps.list().map((a) => a.clientId));
-    } catch (err) {
-      // The sandbox may learn its URL only after listen() returns; each consent registers it anyway.
-      ctx.logger.debug(
-        { err },
-        'assistant callback not registered at listen (registered before each consent)',
-      );
-    }
-  });
   return assistant;
 }

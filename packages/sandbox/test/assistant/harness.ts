@@ -1,4 +1,4 @@
-import { parseSandboxOptions, SandboxClock, type SandboxContext, SEED_APP } from '@dingtalk-skills/sandbox';
+import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
 import {
   CONNECTIONS_OPEN_PATH,
   callbackAck,
@@ -11,80 +11,21 @@ import {
   silentLogger,
   Topic,
 } from '@dingtalk-skills/sdk';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { WebSocket } from 'ws';
-import { type Assistant, registerAssistant } from '../../src/assistant/index.js';
-import { registerGatewayControl } from '../../src/control/gateway-routes.js';
-import { Gateway } from '../../src/gateway/gateway.js';
-import { registerGatewayRoutes } from '../../src/gateway/routes.js';
-import { createPlatform, type Platform, registerPlatform } from '../../src/platform/index.js';
 
 /**
- * A sandbox for the assistant's tests, assembled from the real parts on 127.0.0.1 port 0: gateway
- * (connections/open + WebSocket + the gateway control routes), platform (OpenAPI, OAuth pages, platform
- * control API) and the assistant (page, control API, OAuth callback).
+ * The sandbox the assistant's tests run against: the real `createSandbox` (gateway, platform, control
+ * API, assistant) on 127.0.0.1 port 0, quiet, no pings.
  */
-export interface Harness {
-  url: string;
-  clock: SandboxClock;
-  ctx: SandboxContext;
-  gateway: Gateway;
-  platform: Platform;
-  assistant: Assistant;
-  server: FastifyInstance;
-  close(): Promise<void>;
-}
+export type Harness = Sandbox & { clock: Sandbox['context']['clock'] };
 
-export async function startHarness(
-  options: { callbackTimeoutMs?: number; consentTtlMs?: number } = {},
-): Promise<Harness> {
-  const sandboxOptions = parseSandboxOptions({
+export async function startHarness(options: { callbackTimeoutMs?: number } = {}): Promise<Harness> {
+  const sandbox = await createSandbox({
     logger: silentLogger(),
     pingIntervalMs: 0,
     ...(options.callbackTimeoutMs !== undefined ? { callbackTimeoutMs: options.callbackTimeoutMs } : {}),
   });
-  const clock = new SandboxClock();
-  let base: string | undefined;
-  const ctx: SandboxContext = {
-    clock,
-    logger: silentLogger(),
-    options: sandboxOptions,
-    url: () => {
-      if (base === undefined) throw new Error('not listening yet');
-      return base;
-    },
-    findApp: (clientId) => sandboxOptions.apps.find((a) => a.clientId === clientId),
-  };
-  const server = Fastify({ logger: false, forceCloseConnections: true });
-  const gateway = new Gateway(ctx);
-  const platform = createPlatform({ clock, ephemeral: true });
-  await registerGatewayRoutes(server, gateway);
-  await registerPlatform(server, platform);
-  await server.register(async (scope) => registerGatewayControl(scope, gateway), { prefix: '/sandbox' });
-  const assistant = await registerAssistant(server, {
-    ctx,
-    gateway,
-    platform,
-    ...(options.consentTtlMs !== undefined ? { consentTtlMs: options.consentTtlMs } : {}),
-  });
-  await server.listen({ port: 0, host: '127.0.0.1' });
-  const address = server.server.address();
-  if (typeof address !== 'object' || address === null) throw new Error('no address');
-  base = `http://127.0.0.1:${address.port}`;
-  return {
-    url: base,
-    clock,
-    ctx,
-    gateway,
-    platform,
-    assistant,
-    server,
-    async close() {
-      await gateway.close();
-      await server.close();
-      platform.close();
-    },
-  };
+  return Object.assign(sandbox, { clock: sandbox.context.clock });
 }
 
 /** A JSON (or raw) HTTP request; `redirect: manual` so 302s can be inspected. */

@@ -296,6 +296,12 @@ describe('POST /sandbox/skills and GET /sandbox/skills', () => {
     await h.close();
   });
 
+  it('registers the assistant callback as a login redirect URI of the apps at startup', () => {
+    expect(h.platform.repos.apps.get('dingsandboxapp001')!.redirectUris).toEqual(
+      expect.arrayContaining(['https://baymax.dingtalk.com/oauth2', `${h.url}/sandbox/assistant/oauth2`]),
+    );
+  });
+
   it('registers YAML sent as application/yaml for the default app and lists it', async () => {
     const res = await http<{
       clientId: string;
