@@ -50,6 +50,18 @@ export class UserApi {
     return body as T;
   }
 
+  #learnedUnionId: Promise<string> | undefined;
+
+  /** The user's unionId: from the token source, else from `contact.me()` (asked once per UserApi). */
+  #ownUnionId(): Promise<string> {
+    if (this.#source.unionId) return Promise.resolve(this.#source.unionId);
+    this.#learnedUnionId ??= this.contact.me().then((me) => me.unionId);
+    this.#learnedUnionId.catch(() => {
+      this.#learnedUnionId = undefined;
+    });
+    return this.#learnedUnionId;
+  }
+
   #unionId(unionId: string): string {
     return unionId === 'me' && this.#source.unionId ? this.#source.unionId : unionId;
   }
@@ -62,11 +74,12 @@ export class UserApi {
   readonly todo = {
     /**
      * `POST /v1.0/todo/users/me/personalTasks` (scope `Todo.PersonalTodo.Write`). `executorIds`
-     * defaults to the user's own unionId when the token source knows it. Not retried on 5xx (not idempotent).
+     * defaults to the user's own unionId: the token source's when it knows it, else learned once with
+     * `contact.me()` (DingTalk requires executors). Not retried on 5xx (not idempotent).
      */
-    create: (input: CreateTodoInput): Promise<CreatedTodo> => {
+    create: async (input: CreateTodoInput): Promise<CreatedTodo> => {
       const body: CreateTodoInput = { ...input };
-      if (body.executorIds === undefined && this.#source.unionId) body.executorIds = [this.#source.unionId];
+      if (body.executorIds === undefined) body.executorIds = [await this.#ownUnionId()];
       return this.#call({ method: 'POST', path: '/v1.0/todo/users/me/personalTasks', body });
     },
     /**
