@@ -67,8 +67,9 @@ export class SqliteStateStore implements StateStore {
     this.#logger = options.logger.child({ component: 'state-store', store: 'sqlite' });
     this.#db = openDatabase(options.path);
     try {
-      this.#db.pragma('journal_mode = WAL');
+      // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+      this.#db.pragma('journal_mode = WAL');
       this.#db.pragma('synchronous = NORMAL');
       this.#db.exec(
         `CREATE TABLE IF NOT EXISTS ${table} (
