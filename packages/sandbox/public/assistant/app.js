@@ -251,6 +251,7 @@
     const ctx = a.contextParams.map((c) => `${c.name} (${c.property}/${c.format})`).join(', ');
     $('skill-form-context').textContent = ctx ? `助理自动填写 Filled by the assistant: ${ctx}` : '';
     $('skill-form').hidden = false;
+    $('skill-form').scrollIntoView({ block: 'start' });
     const first = fields.querySelector('input, select');
     if (first) first.focus();
   }
