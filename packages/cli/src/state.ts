@@ -1,18 +1,38 @@
-import type { AppRuntimeConfig, Logger } from '@dingtalk-skills/sdk';
+import { type AppRuntimeConfig, createSharedState, type Logger } from '@dingtalk-skills/sdk';
 import type { CliEnv } from './env.js';
 
 /** The state-dependent parts of the runtime config, built from DINGTALK_STATE and DINGTALK_TOKEN_KEY. */
 export interface CliState {
-  runtime: Pick<AppRuntimeConfig, 'tokenKey' | 'tokenStore' | 'dedupStore' | 'refreshLock' | 'rateLimiter'>;
+  runtime: Pick<AppRuntimeConfig, 'tokenStore' | 'dedupStore' | 'refreshLock' | 'rateLimiter'>;
+  kind: string;
   close(): Promise<void>;
 }
 
-export async function stateFromEnv(env: CliEnv, _logger: Logger): Promise<CliState> {
-  if (env.DINGTALK_STATE !== 'memory:') {
-    throw new Error(`DINGTALK_STATE=${env.DINGTALK_STATE}: only memory: is supported by this build`);
+/**
+ * Opens the state store named by DINGTALK_STATE (`memory:`, `sqlite:<path>`, `redis://...`) and builds
+ * EVENT dedup, the encrypted token store (DINGTALK_TOKEN_KEY: `key` or `id:key`, comma separated, first
+ * one encrypts), the refresh lock and the outbound rate limiter on it.
+ */
+export async function stateFromEnv(env: CliEnv, clientId: string, logger: Logger): Promise<CliState> {
+  if (env.DINGTALK_STATE !== 'memory:' && !env.DINGTALK_TOKEN_KEY) {
+    throw new Error(
+      `DINGTALK_STATE=${env.DINGTALK_STATE.replace(/\/\/[^@/]*@/, '//***@')} keeps users' tokens outside this process: set DINGTALK_TOKEN_KEY (e.g. $(openssl rand -base64 32)) so they are encrypted at rest`,
+    );
   }
+  const shared = await createSharedState({
+    url: env.DINGTALK_STATE,
+    logger,
+    clientId,
+    ...(env.DINGTALK_TOKEN_KEY ? { tokenKeys: env.DINGTALK_TOKEN_KEY } : {}),
+  });
   return {
-    runtime: env.DINGTALK_TOKEN_KEY ? { tokenKey: env.DINGTALK_TOKEN_KEY } : {},
-    close: async () => undefined,
+    kind: shared.store.kind,
+    runtime: {
+      tokenStore: shared.tokenStore,
+      dedupStore: shared.dedupStore,
+      refreshLock: shared.refreshLock,
+      rateLimiter: shared.rateLimiter,
+    },
+    close: () => shared.close(),
   };
 }

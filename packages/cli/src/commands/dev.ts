@@ -4,6 +4,7 @@ import { readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
 import { cliLogger } from '../logger.js';
 import { onShutdown } from '../signals.js';
+import { stateFromEnv } from '../state.js';
 import { seedLines } from './sandbox.js';
 
 export interface DevOptions {
@@ -37,8 +38,11 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     ...(options.db ? { dbPath: options.db } : {}),
   });
   let running: Awaited<ReturnType<typeof startApp>> | undefined;
+  let state: Awaited<ReturnType<typeof stateFromEnv>> | undefined;
   try {
+    state = await stateFromEnv(env, SEED_APP.clientId, logger.child({ part: 'app' }));
     running = await startApp(app, {
+      ...state.runtime,
       clientId: SEED_APP.clientId,
       clientSecret: SEED_APP.clientSecret,
       apiBase: sandbox.url,
@@ -57,6 +61,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
       );
   } catch (err) {
     await running?.stop();
+    await state?.close();
     await sandbox.close();
     throw err;
   }
@@ -71,9 +76,11 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   const app_ = running;
+  const state_ = state;
   onShutdown(
     async () => {
       await app_.stop();
+      await state_.close();
       await sandbox.close();
     },
     (m) => process.stderr.write(`dingtalk-skills dev: ${m}\n`),

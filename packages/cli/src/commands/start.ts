@@ -18,7 +18,7 @@ export async function startCommand(target: string, options: { connections: numbe
     env.DINGTALK_CLIENT_SECRET,
     ...(env.DINGTALK_TOKEN_KEY ? [env.DINGTALK_TOKEN_KEY] : []),
   ]);
-  const state = await stateFromEnv(env, logger);
+  const state = await stateFromEnv(env, env.DINGTALK_CLIENT_ID, logger);
   const running = await startApp(app, {
     clientId: env.DINGTALK_CLIENT_ID,
     clientSecret: env.DINGTALK_CLIENT_SECRET,
