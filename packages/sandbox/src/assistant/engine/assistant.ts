@@ -159,6 +159,12 @@ export class Assistant {
       throw new AssistantError(AssistantErrorCode.UnknownApp, `no app with clientId ${clientId}`, 'clientId');
     const document = parseSkillsYaml(yamlText);
     const entry = this.registry.register(clientId, document, this.#deps.clock.now());
+    try {
+      this.registerCallbackUri([clientId]);
+    } catch (err) {
+      // Before the sandbox listens its URL is unknown; the callback is registered before each consent anyway.
+      this.#log.debug({ clientId, err: toError(err).message }, 'assistant callback not registered yet');
+    }
     this.#log.info(
       {
         clientId,
