@@ -633,8 +633,18 @@
     $('expire-token').addEventListener('click', () =>
       fault('令牌过期 expire token', async () => {
         const app = currentApp();
+        const out = await api('POST', userPath('expire-token'), {
+          clientId: app.clientId,
+          includeRefresh: true,
+        });
+        return `${out.expired} access + ${out.refreshExpired} refresh token(s) expired: the next call asks for consent`;
+      }),
+    );
+    $('expire-access-token').addEventListener('click', () =>
+      fault('仅过期访问令牌 expire access token', async () => {
+        const app = currentApp();
         const out = await api('POST', userPath('expire-token'), { clientId: app.clientId });
-        return `${out.expired} token(s) expired`;
+        return `${out.expired} access token(s) expired: the app refreshes silently`;
       }),
     );
     $('revoke-grant').addEventListener('click', () =>

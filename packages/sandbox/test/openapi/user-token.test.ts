@@ -220,6 +220,48 @@ describe('access token checks', () => {
     expect((await me(li.accessToken)).status).toBe(200);
   });
 
+  test('expire-token with includeRefresh also expires the refresh tokens (as if 30 days passed)', async () => {
+    const zhang = await userTokens(h, 'zhangsan', ['openid']);
+    const li = await userTokens(h, 'lisi', ['openid']);
+    const res = await h.call('/sandbox/users/zhangsan/expire-token', {
+      method: 'POST',
+      json: { clientId: SEED_APP.clientId, includeRefresh: true },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ expired: 1, refreshExpired: 1 });
+    expect((await me(zhang.accessToken)).body.code).toBe('InvalidAuthentication');
+    const refused = await refresh(zhang.refreshToken);
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('invalidParameter.refreshToken.notFound');
+    // lisi's pair is untouched; the grant stays, so a new consent gives a working pair again.
+    expect((await me(li.accessToken)).status).toBe(200);
+    expect((await refresh(li.refreshToken)).status).toBe(200);
+    const again = await userTokens(h, 'zhangsan', ['openid']);
+    expect((await me(again.accessToken)).status).toBe(200);
+    // Without the option only access tokens expire: the new refresh token still works.
+    const accessOnly = await h.call('/sandbox/users/zhangsan/expire-token', {
+      method: 'POST',
+      json: { clientId: SEED_APP.clientId },
+    });
+    expect(accessOnly.body).toEqual({ expired: 1 });
+    expect((await refresh(again.refreshToken)).status).toBe(200);
+  });
+
+  test('expire-token: an unknown app is 404, a non-boolean includeRefresh is 400', async () => {
+    const unknownApp = await h.call('/sandbox/users/zhangsan/expire-token', {
+      method: 'POST',
+      json: { clientId: 'nope', includeRefresh: true },
+    });
+    expect(unknownApp.status).toBe(404);
+    expect(unknownApp.body).toMatchObject({ code: 'notFound', field: 'clientId' });
+    const bad = await h.call('/sandbox/users/zhangsan/expire-token', {
+      method: 'POST',
+      json: { includeRefresh: 'yes' },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'invalidParameter', field: 'includeRefresh' });
+  });
+
   test('a scope not granted: 403 AccessTokenPermissionDenied naming requiredScopes', async () => {
     const t = await userTokens(h, 'zhangsan', ['openid']);
     const res = await h.call('/v1.0/todo/users/me/personalTasks', {

@@ -12,7 +12,7 @@ const appParams = z.object({ clientId: id });
 
 const schemas = {
   grantsQuery: z.object({ userId: id.optional(), clientId: id.optional() }),
-  expireToken: z.object({ clientId: id.optional() }),
+  expireToken: z.object({ clientId: id.optional(), includeRefresh: z.boolean().optional() }),
   revoke: z.object({ clientId: id }),
   removeScope: z.object({ clientId: id, scope: id }),
   advance: z.object({
@@ -130,12 +130,22 @@ export async function registerPlatformControl(
   scope.post('/sandbox/users/:userId/expire-token', async (request) => {
     const user = userOr404(parseControl(userParams, request.params).userId);
     const body = parseControl(schemas.expireToken, request.body);
+    if (body.clientId !== undefined) appOr404(body.clientId);
     const expired = repos.tokens.expireUserAccessTokens(user.userId, body.clientId);
+    if (body.includeRefresh !== true) {
+      log.info(
+        { userId: user.userId, clientId: body.clientId, expired },
+        'access tokens expired by control API',
+      );
+      return { expired };
+    }
+    // As if the refresh tokens' 30 days had passed: the app cannot refresh and must ask for consent.
+    const refreshExpired = repos.tokens.expireUserRefreshTokens(user.userId, body.clientId);
     log.info(
-      { userId: user.userId, clientId: body.clientId, expired },
-      'access tokens expired by control API',
+      { userId: user.userId, clientId: body.clientId, expired, refreshExpired },
+      'access and refresh tokens expired by control API',
     );
-    return { expired };
+    return { expired, refreshExpired };
   });
 
   scope.post('/sandbox/users/:userId/revoke', async (request) => {

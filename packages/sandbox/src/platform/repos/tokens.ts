@@ -119,6 +119,22 @@ export class TokensRepo {
       .run(now, userId, now, clientId ?? null, clientId ?? null).changes;
   }
 
+  /**
+   * Expires a user's live refresh tokens now (all apps, or one), as if their 30 days had passed: the
+   * next `grantType: refresh_token` answers 400 and the app must ask the user to consent again.
+   * Returns how many.
+   */
+  expireUserRefreshTokens(userId: string, clientId?: string): number {
+    const now = this.#clock.now();
+    return this.#db
+      .prepare(
+        `UPDATE user_tokens SET expires_at = ?
+         WHERE user_id = ? AND kind = 'refresh' AND revoked_at IS NULL AND expires_at > ?
+           AND (? IS NULL OR client_id = ?)`,
+      )
+      .run(now, userId, now, clientId ?? null, clientId ?? null).changes;
+  }
+
   /** Drops rows that expired more than a day ago (they answer like unknown tokens anyway). */
   #prune(now: number): void {
     const before = now - 86_400_000;
