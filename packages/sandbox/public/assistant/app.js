@@ -394,7 +394,8 @@
               el(
                 'li',
                 { 'data-scope': sc.code },
-                el('span', { text: sc.zh }),
+                // Without a description (a re-authorization card lists granted codes) the code alone.
+                sc.zh !== sc.code ? el('span', { text: sc.zh }) : null,
                 sc.en ? el('span', { class: 'small', text: sc.en }) : null,
                 el('code', { text: sc.code }),
               ),
@@ -435,6 +436,13 @@
     return prop?.description ? `${prop.description} (${key})` : key;
   }
 
+  // Epoch-millisecond fields (createdTime, dueTime, ...) read better as a date; the number stays visible.
+  function showField(key, value) {
+    if (typeof value === 'number' && /(Time|At)$/.test(key) && value > 946684800000 && value < 4102444800000)
+      return `${new Date(value).toLocaleString('zh-CN', { hour12: false })} (${value})`;
+    return show(value);
+  }
+
   function resultCard(s) {
     const body = s.body;
     let content;
@@ -446,7 +454,7 @@
             { class: 'fields' },
             entries.flatMap(([k, v]) => [
               el('dt', { text: fieldLabel(s, k) }),
-              el('dd', { 'data-testid': `result-field-${k}`, 'data-field': k, text: show(v) }),
+              el('dd', { 'data-testid': `result-field-${k}`, 'data-field': k, text: showField(k, v) }),
             ]),
           )
         : el('p', { class: 'muted', text: '（空结果 empty result）' });
