@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import WebSocket, { type ClientOptions, type RawData } from 'ws';
 import { ErrorCode, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
@@ -57,6 +58,11 @@ export class StreamConnection {
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private pongTimer: NodeJS.Timeout | undefined;
   private retireTimer: NodeJS.Timeout | undefined;
+  /** The TCP socket under the WebSocket (from the `upgrade` response), to batch acks in one write. */
+  private tcp: Socket | undefined;
+  /** Acks queued in this turn of the event loop; flushed together after the current microtasks. */
+  private outbox: string[] = [];
+  private flushScheduled = false;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -79,6 +85,9 @@ export class StreamConnection {
       headers: { 'User-Agent': opts.ua },
     };
     this.ws = new WebSocket(opts.url, wsOptions);
+    this.ws.once('upgrade', (res) => {
+      this.tcp = res.socket;
+    });
     this.ws.on('message', this.onMessage);
     this.ws.on('pong', this.onPong);
     this.ws.on('close', this.onSocketClose);
@@ -141,12 +150,42 @@ export class StreamConnection {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Sends one text frame. Returns false (and sends nothing) when the socket is no longer open. */
+  /**
+   * Sends one text frame. Frames sent in the same turn of the event loop (the acks of one TCP read,
+   * including handlers that settle in microtasks) go out in one corked write after the current
+   * microtasks, instead of one syscall each. Returns false (and sends nothing) when the socket is no
+   * longer open.
+   */
   send(text: string): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
-    this.ws.send(text);
+    this.outbox.push(text);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      process.nextTick(this.flush);
+    }
     return true;
   }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const batch = this.outbox;
+    if (batch.length === 0) return;
+    this.outbox = [];
+    if (this.ws.readyState !== WebSocket.OPEN) {
+      this.log.warn({ connection: this.id, dropped: batch.length }, 'acks not sent: the connection closed');
+      return;
+    }
+    const tcp = this.tcp;
+    tcp?.cork();
+    try {
+      for (const text of batch) this.ws.send(text);
+    } catch (err) {
+      // ws does not throw on an open socket; if it ever does, log it rather than crash the process.
+      this.log.error({ connection: this.id, err: toError(err) }, 'sending acks failed');
+    } finally {
+      tcp?.uncork();
+    }
+  };
 
   /** Stops reading from the socket (TCP backpressure). */
   pause(): void {
@@ -180,8 +219,9 @@ export class StreamConnection {
     }, maxMs);
   }
 
-  /** Starts a clean close (1000). Resolves when the socket is closed. */
+  /** Sends the queued acks, then starts a clean close (1000). Resolves when the socket is closed. */
   close(reason: string): Promise<void> {
+    this.flush();
     if (!this.closed) {
       const state = this.ws.readyState;
       if (state === WebSocket.CONNECTING) this.ws.terminate();
