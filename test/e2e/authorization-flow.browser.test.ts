@@ -4,7 +4,7 @@
  * consents on the sandbox's consent page, sees the result; after "expire token" (access and refresh
  * tokens) the next run shows the card again. Screenshots of each card go to artifacts/screenshots/.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,6 +12,9 @@ import { type DevProcess, ROOT, startDev } from './dev-process.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'artifacts', 'screenshots');
+/** `UPDATE_DOCS_SCREENSHOTS=1` also writes the README's images (docs/screenshots/). */
+const DOCS_SHOTS =
+  process.env.UPDATE_DOCS_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : undefined;
 const APP_NAME = 'Sandbox CRM 客户管理';
 
 describe.skipIf(!existsSync(CHROMIUM))(
@@ -24,6 +27,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
 
     beforeAll(async () => {
       mkdirSync(SHOTS, { recursive: true });
+      if (DOCS_SHOTS) mkdirSync(DOCS_SHOTS, { recursive: true });
       [dev, browser] = await Promise.all([
         startDev(),
         chromium.launch({
@@ -55,7 +59,10 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(stopped.ms).toBeLessThan(10_000);
     }, 20_000);
 
-    const shot = (locator: Locator, name: string) => locator.screenshot({ path: join(SHOTS, `${name}.png`) });
+    async function shot(locator: Locator, name: string): Promise<void> {
+      const png = await locator.screenshot({ path: join(SHOTS, `${name}.png`) });
+      if (DOCS_SHOTS) writeFileSync(join(DOCS_SHOTS, `${name}.png`), png);
+    }
 
     async function runCreateTodo(subject: string): Promise<void> {
       await page.getByTestId('skill-createTodo').click();
