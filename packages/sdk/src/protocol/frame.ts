@@ -47,8 +47,18 @@ function salvageMessageId(doc: unknown): string | undefined {
  * Reads a header map. Values must be strings; numbers and booleans are accepted and turned into
  * strings (the Node, Python and Java SDKs accept them, Go drops such a frame): lenient by design.
  */
-function parseHeaders(raw: unknown, path: string, messageId: string | undefined): Record<string, string> {
-  if (!isPlainObject(raw)) throw new ProtocolError(path, 'an object of string values', raw, messageId);
+function parseHeaders(raw: unknown, path: string, doc: unknown): Record<string, string> {
+  if (!isPlainObject(raw))
+    throw new ProtocolError(path, 'an object of string values', raw, salvageMessageId(doc));
+  // Fast path: every value a string (what the platform sends) -> the parsed object is used as is.
+  let allStrings = true;
+  for (const key in raw) {
+    if (typeof raw[key] !== 'string' || key === '__proto__') {
+      allStrings = false;
+      break;
+    }
+  }
+  if (allStrings) return raw as Record<string, string>;
   const out: Record<string, string> = {};
   for (const key in raw) {
     const value = raw[key];
@@ -56,7 +66,7 @@ function parseHeaders(raw: unknown, path: string, messageId: string | undefined)
     else if ((typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean')
       out[key] = String(value);
     else if (value !== undefined && value !== null)
-      throw new ProtocolError(`${path}.${key}`, 'a string', value, messageId);
+      throw new ProtocolError(`${path}.${key}`, 'a string', value, salvageMessageId(doc));
   }
   return out;
 }
@@ -73,8 +83,7 @@ export function parseDownstreamFrame(text: string, options: ParseFrameOptions = 
   }
   const doc = parseJsonText(text, 'frame');
   if (!isPlainObject(doc)) throw new ProtocolError('frame', 'a JSON object', doc);
-  const salvagedId = salvageMessageId(doc);
-  const headers = parseHeaders(doc.headers, 'headers', salvagedId);
+  const headers = parseHeaders(doc.headers, 'headers', doc);
   const messageId = headers.messageId;
   if (messageId === undefined || messageId === '')
     throw new ProtocolError('headers.messageId', 'a non-empty string', doc.headers && headers.messageId);
@@ -97,7 +106,10 @@ export function parseDownstreamFrame(text: string, options: ParseFrameOptions = 
   return {
     specVersion,
     type: type as FrameType,
-    headers: { ...headers, topic, messageId, contentType },
+    // The headers object is this parse's own (fresh from JSON.parse or copied above): fill, don't copy.
+    headers: (headers.contentType === contentType
+      ? headers
+      : Object.assign(headers, { contentType })) as FrameHeaders,
     data,
   };
 }
