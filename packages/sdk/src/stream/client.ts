@@ -225,7 +225,8 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
 
   private refreshState(): void {
     if (this.state === 'stopping' || this.state === 'stopped' || this.state === 'idle') return;
-    const up = this.slots.some((s) => s.current !== undefined);
+    // A socket retiring after `disconnect` still delivers, so it counts as up during a handover.
+    const up = this.slots.some((s) => s.current !== undefined || [...s.retiring].some((c) => c.isOpen));
     if (up) this.state = 'connected';
     else if (this.everConnected) this.state = 'reconnecting';
   }
@@ -269,6 +270,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
         );
         this.emit('reconnecting', { slot: slot.index, attempt: slot.attempt, delayMs, reason });
       },
+      slotRetiredClosed: () => this.refreshState(),
       slotDisconnected: (slot, code, reason) => {
         this.refreshState();
         this.log.info({ slot: slot.index, code, reason }, 'Stream connection closed');

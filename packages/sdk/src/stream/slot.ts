@@ -36,6 +36,8 @@ export interface SlotHost {
   slotConnected(slot: ConnectionSlot, conn: StreamConnection): void;
   slotReconnecting(slot: ConnectionSlot, delayMs: number, reason: string): void;
   slotDisconnected(slot: ConnectionSlot, code: number, reason: string): void;
+  /** A connection retired by a handover has closed. */
+  slotRetiredClosed(slot: ConnectionSlot): void;
   /** A connect attempt failed. Returns true when it is fatal (the client gives up; no retry). */
   slotFailed(slot: ConnectionSlot, err: unknown): boolean;
 }
@@ -123,6 +125,7 @@ export class ConnectionSlot {
   readonly onConnectionClosed = (conn: StreamConnection, code: number, reason: string): void => {
     if (this.retiring.delete(conn)) {
       this.host.log.debug({ slot: this.index, connection: conn.id, code }, 'retired connection closed');
+      this.host.slotRetiredClosed(this);
       return;
     }
     if (conn !== this.current) return; // a socket of a failed or superseded attempt

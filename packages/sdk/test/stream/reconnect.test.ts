@@ -210,8 +210,12 @@ describe('SYSTEM disconnect: make before break', () => {
     const gw = fx.gateway;
     const old = await gw.waitForSocketNumber(1);
     const reconnecting = nextEvent<[{ delayMs: number; reason: string }]>(client, 'reconnecting', 3_000);
+    const stateDuringHandover: string[] = [];
+    client.once('reconnecting', () => stateDuringHandover.push(client.status().state));
     gw.sendDisconnect(old, { reason: 'lb' });
     expect((await reconnecting)[0]).toMatchObject({ delayMs: 0, reason: 'gateway disconnect: lb' });
+    // The old socket still delivers during the handover: the client counts as connected.
+    expect(stateDuringHandover).toEqual(['connected']);
     const replacement = await gw.waitForSocketNumber(2);
     await within(old.closed, 3_000, 'the old socket to close');
     expect(old.closedAt!).toBeGreaterThanOrEqual(replacement.openedAt);
