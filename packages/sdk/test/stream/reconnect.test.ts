@@ -103,6 +103,32 @@ describe('no reconnect storm', () => {
   });
 });
 
+describe('credentials rejected after the client was connected', () => {
+  it('reports ERR_CREDENTIALS, keeps retrying with backoff (no storm), and reconnects once accepted again', async () => {
+    const gw = fx.gateway;
+    const errors: string[] = [];
+    const client = fx.client({ reconnect: { initialDelayMs: 50, maxDelayMs: 400 } });
+    client.on('error', (err) => errors.push(err.code));
+    client.onEvent(() => undefined);
+    await client.start();
+    const first = await gw.waitForSocketNumber(1);
+    gw.openFailure = { status: 401, body: { requestid: 'r-1', code: 'authFailed', message: '鉴权失败' } };
+    gw.drop(first);
+    await until(() => errors.length >= 3, 5_000, 'three rejected attempts');
+    expect(errors.slice(0, 3)).toEqual(['ERR_CREDENTIALS', 'ERR_CREDENTIALS', 'ERR_CREDENTIALS']);
+    const [a, b, c] = gw.openRequests.slice(1, 4).map((r) => r.at);
+    // Equal jitter: each wait is at least half its base (100 ms, then 200 ms), minus timer slack.
+    expect(b! - a!).toBeGreaterThanOrEqual(45);
+    expect(c! - b!).toBeGreaterThanOrEqual(95);
+    expect(client.status().state).toBe('reconnecting');
+    gw.openFailure = undefined;
+    const second = await gw.waitForSocketNumber(2, 5_000);
+    const id = gw.deliver(gw.eventFrame());
+    expect((await gw.waitForAck(id)).socket).toBe(second);
+    expect(client.status().state).toBe('connected');
+  });
+});
+
 describe('tickets', () => {
   it('uses every ticket once: each connection gets a fresh one, and reusing one is refused', async () => {
     const client = fx.client({ connections: 2 });
