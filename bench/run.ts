@@ -5,12 +5,13 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { e2eSuite } from './e2e/suite.js';
 import { stateSuite } from './state/suite.js';
 import { streamSuite } from './stream/suite.js';
 import type { BenchOptions, BenchRow, Suite } from './suite.js';
 
 /** The registry of suites, in the order `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [streamSuite, stateSuite];
+const SUITES: readonly Suite[] = [streamSuite, stateSuite, e2eSuite];
 
 const USAGE = `Usage: npm run bench -- [options]
 
@@ -22,7 +23,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --rate <n>           message rate of the steady phase (msg/s)
   --seconds <n>        length of the steady phase
   --rounds <n>         runs per client (median reported)
-  --clients <a,b>      only these clients (stream: floor,official,ours)
+  --clients <a,b>      only these clients (stream: floor,official,ours; e2e: default-20qps,raised,raised-http)
   --cpu-prof <dir>     write a CPU profile of each client process to <dir> (for diagnosis only)
   --list               list the suites
   -h, --help           this text`;
