@@ -67,7 +67,7 @@ describe('dingtalk-skills invoke', () => {
     expect(run.stdout).toBe('');
     // The sandbox's answer names the skill and lists the registered ones.
     expect(run.stderr).toContain('unknownSkill');
-    expect(run.stderr).toContain('no registered action "noSuchSkill"');
+    expect(run.stderr).toContain('no registered action \\"noSuchSkill\\"'); // JSON-escaped quotes
     expect(run.stderr).toMatch(/registered: .*whoami/);
   });
 
