@@ -2,16 +2,15 @@
  * @dingtalk-skills/sdk: DingTalk skills that act with the user's delegated credentials (用户代理凭证).
  * Folders: protocol/ (wire codecs, pure), stream/ (Stream client), logging/, errors/.
  */
+
+export * from './app/index.js';
+export * from './credentials/index.js';
 export * from './errors/index.js';
 export * from './logging/index.js';
+export * from './openapi/index.js';
 export * from './protocol/index.js';
-export * from './stream/index.js';
-export { USER_AGENT, VERSION } from './version.js';
 export * from './skills/index.js';
 export * from './spec/index.js';
-export * from './app/index.js';
-export * from './openapi/index.js';
-export * from './credentials/index.js';
 export * from './state/index.js';
-// The OpenAPI client's TokenSource and UserApi replace the skills ports' placeholders of the same names.
-export { type TokenSource, UserApi } from './openapi/index.js';
+export * from './stream/index.js';
+export { USER_AGENT, VERSION } from './version.js';

@@ -1,14 +1,11 @@
-import type { EventStatus } from '../protocol/ack.js';
-import type { StreamEvent } from '../protocol/event.js';
 import type { AnySkill } from '../skills/define-skill.js';
 import type { SkillInvocation } from '../skills/invocation.js';
 import type { Middleware } from '../skills/middleware.js';
 import type { SkillOutcome } from '../skills/outcome.js';
+import type { StreamEventHandler } from '../stream/handlers.js';
 
 /** Handles an EVENT (e.g. an org change). Return 'LATER' (or throw) to have it delivered again. */
-export type EventHandler = (
-  event: StreamEvent,
-) => Promise<EventStatus | undefined | void> | EventStatus | undefined | void;
+export type EventHandler = StreamEventHandler;
 
 /**
  * A dingtalk-skills app: what `dingtalk-skills dev|start|spec` load from a module's default export.

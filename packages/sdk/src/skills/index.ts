@@ -26,7 +26,7 @@ export {
   toGraphResponse,
   toPluginAnswer,
 } from './outcome.js';
-export type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
+export type { AppApi, CredentialResolver } from './ports.js';
 export { decodeGraphInvocation } from './receivers/graph.js';
 export { createHttpHandler, type HttpReceiverOptions } from './receivers/http.js';
 export { decodePluginInvocation } from './receivers/plugin.js';
