@@ -1,4 +1,4 @@
-import type { DedupStore } from '../stream/dedup-store.js';
+import type { DedupClaim, DedupStore } from '../stream/dedup-store.js';
 import { checkKey, type StateStore } from './state-store.js';
 
 /** Options of {@link StateDedupStore}. */
@@ -7,10 +7,22 @@ export interface StateDedupStoreOptions {
   namespace?: string;
 }
 
+/** Value of a key whose event was handled. */
+const DONE = 'd';
+/** Prefix of the value of a key leased to an owner: `p:<owner>`. */
+const LEASED = 'p:';
+/** Rounds of "taken -> read -> gone" before a claim gives up and answers in-progress (a lease expiring at that very moment). */
+const BEGIN_ROUNDS = 3;
+
 /**
- * The Stream client's EVENT dedup over a {@link StateStore}: a claim is `setIfAbsent` with the dedup
- * TTL, a release deletes the claim. Over SQLite or Redis, an event one instance handled (or is
- * handling) is not handled again by another instance when DingTalk redelivers it.
+ * The Stream client's EVENT dedup over a {@link StateStore}, with the lease protocol (see
+ * {@link DedupStore}): `begin` = `setIfAbsent(dedup:<id>, "p:<owner>", lease)`; `complete` =
+ * `compareAndSwap("p:<owner>" -> "d", ttl)`; `release` = `compareAndSwap("p:<owner>" -> absent)`. Over
+ * SQLite or Redis, an event one instance handled is acked without running again when DingTalk
+ * redelivers it to another instance, and an event whose instance died mid-handler is handled by
+ * another one once the lease runs out.
+ *
+ * A value written by the original claim protocol (a timestamp) reads as done.
  */
 export class StateDedupStore implements DedupStore {
   readonly #store: StateStore;
@@ -21,12 +33,35 @@ export class StateDedupStore implements DedupStore {
     this.#namespace = checkKey(options.namespace ?? 'dedup');
   }
 
+  /** The original one-step claim: the key reads as done afterwards (kept for callers of the old interface). */
   claim(key: string, ttlMs: number): Promise<boolean> {
-    return this.#store.setIfAbsent(this.#key(key), String(Date.now()), ttlMs);
+    return this.#store.setIfAbsent(this.#key(key), DONE, ttlMs);
   }
 
-  async release(key: string): Promise<void> {
-    await this.#store.delete(this.#key(key));
+  async begin(key: string, owner: string, leaseMs: number): Promise<DedupClaim> {
+    const k = this.#key(key);
+    const value = LEASED + checkKey(owner);
+    for (let round = 0; round < BEGIN_ROUNDS; round++) {
+      if (await this.#store.setIfAbsent(k, value, leaseMs)) return 'claimed';
+      const current = await this.#store.get(k);
+      // Gone between the two calls (a lease ran out or was released): try to take it again.
+      if (current === null) continue;
+      return current.startsWith(LEASED) ? 'in-progress' : 'done';
+    }
+    return 'in-progress';
+  }
+
+  async complete(key: string, owner: string, ttlMs: number): Promise<boolean> {
+    const k = this.#key(key);
+    if (await this.#store.compareAndSwap(k, LEASED + checkKey(owner), DONE, ttlMs)) return true;
+    // The lease ran out during the handler: still ours to mark, unless another delivery took the key.
+    return this.#store.setIfAbsent(k, DONE, ttlMs);
+  }
+
+  async release(key: string, owner?: string): Promise<void> {
+    const k = this.#key(key);
+    if (owner === undefined) await this.#store.delete(k);
+    else await this.#store.compareAndSwap(k, LEASED + checkKey(owner), null);
   }
 
   #key(eventId: string): string {

@@ -126,6 +126,8 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       registry: this.registry,
       dedupStore: this.config.dedupStore,
       dedupTtlMs: this.config.dedup.ttlMs,
+      leaseMarginMs: this.config.dedup.leaseMarginMs,
+      observer: this.config.observer,
       handlerTimeoutMs: this.config.handlerTimeoutMs,
       maxInFlight: this.config.maxInFlight,
       maxFrameBytes: this.config.maxFrameBytes,

@@ -5,6 +5,7 @@ import { MAX_FRAME_BYTES } from '../protocol/topics.js';
 import { USER_AGENT } from '../version.js';
 import { type DedupStore, MemoryDedupStore } from './dedup-store.js';
 import { defaultLocalIp } from './local-ip.js';
+import type { StreamObserver } from './observer.js';
 
 /** The `fetch` the client uses for `connections/open` (default: the global one). */
 export type FetchLike = typeof globalThis.fetch;
@@ -42,6 +43,12 @@ export interface StreamDedupOptions {
   ttlMs?: number;
   /** Most ids remembered by the default in-memory store (default 10 000). */
   maxEntries?: number;
+  /**
+   * Lease protocol (stores with `begin`/`complete`, e.g. the default and the state stores): an event is
+   * held "in progress" for the handler deadline plus this margin (default 5 000 ms). A redelivery during
+   * the lease is acked LATER; after it (the holder died), the next redelivery runs the handler.
+   */
+  leaseMarginMs?: number;
 }
 
 /** Configuration of a {@link StreamClient}. Only `clientId` and `clientSecret` are required. */
@@ -66,6 +73,8 @@ export interface StreamClientConfig {
   dedup?: StreamDedupOptions;
   /** Where EVENT ids are claimed (default an in-memory bounded TTL store, one per client). */
   dedupStore?: DedupStore;
+  /** Told the outcome and latency of every message (e.g. the Prometheus `Metrics`). */
+  observer?: StreamObserver;
   /** Default: `createLogger({ secrets: [clientSecret] })`. */
   logger?: Logger;
   /** Sent in `connections/open` (default: the first non-internal IPv4, else 127.0.0.1). */
@@ -94,6 +103,7 @@ export interface ResolvedStreamConfig {
   reconnect: Required<StreamReconnectOptions>;
   dedup: Required<StreamDedupOptions>;
   dedupStore: DedupStore;
+  observer: StreamObserver | undefined;
   logger: Logger;
   localIp: string;
   ua: string;
@@ -115,7 +125,23 @@ function isLogger(v: unknown): v is Logger {
 function isDedupStore(v: unknown): v is DedupStore {
   if (typeof v !== 'object' || v === null) return false;
   const s = v as Record<string, unknown>;
-  return typeof s.claim === 'function' && (s.release === undefined || typeof s.release === 'function');
+  const optional = (name: string) => s[name] === undefined || typeof s[name] === 'function';
+  return (
+    typeof s.claim === 'function' &&
+    optional('release') &&
+    optional('begin') &&
+    optional('complete') &&
+    // The lease protocol needs both halves.
+    (s.begin === undefined) === (s.complete === undefined)
+  );
+}
+
+function isObserver(v: unknown): v is StreamObserver {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as Record<string, unknown>).messageAnswered === 'function'
+  );
 }
 
 const schema = z.strictObject({
@@ -151,9 +177,13 @@ const schema = z.strictObject({
     .strictObject({
       ttlMs: ms(7 * DAY).default(600_000),
       maxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
+      leaseMarginMs: ms(DAY).default(5_000),
     })
     .prefault({}),
-  dedupStore: z.custom<DedupStore>(isDedupStore, 'expected a DedupStore {claim, release?}').optional(),
+  dedupStore: z
+    .custom<DedupStore>(isDedupStore, 'expected a DedupStore {claim, release?, begin? + complete?}')
+    .optional(),
+  observer: z.custom<StreamObserver>(isObserver, 'expected a StreamObserver {messageAnswered}').optional(),
   logger: z.custom<Logger>(isLogger, 'expected a Logger {trace, debug, info, warn, error, child}').optional(),
   localIp: z.string().min(1).max(1000).optional(),
   ua: z.string().min(1).max(200).default(USER_AGENT),
@@ -192,6 +222,7 @@ export function resolveStreamConfig(input: StreamClientConfig): ResolvedStreamCo
     reconnect: c.reconnect,
     dedup: c.dedup,
     dedupStore: c.dedupStore ?? new MemoryDedupStore({ maxEntries: c.dedup.maxEntries }),
+    observer: c.observer,
     logger: c.logger ?? createLogger({ secrets: [c.clientSecret] }),
     localIp: c.localIp ?? defaultLocalIp(),
     ua: c.ua,

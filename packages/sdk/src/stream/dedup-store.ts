@@ -1,17 +1,63 @@
+/** What a lease claim ({@link DedupStore.begin}) found. */
+export type DedupClaim =
+  /** The key was free: the caller holds it for the lease and runs the handler. */
+  | 'claimed'
+  /** Another delivery holds a live lease (its handler runs, or ran in a process that died). */
+  | 'in-progress'
+  /** The event was handled: the caller acks SUCCESS without running the handler. */
+  | 'done';
+
 /**
  * Where EVENT ids are claimed so that a redelivered event runs its handler only once.
  *
- * Implement it over a shared store (Redis `SET key 1 NX PX ttl`, a SQL unique key) to dedupe across
- * several processes. Both methods may answer synchronously or with a promise.
+ * Two protocols; the dispatcher uses the lease protocol when the store has `begin` and `complete`:
+ *
+ * - **Lease** (`begin` / `complete` / `release(key, owner)`): `begin` marks the key "in progress" by
+ *   `owner` for a short lease (the handler deadline plus a margin); when the handler succeeds,
+ *   `complete` turns it into "done" for the long TTL, then the event is acked SUCCESS. A redelivery
+ *   that finds "in progress" is acked LATER (the platform tries again; if the holder died, the lease
+ *   has run out by then and the next try runs the handler); one that finds "done" is acked SUCCESS
+ *   without running it. A handler that fails releases its lease. A process killed mid-handler loses
+ *   nothing: its lease simply runs out.
+ * - **Claim** (`claim` / `release(key)`, the original interface): claimed = handled or in flight, so a
+ *   redelivery during the handler is acked SUCCESS. A process killed mid-handler loses that event when
+ *   another instance gets the redelivery; use the lease protocol when several processes share a store.
+ *
+ * Implement it over a shared store (Redis `SET key value NX PX ttl`, a SQL unique key) to dedupe across
+ * several processes. Every method may answer synchronously or with a promise.
  */
 export interface DedupStore {
   /**
    * Claims `key` for `ttlMs`. Returns true when this call is the first claim (the caller runs the
-   * handler), false when the key is already claimed (handled or in flight).
+   * handler), false when the key is already claimed (handled or in flight). Used when the store has no
+   * `begin`/`complete`.
    */
   claim(key: string, ttlMs: number): Promise<boolean> | boolean;
-  /** Forgets a claim, so a redelivery runs the handler again (after a failure or LATER). */
-  release?(key: string): Promise<void> | void;
+  /**
+   * Forgets a claim, so a redelivery runs the handler again (after a failure or LATER). With `owner`
+   * (lease protocol) only that owner's lease is removed; a key marked done or leased to another owner
+   * stays.
+   */
+  release?(key: string, owner?: string): Promise<void> | void;
+  /**
+   * Lease protocol: marks `key` in progress by `owner` (unique per delivery) for `leaseMs`, unless it
+   * is already in progress (`'in-progress'`) or done (`'done'`). Atomic across the processes sharing
+   * the store.
+   */
+  begin?(key: string, owner: string, leaseMs: number): Promise<DedupClaim> | DedupClaim;
+  /**
+   * Lease protocol: marks `key` done for `ttlMs` when `owner` still holds its lease (or the lease ran out
+   * and nobody took the key since). False when another owner holds the key or marked it done: the
+   * lease ran out during the handler, so the event may have been handled twice.
+   */
+  complete?(key: string, owner: string, ttlMs: number): Promise<boolean> | boolean;
+}
+
+/** True when `store` implements the lease protocol (`begin` and `complete`). */
+export function hasLeases(
+  store: DedupStore,
+): store is DedupStore & Required<Pick<DedupStore, 'begin' | 'complete'>> {
+  return typeof store.begin === 'function' && typeof store.complete === 'function';
 }
 
 export interface MemoryDedupStoreOptions {
@@ -21,13 +67,20 @@ export interface MemoryDedupStoreOptions {
   now?: () => number;
 }
 
+/** One key: until when, and who holds its lease (undefined: done, or claimed the original way). */
+interface Entry {
+  expires: number;
+  owner: string | undefined;
+}
+
 /**
- * The default store: in-memory, bounded, TTL + least-recently-claimed eviction. It dedupes within one
- * process only; use a shared store when several processes receive the same app's events.
+ * The default store: in-memory, bounded, TTL + least-recently-claimed eviction; implements both
+ * protocols. It dedupes within one process only; use a shared store when several processes receive the
+ * same app's events.
  */
 export class MemoryDedupStore implements DedupStore {
-  /** key -> expiry time (ms). Map order is claim order, so the first entries are the oldest. */
-  private readonly entries = new Map<string, number>();
+  /** Map order is claim order, so the first entries are the oldest. */
+  private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
   private readonly now: () => number;
 
@@ -42,26 +95,48 @@ export class MemoryDedupStore implements DedupStore {
   }
 
   claim(key: string, ttlMs: number): boolean {
+    return this.begin(key, undefined, ttlMs) === 'claimed';
+  }
+
+  begin(key: string, owner: string | undefined, leaseMs: number): DedupClaim {
     const now = this.now();
-    const expires = this.entries.get(key);
-    if (expires !== undefined) {
-      if (expires > now) return false;
-      this.entries.delete(key);
-    }
-    this.entries.set(key, now + ttlMs);
+    const entry = this.live(key, now);
+    if (entry !== undefined) return entry.owner === undefined ? 'done' : 'in-progress';
+    this.entries.set(key, { expires: now + leaseMs, owner });
+    this.evict(now);
+    return 'claimed';
+  }
+
+  complete(key: string, owner: string, ttlMs: number): boolean {
+    const now = this.now();
+    const entry = this.live(key, now);
+    if (entry !== undefined && entry.owner !== owner) return false;
+    // Re-inserted, so the key moves to the young end of the eviction order.
+    this.entries.delete(key);
+    this.entries.set(key, { expires: now + ttlMs, owner: undefined });
     this.evict(now);
     return true;
   }
 
-  release(key: string): void {
+  release(key: string, owner?: string): void {
+    if (owner !== undefined && this.entries.get(key)?.owner !== owner) return;
     this.entries.delete(key);
+  }
+
+  /** The live entry of `key`; an expired one is dropped. */
+  private live(key: string, now: number): Entry | undefined {
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expires > now) return entry;
+    this.entries.delete(key);
+    return undefined;
   }
 
   /** Drops expired keys at the old end and, beyond `maxEntries`, the oldest keys. O(evicted). */
   private evict(now: number): void {
     let over = this.entries.size - this.maxEntries;
-    for (const [key, expires] of this.entries) {
-      if (over <= 0 && expires > now) break;
+    for (const [key, entry] of this.entries) {
+      if (over <= 0 && entry.expires > now) break;
       this.entries.delete(key);
       over--;
     }

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import type { RawData } from 'ws';
 import { toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
@@ -17,9 +19,18 @@ import { ProtocolError } from '../protocol/protocol-error.js';
 import { readDisconnectReason } from '../protocol/system.js';
 import { Topic } from '../protocol/topics.js';
 import type { StreamConnection } from './connection.js';
-import type { DedupStore } from './dedup-store.js';
+import { type DedupClaim, type DedupStore, hasLeases } from './dedup-store.js';
 import type { CallbackMessage, HandlerRegistry } from './handlers.js';
 import { ANSWERING, DONE, isThenable, Job, QUEUED, RUNNING } from './job.js';
+import { type StreamMessageOutcome, type StreamObserver, UNREGISTERED_TOPIC } from './observer.js';
+
+/** What happens to an EVENT's dedup key when its answer is decided. */
+const KEEP = 0;
+/** Give the key back, so a redelivery runs the handler again (LATER, failure). */
+const RELEASE = 1;
+/** Mark the key done before the ack goes out (lease protocol, handler succeeded). */
+const COMPLETE = 2;
+type KeySettlement = typeof KEEP | typeof RELEASE | typeof COMPLETE;
 
 /** What the dispatcher asks of the connection layer. */
 export interface DispatcherHooks {
@@ -37,11 +48,15 @@ export interface DispatcherOptions {
   registry: HandlerRegistry;
   dedupStore: DedupStore;
   dedupTtlMs: number;
+  /** Lease protocol: a claim is held for the handler deadline plus this margin. */
+  leaseMarginMs: number;
   handlerTimeoutMs: number;
   maxInFlight: number;
   maxFrameBytes: number;
   logger: Logger;
   hooks: DispatcherHooks;
+  /** Told the outcome of every message (metrics). */
+  observer?: StreamObserver | undefined;
 }
 
 /** Counters for `status()`. */
@@ -64,6 +79,12 @@ const TOPIC_IN_ERROR_MAX = 200;
 export class Dispatcher {
   private readonly registry: HandlerRegistry;
   private readonly store: DedupStore;
+  /** The store implements the lease protocol (begin / complete). */
+  private readonly leases: boolean;
+  private readonly leaseMs: number;
+  /** Names this client in lease owners (`<instanceId>:<messageId>`). */
+  private readonly instanceId = randomUUID();
+  private readonly observer: StreamObserver | undefined;
   private readonly dedupTtlMs: number;
   private readonly eventTimeoutMs: number;
   private readonly maxInFlight: number;
@@ -88,6 +109,9 @@ export class Dispatcher {
   constructor(opts: DispatcherOptions) {
     this.registry = opts.registry;
     this.store = opts.dedupStore;
+    this.leases = hasLeases(opts.dedupStore);
+    this.leaseMs = opts.handlerTimeoutMs + opts.leaseMarginMs;
+    this.observer = opts.observer;
     this.dedupTtlMs = opts.dedupTtlMs;
     this.eventTimeoutMs = opts.handlerTimeoutMs;
     this.maxInFlight = opts.maxInFlight;
@@ -130,6 +154,7 @@ export class Dispatcher {
           'EVENT received but no event handler is registered',
         );
         this.sendNow(conn, errorAck(messageId, AckCode.NotFound, 'no EVENT handler registered'));
+        this.observer?.messageAnswered('EVENT', '*', 'not_found', undefined);
         return;
       }
       let event: ReturnType<typeof decodeEvent>;
@@ -151,6 +176,7 @@ export class Dispatcher {
         'CALLBACK for a topic without handler; answered 404',
       );
       this.sendNow(conn, errorAck(messageId, AckCode.NotFound, `topic not handled: ${shown}`));
+      this.observer?.messageAnswered('CALLBACK', UNREGISTERED_TOPIC, 'not_found', undefined);
       return;
     }
     const message: CallbackMessage = { topic, messageId, headers: frame.headers, data: frame.data };
@@ -245,6 +271,7 @@ export class Dispatcher {
   // ---- admission and flow control ------------------------------------------------------------------
 
   private admit(job: Job): void {
+    if (this.observer !== undefined) job.receivedAt = performance.now();
     this.outstanding++;
     job.conn.pending++;
     this.jobs.add(job);
@@ -292,9 +319,27 @@ export class Dispatcher {
   // ---- EVENT ---------------------------------------------------------------------------------------
 
   private runEvent(job: Job): void {
+    const key = job.event!.id;
+    if (this.leases) {
+      job.owner = `${this.instanceId}:${job.messageId}`;
+      let claim: DedupClaim | Promise<DedupClaim>;
+      try {
+        claim = this.store.begin!(key, job.owner, this.leaseMs);
+      } catch (err) {
+        this.claimFailed(job, err);
+        return;
+      }
+      if (typeof claim === 'string') this.afterBegin(job, claim);
+      else
+        claim.then(
+          (found) => this.afterBegin(job, found),
+          (err: unknown) => this.claimFailed(job, err),
+        );
+      return;
+    }
     let claim: boolean | Promise<boolean>;
     try {
-      claim = this.store.claim(job.event!.id, this.dedupTtlMs);
+      claim = this.store.claim(key, this.dedupTtlMs);
     } catch (err) {
       this.claimFailed(job, err);
       return;
@@ -313,23 +358,55 @@ export class Dispatcher {
       { messageId: job.messageId, eventId: job.event!.id, err: toError(err) },
       'dedup store failed; handling without dedup',
     );
-    this.afterClaim(job, true, false);
+    this.observer?.dedupFailed?.('claim');
+    if (job.state !== RUNNING) return;
+    this.invokeEvent(job, false);
   }
 
-  private afterClaim(job: Job, first: boolean, claimed = first): void {
+  /** Original protocol: claimed = handled or in flight. */
+  private afterClaim(job: Job, first: boolean): void {
     if (job.state !== RUNNING) {
       // Timed out (or stopped) while the claim was pending: nothing ran, so give the key back.
-      if (claimed) this.release(job.event!.id);
+      if (first) void this.release(job.event!.id, undefined);
       return;
     }
     if (!first) {
-      this.log.debug(
-        { messageId: job.messageId, eventId: job.event!.id },
-        'duplicate event acked without running the handler',
-      );
-      this.answer(job, eventAck(job.messageId, 'SUCCESS', 'duplicate'), false);
+      this.duplicate(job);
       return;
     }
+    this.invokeEvent(job, true);
+  }
+
+  /** Lease protocol: run when claimed, LATER while another delivery holds the lease, SUCCESS when done. */
+  private afterBegin(job: Job, found: DedupClaim): void {
+    if (job.state !== RUNNING) {
+      if (found === 'claimed') void this.release(job.event!.id, job.owner);
+      return;
+    }
+    if (found === 'done') {
+      this.duplicate(job);
+      return;
+    }
+    if (found === 'in-progress') {
+      this.log.debug(
+        { messageId: job.messageId, eventId: job.event!.id },
+        'event is in progress elsewhere (its lease is held); acked LATER without running the handler',
+      );
+      this.answer(job, eventAck(job.messageId, 'LATER', 'in progress'), KEEP, 'in_progress');
+      return;
+    }
+    this.invokeEvent(job, true);
+  }
+
+  private duplicate(job: Job): void {
+    this.log.debug(
+      { messageId: job.messageId, eventId: job.event!.id },
+      'duplicate event acked without running the handler',
+    );
+    this.answer(job, eventAck(job.messageId, 'SUCCESS', 'duplicate'), KEEP, 'duplicate');
+  }
+
+  private invokeEvent(job: Job, claimed: boolean): void {
     job.claimed = claimed;
     job.invoked = true;
     let result: unknown;
@@ -365,7 +442,8 @@ export class Dispatcher {
         { messageId: job.messageId },
         "event handler returned something other than 'SUCCESS', 'LATER' or nothing; acked SUCCESS",
       );
-    this.answer(job, eventAck(job.messageId, status), status === 'LATER');
+    if (status === 'LATER') this.answer(job, eventAck(job.messageId, 'LATER'), RELEASE, 'later');
+    else this.answer(job, eventAck(job.messageId, 'SUCCESS'), COMPLETE, 'success');
   }
 
   private eventFailed(job: Job, err: unknown): void {
@@ -378,7 +456,7 @@ export class Dispatcher {
       { messageId: job.messageId, eventId: ev.id, eventType: ev.eventType, err: toError(err) },
       'event handler failed; acked LATER',
     );
-    this.answer(job, eventAck(job.messageId, 'LATER', 'handler failed'), true);
+    this.answer(job, eventAck(job.messageId, 'LATER', 'handler failed'), RELEASE, 'failed');
   }
 
   // ---- CALLBACK ------------------------------------------------------------------------------------
@@ -412,7 +490,7 @@ export class Dispatcher {
       this.settledLate(job, 'returned');
       return;
     }
-    this.answer(job, this.callbackAnswer(job, result), false);
+    this.answer(job, this.callbackAnswer(job, result), KEEP, 'answered');
   }
 
   /** `{"response": result}`, or 500 when the result cannot be serialized to JSON (BigInt, cycles). */
@@ -437,7 +515,7 @@ export class Dispatcher {
       { messageId: job.messageId, topic: job.message!.topic, err: toError(err) },
       'callback handler failed; answered 500',
     );
-    this.answer(job, errorAck(job.messageId, AckCode.InternalError, 'internal error'), false);
+    this.answer(job, errorAck(job.messageId, AckCode.InternalError, 'internal error'), KEEP, 'failed');
   }
 
   // ---- deadlines -----------------------------------------------------------------------------------
@@ -451,7 +529,10 @@ export class Dispatcher {
         { messageId: job.messageId, eventId: job.event.id, eventType: job.event.eventType, reason },
         'event not handled in time; acked LATER',
       );
-      this.answer(job, eventAck(job.messageId, 'LATER', reason), true);
+      // Lease protocol: a handler left running keeps its lease (no second copy runs meanwhile); when it
+      // settles, its key is completed or released (settledLate). The original protocol gives it back now.
+      const settle = this.leases && job.invoked ? KEEP : RELEASE;
+      this.answer(job, eventAck(job.messageId, 'LATER', reason), settle, 'timeout');
       return;
     }
     const reg = job.registration!;
@@ -460,7 +541,7 @@ export class Dispatcher {
       'callback not handled in time',
     );
     if (reg.onTimeout === undefined) {
-      this.answer(job, errorAck(job.messageId, AckCode.InternalError, reason), false);
+      this.answer(job, errorAck(job.messageId, AckCode.InternalError, reason), KEEP, 'timeout');
       return;
     }
     let response: unknown;
@@ -471,10 +552,10 @@ export class Dispatcher {
         { messageId: job.messageId, topic: reg.topic, err: toError(err) },
         'onTimeout threw; answered 500',
       );
-      this.answer(job, errorAck(job.messageId, AckCode.InternalError, reason), false);
+      this.answer(job, errorAck(job.messageId, AckCode.InternalError, reason), KEEP, 'timeout');
       return;
     }
-    this.answer(job, this.callbackAnswer(job, response), false);
+    this.answer(job, this.callbackAnswer(job, response), KEEP, 'timeout');
   }
 
   private settledLate(job: Job, outcome: string, err?: unknown): void {
@@ -483,52 +564,108 @@ export class Dispatcher {
       { messageId: job.messageId, outcome, err: err === undefined ? undefined : toError(err) },
       'handler settled after its deadline; its result was dropped',
     );
+    if (job.event === undefined || !job.claimed) return;
+    // Lease protocol: the event was acked LATER at the deadline and the lease kept; now settle the key so a
+    // redelivery is acked SUCCESS (done) or runs again (released) instead of waiting for the lease.
+    job.claimed = false;
+    if (outcome === 'SUCCESS') void this.complete(job);
+    else void this.release(job.event.id, job.owner);
   }
 
   // ---- answers -------------------------------------------------------------------------------------
 
   /**
-   * Decides a job: for a failed EVENT the dedup key is released first (so a redelivery runs again),
-   * then the ack goes out on the job's socket.
+   * Decides a job: an EVENT's dedup key is settled first (released after a failure so a redelivery runs
+   * again; marked done after a success under the lease protocol, so a redelivery after the ack finds it
+   * done), then the ack goes out on the job's socket.
    */
-  private answer(job: Job, ack: UpstreamAck, releaseKey: boolean): void {
+  private answer(job: Job, ack: UpstreamAck, settle: KeySettlement, outcome: StreamMessageOutcome): void {
     const wasRunning = job.state === RUNNING;
     job.state = ANSWERING;
     this.jobs.delete(job);
-    if (releaseKey && job.claimed) {
+    if (this.observer !== undefined) this.observe(job, outcome);
+    let pending: Promise<void> | undefined;
+    if (job.claimed && settle !== KEEP) {
       job.claimed = false;
-      const pending = this.release(job.event!.id);
-      if (pending !== undefined) {
-        pending.then(() => this.deliver(job, ack, wasRunning));
-        return;
-      }
+      if (settle === RELEASE) pending = this.release(job.event!.id, job.owner);
+      else if (this.leases) pending = this.complete(job);
+    }
+    if (pending !== undefined) {
+      pending.then(() => this.deliver(job, ack, wasRunning));
+      return;
     }
     this.deliver(job, ack, wasRunning);
   }
 
+  private observe(job: Job, outcome: StreamMessageOutcome): void {
+    const seconds = job.invoked ? (performance.now() - job.receivedAt) / 1000 : undefined;
+    if (job.event !== undefined) this.observer!.messageAnswered('EVENT', '*', outcome, seconds);
+    else this.observer!.messageAnswered('CALLBACK', job.registration!.topic, outcome, seconds);
+  }
+
+  /**
+   * Marks a handled EVENT done (lease protocol); returns a promise only when the store answers
+   * asynchronously. Never rejects: a failure is logged and the ack goes out anyway (the handler ran).
+   */
+  private complete(job: Job): Promise<void> | undefined {
+    const key = job.event!.id;
+    let result: boolean | Promise<boolean>;
+    try {
+      result = this.store.complete!(key, job.owner!, this.dedupTtlMs);
+    } catch (err) {
+      this.completeFailed(key, err);
+      return undefined;
+    }
+    if (typeof result === 'boolean') {
+      if (!result) this.leaseLost(key);
+      return undefined;
+    }
+    return result.then(
+      (marked) => {
+        if (marked !== true) this.leaseLost(key);
+      },
+      (err: unknown) => this.completeFailed(key, err),
+    );
+  }
+
+  private leaseLost(key: string): void {
+    this.log.warn(
+      { eventId: key, leaseMs: this.leaseMs },
+      'the dedup lease ran out before the handler finished and another delivery took the event: it may have been handled twice',
+    );
+  }
+
+  private completeFailed(key: string, err: unknown): void {
+    this.log.error(
+      { eventId: key, err: toError(err) },
+      'dedup store failed to mark a handled event done; a redelivery after the lease may run it again',
+    );
+    this.observer?.dedupFailed?.('complete');
+  }
+
   /** Releases a dedup key; returns a promise only when the store answers asynchronously. Never rejects. */
-  private release(key: string): Promise<void> | undefined {
+  private release(key: string, owner: string | undefined): Promise<void> | undefined {
     if (this.store.release === undefined) return undefined;
     let result: unknown;
     try {
-      result = this.store.release(key);
+      result = this.store.release(key, owner);
     } catch (err) {
-      this.log.error(
-        { eventId: key, err: toError(err) },
-        'dedup store failed to release a key; a redelivery may be skipped',
-      );
+      this.releaseFailed(key, err);
       return undefined;
     }
     if (!isThenable(result)) return undefined;
     return Promise.resolve(result).then(
       () => undefined,
-      (err: unknown) => {
-        this.log.error(
-          { eventId: key, err: toError(err) },
-          'dedup store failed to release a key; a redelivery may be skipped',
-        );
-      },
+      (err: unknown) => this.releaseFailed(key, err),
     );
+  }
+
+  private releaseFailed(key: string, err: unknown): void {
+    this.log.error(
+      { eventId: key, err: toError(err) },
+      'dedup store failed to release a key; a redelivery may wait for the lease or be skipped',
+    );
+    this.observer?.dedupFailed?.('release');
   }
 
   private deliver(job: Job, ack: UpstreamAck, wasRunning: boolean): void {

@@ -15,7 +15,13 @@ export {
   type StreamReconnectOptions,
 } from './config.js';
 export { type ConnectFailure, StreamConnectError } from './connect-error.js';
-export { type DedupStore, MemoryDedupStore, type MemoryDedupStoreOptions } from './dedup-store.js';
+export {
+  type DedupClaim,
+  type DedupStore,
+  hasLeases,
+  MemoryDedupStore,
+  type MemoryDedupStoreOptions,
+} from './dedup-store.js';
 export type {
   CallbackMessage,
   StreamCallbackHandler,
@@ -23,4 +29,5 @@ export type {
   StreamEventHandler,
 } from './handlers.js';
 export { defaultLocalIp } from './local-ip.js';
+export { type StreamMessageOutcome, type StreamObserver, UNREGISTERED_TOPIC } from './observer.js';
 export type { SlotState, SlotStatus } from './slot.js';

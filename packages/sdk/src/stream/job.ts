@@ -6,7 +6,7 @@ import type { CallbackMessage, CallbackRegistration } from './handlers.js';
 export const QUEUED = 0;
 /** Admitted: its handler runs (or its dedup claim is pending). */
 export const RUNNING = 1;
-/** Decided, the ack waits for the dedup store to release the key. */
+/** Decided, the ack waits for the dedup store to release or complete the key. */
 export const ANSWERING = 2;
 /** Acked, or dropped unacked because the client stopped. */
 export const DONE = 3;
@@ -19,8 +19,12 @@ export type JobState = typeof QUEUED | typeof RUNNING | typeof ANSWERING | typeo
  */
 export class Job {
   state: JobState = QUEUED;
-  /** The dedup key was claimed by this job (so it must be released on failure). */
+  /** The dedup key was claimed by this job (so it must be released on failure, or completed). */
   claimed = false;
+  /** Lease protocol: this delivery's owner id in the dedup store. */
+  owner: string | undefined = undefined;
+  /** `performance.now()` at receipt; set only when an observer measures latency. */
+  receivedAt = 0;
   /** The handler was called (so a timeout leaves it running, abandoned). */
   invoked = false;
 

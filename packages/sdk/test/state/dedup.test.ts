@@ -27,6 +27,42 @@ describe.each(ALL_KINDS)('StateDedupStore on %s', (kind) => {
     await eventually(() => app1.claim('evt-short', 30), 2_000, 'the claim to expire');
     expect(await store.get('dedup:app1:evt-1')).not.toBeNull();
   });
+
+  it('lease protocol: in progress, done or released; only the owner settles its lease', async () => {
+    const b = await kit.backing(kind);
+    const dedup = new StateDedupStore(await b.open(), { namespace: 'dedup:app1' });
+    expect(await dedup.begin('e1', 'a', 60_000)).toBe('claimed');
+    expect(await dedup.begin('e1', 'b', 60_000)).toBe('in-progress');
+    await dedup.release('e1', 'b');
+    expect(await dedup.begin('e1', 'b', 60_000)).toBe('in-progress');
+    expect(await dedup.complete('e1', 'b', 60_000)).toBe(false);
+    expect(await dedup.complete('e1', 'a', 60_000)).toBe(true);
+    expect(await dedup.begin('e1', 'b', 60_000)).toBe('done');
+    await dedup.release('e1', 'a'); // a's lease became "done": releasing it changes nothing
+    expect(await dedup.begin('e1', 'b', 60_000)).toBe('done');
+
+    expect(await dedup.begin('e2', 'a', 60_000)).toBe('claimed');
+    await dedup.release('e2', 'a');
+    expect(await dedup.begin('e2', 'b', 40)).toBe('claimed');
+    // b's holder dies: once its lease runs out, another delivery claims the event.
+    await eventually(
+      async () => (await dedup.begin('e2', 'c', 60_000)) === 'claimed',
+      2_000,
+      'the lease to run out',
+    );
+    expect(await dedup.complete('e2', 'b', 60_000)).toBe(false);
+    expect(await dedup.complete('e2', 'c', 60_000)).toBe(true);
+
+    // A lease that ran out with nobody taking over can still be completed by its holder.
+    expect(await dedup.begin('e3', 'a', 30)).toBe('claimed');
+    await eventually(async () => (await dedup.begin('e3', 'probe', 1)) === 'claimed', 2_000, 'expiry');
+    await eventually(async () => (await dedup.complete('e3', 'a', 60_000)) === true, 2_000, 'completion');
+    expect(await dedup.begin('e3', 'b', 60_000)).toBe('done');
+
+    // A value written by the original claim protocol reads as done.
+    expect(await dedup.claim('e4', 60_000)).toBe(true);
+    expect(await dedup.begin('e4', 'a', 60_000)).toBe('done');
+  });
 });
 
 describe.each(SHARED_KINDS)('two Stream clients sharing dedup on %s', (kind: StateStoreKind) => {
@@ -53,6 +89,40 @@ describe.each(SHARED_KINDS)('two Stream clients sharing dedup on %s', (kind: Sta
     expect(acks).toEqual(['SUCCESS', 'SUCCESS']);
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatch(/^[ac]:evt-shared$/);
+  });
+
+  it('an instance stuck mid-handler keeps its lease: the other answers LATER, then handles the event once it runs out', async () => {
+    fx = await streamFixture();
+    const b = await kit.backing(kind);
+    const runs: string[] = [];
+    const lease = { handlerTimeoutMs: 100, dedup: { leaseMarginMs: 200 } };
+    const stuck = fx.client({ connections: 1, dedupStore: new StateDedupStore(await b.open()), ...lease });
+    const other = fx.client({ connections: 1, dedupStore: new StateDedupStore(await b.open()), ...lease });
+    stuck.onEvent(() => {
+      runs.push('stuck');
+      return new Promise<never>(() => undefined); // as good as a process killed mid-handler
+    });
+    other.onEvent(() => {
+      runs.push('other');
+    });
+    await stuck.start();
+    const [first] = await fx.gateway.waitForOpenSockets(1);
+    await other.start();
+    const sockets = await fx.gateway.waitForOpenSockets(2);
+    const second = sockets.find((s) => s !== first)!;
+    const gw = fx.gateway;
+    const deliver = async (socket: typeof first) => {
+      const id = gw.send(socket!, gw.eventFrame({}, { eventId: 'evt-stuck' })) as string;
+      return readEventAck((await gw.waitForAck(id)).ack);
+    };
+    expect(await deliver(first)).toEqual({ status: 'LATER', message: 'handler timeout' });
+    expect(await deliver(second)).toEqual({ status: 'LATER', message: 'in progress' });
+    let answer = { status: 'LATER' };
+    const deadline = Date.now() + 3_000;
+    while (answer.status === 'LATER' && Date.now() < deadline) answer = await deliver(second);
+    expect(answer.status).toBe('SUCCESS');
+    expect(runs).toEqual(['stuck', 'other']);
+    expect((await deliver(first)).message).toBe('duplicate');
   });
 
   it('an event one instance answered LATER is handled by the other on redelivery', async () => {

@@ -1,7 +1,7 @@
 import { type DedupStore, MemoryDedupStore, readEventAck, type StreamEvent } from '@dingtalk-skills/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
-import { deferred } from '../support/wait.js';
+import { deferred, until } from '../support/wait.js';
 
 let fx: StreamFixture;
 beforeEach(async () => {
@@ -28,7 +28,7 @@ describe('EVENT dedup over the wire', () => {
     expect(runs.map((e) => e.id)).toEqual(['evt-dup']);
   });
 
-  it('acks a redelivery SUCCESS while the first delivery is still in flight, without running it twice', async () => {
+  it('answers a redelivery LATER while the first delivery is in flight, SUCCESS (duplicate) once it is done', async () => {
     const release = deferred();
     let runs = 0;
     const client = fx.client();
@@ -40,11 +40,46 @@ describe('EVENT dedup over the wire', () => {
     const gw = fx.gateway;
     const first = gw.deliver(gw.eventFrame({}, { eventId: 'evt-inflight' }));
     const second = gw.deliver(gw.eventFrame({}, { eventId: 'evt-inflight' }));
-    expect(readEventAck((await gw.waitForAck(second)).ack).status).toBe('SUCCESS');
+    // LATER, not SUCCESS: if this process died now, the platform must still deliver the event again.
+    expect(readEventAck((await gw.waitForAck(second)).ack)).toEqual({
+      status: 'LATER',
+      message: 'in progress',
+    });
     expect(gw.ackOf(first)).toBeUndefined();
     release.resolve();
     expect(readEventAck((await gw.waitForAck(first)).ack).status).toBe('SUCCESS');
+    const third = gw.deliver(gw.eventFrame({}, { eventId: 'evt-inflight' }));
+    expect(readEventAck((await gw.waitForAck(third)).ack)).toEqual({
+      status: 'SUCCESS',
+      message: 'duplicate',
+    });
     expect(runs).toBe(1);
+  });
+
+  it('a lease whose holder died: redeliveries are LATER until it runs out, then the handler runs', async () => {
+    const store = new MemoryDedupStore();
+    // Another process claimed the event and was killed mid-handler: its lease is all that is left.
+    expect(store.begin('evt-orphan', 'dead-process:msg-1', 300)).toBe('claimed');
+    let runs = 0;
+    const client = fx.client({ dedupStore: store });
+    client.onEvent(() => {
+      runs++;
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const early = gw.deliver(gw.eventFrame({}, { eventId: 'evt-orphan' }));
+    expect(readEventAck((await gw.waitForAck(early)).ack).status).toBe('LATER');
+    expect(runs).toBe(0);
+    let status = 'LATER';
+    const deadline = Date.now() + 3_000;
+    while (status === 'LATER' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const id = gw.deliver(gw.eventFrame({}, { eventId: 'evt-orphan' }));
+      status = readEventAck((await gw.waitForAck(id)).ack).status;
+    }
+    expect(status).toBe('SUCCESS');
+    expect(runs).toBe(1);
+    expect(store.begin('evt-orphan', 'someone-else', 300)).toBe('done');
   });
 
   it('falls back to the messageId when the event has no eventId', async () => {
@@ -65,26 +100,59 @@ describe('EVENT dedup over the wire', () => {
     expect(runs).toBe(1);
   });
 
-  it('runs a redelivery again after the handler answered LATER, threw, or timed out', async () => {
-    const outcomes = ['LATER', 'throw', 'hang', 'ok'] as const;
+  it('runs a redelivery again after the handler answered LATER or threw', async () => {
+    const outcomes = ['LATER', 'throw', 'ok'] as const;
     let run = 0;
-    const client = fx.client({ handlerTimeoutMs: 100 });
+    const client = fx.client();
     client.onEvent(async () => {
       const outcome = outcomes[run++];
       if (outcome === 'LATER') return 'LATER';
       if (outcome === 'throw') throw new Error('flaky');
-      if (outcome === 'hang') await new Promise((resolve) => setTimeout(resolve, 300));
       return undefined;
     });
     await client.start();
     const gw = fx.gateway;
     const statuses: string[] = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
       const id = gw.deliver(gw.eventFrame({}, { eventId: 'evt-retry' }));
       statuses.push(readEventAck((await gw.waitForAck(id, 3_000)).ack).status);
     }
-    expect(statuses).toEqual(['LATER', 'LATER', 'LATER', 'SUCCESS']);
-    expect(run).toBe(4);
+    expect(statuses).toEqual(['LATER', 'LATER', 'SUCCESS']);
+    expect(run).toBe(3);
+  });
+
+  it('after a timeout the abandoned handler keeps its lease: LATER meanwhile, then settled by its result', async () => {
+    const finish = [deferred<'ok' | 'throw'>(), deferred<'ok' | 'throw'>()];
+    let run = 0;
+    const client = fx.client({ handlerTimeoutMs: 100 });
+    client.onEvent(async (ev) => {
+      const how = await finish[run++]!.promise;
+      if (how === 'throw') throw new Error(`${ev.id} failed late`);
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const settledLate = () => fx.logs.find('handler settled after its deadline').length;
+    const status = async (eventId: string) => {
+      const id = gw.deliver(gw.eventFrame({}, { eventId }));
+      return readEventAck((await gw.waitForAck(id, 3_000)).ack);
+    };
+    // A handler that fails after its deadline gives the event back: the next delivery runs it again.
+    expect(await status('evt-slow-fail')).toEqual({ status: 'LATER', message: 'handler timeout' });
+    expect((await status('evt-slow-fail')).message).toBe('in progress');
+    finish[0]!.resolve('throw');
+    // The memory store answers synchronously: the key is settled when the line is logged.
+    await until(() => settledLate() === 1, 3_000, 'the late handler to settle');
+    finish[1]!.resolve('ok');
+    expect((await status('evt-slow-fail')).status).toBe('SUCCESS');
+    expect(run).toBe(2);
+    // One that succeeds after its deadline marks the event done: the next delivery is a duplicate.
+    const late = deferred<'ok' | 'throw'>();
+    finish.push(late);
+    expect((await status('evt-slow-ok')).message).toBe('handler timeout');
+    late.resolve('ok');
+    await until(() => settledLate() === 2, 3_000, 'the late handler to settle');
+    expect(await status('evt-slow-ok')).toEqual({ status: 'SUCCESS', message: 'duplicate' });
+    expect(run).toBe(3);
   });
 
   it('works with an asynchronous store (the shape of a Redis store)', async () => {
@@ -154,6 +222,31 @@ describe('MemoryDedupStore', () => {
     expect(store.claim('a', 100)).toBe(true);
     store.release('a');
     expect(store.claim('a', 100)).toBe(true);
+  });
+
+  it('lease protocol: in progress until completed (done) or released; only the owner settles it', () => {
+    let now = 1_000;
+    const store = new MemoryDedupStore({ now: () => now });
+    expect(store.begin('e', 'a', 100)).toBe('claimed');
+    expect(store.begin('e', 'b', 100)).toBe('in-progress');
+    store.release('e', 'b'); // not b's lease: nothing happens
+    expect(store.begin('e', 'b', 100)).toBe('in-progress');
+    expect(store.complete('e', 'b', 60_000)).toBe(false);
+    expect(store.complete('e', 'a', 60_000)).toBe(true);
+    expect(store.begin('e', 'b', 100)).toBe('done');
+    now += 59_999;
+    expect(store.begin('e', 'b', 100)).toBe('done');
+    now += 1;
+    expect(store.begin('e', 'b', 100)).toBe('claimed');
+    store.release('e', 'b');
+    expect(store.begin('e', 'c', 100)).toBe('claimed');
+    // A lease that ran out with nobody taking the key over can still be completed by its holder.
+    now += 100;
+    expect(store.complete('e', 'c', 60_000)).toBe(true);
+    expect(store.begin('e', 'd', 100)).toBe('done');
+    // The original claim reads as done to the lease protocol.
+    expect(store.claim('f', 100)).toBe(true);
+    expect(store.begin('f', 'a', 100)).toBe('done');
   });
 
   it('keeps at most maxEntries keys, evicting the oldest', () => {
