@@ -1,0 +1,3 @@
+/** What the soak bundle exports to `run.ts` (bundled with the SDK and the sandbox from source). */
+export { formatReport } from './report.js';
+export { runSoak } from './soak.js';
