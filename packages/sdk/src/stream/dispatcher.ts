@@ -22,6 +22,7 @@ import type { StreamConnection } from './connection.js';
 import { type DedupClaim, type DedupStore, hasLeases } from './dedup-store.js';
 import type { CallbackMessage, HandlerRegistry } from './handlers.js';
 import { ANSWERING, DONE, isThenable, Job, QUEUED, RUNNING } from './job.js';
+import { JobList } from './job-list.js';
 import { type StreamMessageOutcome, type StreamObserver, UNREGISTERED_TOPIC } from './observer.js';
 
 /** What happens to an EVENT's dedup key when its answer is decided. */
@@ -94,7 +95,7 @@ export class Dispatcher {
   private readonly sweepMs: number;
 
   /** Jobs that still await a decision (queued or running): what the deadline sweep looks at. */
-  private readonly jobs = new Set<Job>();
+  private readonly jobs = new JobList();
   private readonly queue: Job[] = [];
   private running = 0;
   /** Admitted and not yet acked (or dropped). */

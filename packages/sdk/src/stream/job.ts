@@ -1,6 +1,7 @@
 import type { StreamEvent } from '../protocol/event.js';
 import type { StreamConnection } from './connection.js';
 import type { CallbackMessage, CallbackRegistration } from './handlers.js';
+import type { JobList } from './job-list.js';
 
 /** Waiting for a free handler slot (the client is at maxInFlight). */
 export const QUEUED = 0;
@@ -27,6 +28,10 @@ export class Job {
   receivedAt = 0;
   /** The handler was called (so a timeout leaves it running, abandoned). */
   invoked = false;
+  /** Links of the dispatcher's {@link JobList} (owned by it). */
+  prev: Job | undefined = undefined;
+  next: Job | undefined = undefined;
+  listed = false;
 
   constructor(
     readonly conn: StreamConnection,
