@@ -1,0 +1,54 @@
+/**
+ * esbuild helper shared by the gateway, skills and user-api suites: bundles one TypeScript entry with the
+ * SDK and the sandbox taken from source (the workspace packages would otherwise resolve to their `dist`,
+ * which may be stale) into `node_modules/.cache/dingtalk-skills-bench/`. Packages from node_modules (ws,
+ * zod, pino, fastify, undici, ...) stay external and load as installed.
+ */
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+
+const ROOT = new URL('../../', import.meta.url);
+/** Inside node_modules so a bundle resolves the workspace's packages; never committed. */
+const OUT_DIR = fileURLToPath(new URL('node_modules/.cache/dingtalk-skills-bench/', ROOT));
+const src = (p: string) => fileURLToPath(new URL(p, ROOT));
+
+/**
+ * Bundles `entry` (a path from the repository root, or `{contents, resolveDir}` for a generated entry)
+ * into `<OUT_DIR>/<name>.mjs`; returns the file's path.
+ */
+export async function bundle(
+  name: string,
+  entry: string | { contents: string; resolveDir: string },
+): Promise<string> {
+  const outfile = `${OUT_DIR}${name}.mjs`;
+  await build({
+    ...(typeof entry === 'string'
+      ? { entryPoints: [src(entry)] }
+      : {
+          stdin: {
+            contents: entry.contents,
+            resolveDir: src(entry.resolveDir),
+            sourcefile: `${name}-entry.ts`,
+            loader: 'ts' as const,
+          },
+        }),
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    alias: {
+      '@dingtalk-skills/sdk': src('packages/sdk/src/index.ts'),
+      '@dingtalk-skills/sandbox': src('packages/sandbox/src/index.ts'),
+    },
+    logLevel: 'silent',
+  });
+  return outfile;
+}
+
+/** Bundles `entry` and imports it into this process (a fresh module each time). */
+export async function importBundled<T>(name: string, entry: string): Promise<T> {
+  const file = await bundle(name, entry);
+  return (await import(`${pathToFileURL(file).href}?t=${Date.now()}`)) as T;
+}
