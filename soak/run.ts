@@ -4,9 +4,13 @@
  */
 import { parseArgs } from 'node:util';
 import { bundleEntry } from './bundle.js';
+import type { MemorySettings } from './memory.js';
 import type { SoakReport, SoakSettings } from './report.js';
 
-const USAGE = `Usage: npm run soak -- [options]
+const USAGE = `Usage: npm run soak -- [options]          the chaos soak
+       npm run soak -- memory [options]   the memory soak (RSS after GC over N messages, no faults)
+
+Chaos soak options:
 
   --events <n>              EVENTs to push (default 2000)
   --callbacks <n>           skill calls (CALLBACKs) to make (default 300)
@@ -22,7 +26,15 @@ const USAGE = `Usage: npm run soak -- [options]
   --app-log <file>          append the app's log (debug level, JSON lines) to <file>
   --json                    print the report as JSON
   --quiet                   no progress lines on stderr
-  -h, --help                this text`;
+  -h, --help                this text
+
+Memory soak options:
+  --messages <n>            messages measured (default 200000)
+  --warmup <n>              messages before the start figure (default 10000)
+  --callback-share <p>      share of CALLBACKs (whoami with a stored token; default 0.25)
+  --batch <n>               frames per blast, each batch waits for its acks (default 2000)
+  --max-rss-growth-mb <n>   fail above this growth (default 20)
+  --json, --quiet`;
 
 function num(name: string, value: string | undefined, fallback: number, min: number, integer = true): number {
   if (value === undefined) return fallback;
@@ -84,10 +96,63 @@ function parse(argv: string[]): Parsed | 'help' {
   return { settings, json: values.json, quiet: values.quiet, appLog: values['app-log'] };
 }
 
+function parseMemory(argv: string[]): { settings: MemorySettings; json: boolean; quiet: boolean } {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      messages: { type: 'string' },
+      warmup: { type: 'string' },
+      'callback-share': { type: 'string' },
+      batch: { type: 'string' },
+      'max-rss-growth-mb': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const share = num('callback-share', values['callback-share'], 0.25, 0, false);
+  if (share > 1) throw new RangeError(`--callback-share must be between 0 and 1, got "${share}"`);
+  return {
+    settings: {
+      messages: num('messages', values.messages, 200_000, 1),
+      warmup: num('warmup', values.warmup, 10_000, 0),
+      callbackShare: share,
+      batch: num('batch', values.batch, 2_000, 1),
+      maxRssGrowthMb: num('max-rss-growth-mb', values['max-rss-growth-mb'], 20, 0, false),
+    },
+    json: values.json,
+    quiet: values.quiet,
+  };
+}
+
+async function memory(argv: string[]): Promise<number> {
+  const { settings, json, quiet } = parseMemory(argv);
+  const log = (line: string) => {
+    if (!quiet) process.stderr.write(`soak: ${line}\n`);
+  };
+  const [soakBundle, appBundle] = await Promise.all([bundleEntry('entry'), bundleEntry('app-child')]);
+  const { runMemorySoak, formatMemoryReport } = (await import(soakBundle)) as typeof import('./entry.js');
+  const report = await runMemorySoak(settings, { appBundle, log });
+  process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${formatMemoryReport(report)}\n`);
+  return report.verdict === 'pass' ? 0 : 1;
+}
+
 async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  if (argv[0] === 'memory') {
+    try {
+      return await memory(argv.slice(1));
+    } catch (err) {
+      const usageError =
+        err instanceof RangeError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS') === true;
+      if (!usageError) throw err;
+      process.stderr.write(`${(err as Error).message}\n\n${USAGE}\n`);
+      return 2;
+    }
+  }
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(process.argv.slice(2));
+    parsed = parse(argv);
   } catch (err) {
     process.stderr.write(`${err instanceof Error ? err.message : String(err)}\n\n${USAGE}\n`);
     return 2;

@@ -86,6 +86,8 @@ export function soakCommand(s: SoakSettings): string {
     `--faults ${s.faultsPerKind}`,
     `--seed ${s.seed}`,
   ];
+  if (s.duplicateRate !== 0.02) parts.push(`--duplicate-rate ${s.duplicateRate}`);
+  if (s.callbackWindow !== 16) parts.push(`--window ${s.callbackWindow}`);
   if (s.connections !== 1) parts.push(`--connections ${s.connections}`);
   if (s.appQps !== 20) parts.push(`--app-qps ${s.appQps}`);
   if (s.state !== 'memory:') parts.push(`--state ${s.state}`);
