@@ -7,12 +7,13 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { e2eSuite } from './e2e/suite.js';
 import { gatewaySuite } from './gateway/suite.js';
+import { skillsSuite } from './skills/suite.js';
 import { stateSuite } from './state/suite.js';
 import { streamSuite } from './stream/suite.js';
 import type { BenchOptions, BenchRow, Suite } from './suite.js';
 
 /** The registry of suites, in the order `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [streamSuite, stateSuite, e2eSuite, gatewaySuite];
+const SUITES: readonly Suite[] = [streamSuite, stateSuite, e2eSuite, gatewaySuite, skillsSuite];
 
 const USAGE = `Usage: npm run bench -- [options]
 
