@@ -6,6 +6,7 @@ import type { TokenStore } from '../credentials/token-store.js';
 import { UserTokenManager } from '../credentials/user-token-manager.js';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import { createLogger, type Logger } from '../logging/logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { createOpenApiClient, type OpenApiClient } from '../openapi/client.js';
 import type { RateLimiter } from '../openapi/rate-limiter.js';
 import { SkillsApp } from '../skills/skills-app.js';
@@ -22,7 +23,10 @@ export interface AppRuntimeConfig {
   apiBase?: string;
   logger?: Logger;
   /** Stream client options (pool size, in-flight bound, keepalive, backoff...). */
-  stream?: Omit<StreamClientConfig, 'clientId' | 'clientSecret' | 'apiBase' | 'logger' | 'dedupStore'>;
+  stream?: Omit<
+    StreamClientConfig,
+    'clientId' | 'clientSecret' | 'apiBase' | 'logger' | 'dedupStore' | 'observer'
+  >;
   /** Where EVENT ids are claimed (default in-memory, per process; a shared store for several instances). */
   dedupStore?: DedupStore;
   /** Where users' tokens are kept (default in-memory, encrypted with `tokenKey`). */
@@ -37,6 +41,11 @@ export interface AppRuntimeConfig {
   skillTimeoutMs?: number;
   /** Time source for token expiry (default Date.now; the dev server passes the sandbox clock). */
   now?: () => number;
+  /**
+   * Prometheus metrics (`new Metrics()`): every part of the app reports to it (Stream messages and
+   * connection state, skills, OpenAPI calls, token refreshes). Serve it with `startOpsServer`.
+   */
+  metrics?: Metrics;
 }
 
 const configSchema = z.object({
@@ -74,6 +83,7 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
     ...(config.apiBase ? { apiBase: config.apiBase } : {}),
     ...(config.rateLimiter ? { rateLimit: config.rateLimiter } : {}),
     ...(config.now ? { now: config.now } : {}),
+    ...(config.metrics ? { observer: config.metrics } : {}),
   });
   const tokenStore =
     config.tokenStore ??
@@ -84,6 +94,7 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
     logger,
     ...(config.refreshLock ? { lock: config.refreshLock } : {}),
     ...(config.now ? { now: config.now } : {}),
+    ...(config.metrics ? { observer: config.metrics } : {}),
   });
   const skills = new SkillsApp({
     skills: app.skills,
@@ -94,6 +105,7 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
     ...(config.skillTimeoutMs ? { skillTimeoutMs: config.skillTimeoutMs } : {}),
     ...(app.middleware ? { middleware: app.middleware } : {}),
     ...(app.onError ? { onError: app.onError } : {}),
+    ...(config.metrics ? { observer: config.metrics } : {}),
   });
   const stream = new StreamClient({
     ...config.stream,
@@ -102,7 +114,9 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
     logger,
     ...(config.apiBase ? { apiBase: config.apiBase } : {}),
     ...(config.dedupStore ? { dedupStore: config.dedupStore } : {}),
+    ...(config.metrics ? { observer: config.metrics } : {}),
   });
+  config.metrics?.trackStream(stream);
   skills.attach(stream);
   const onEvent = app.onEvent;
   if (onEvent) stream.onEvent(async (event) => (await onEvent(event)) ?? undefined);

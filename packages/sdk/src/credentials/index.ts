@@ -17,6 +17,7 @@ export {
   type TokenCipherFailure,
   type TokenKeyInput,
 } from './token-cipher.js';
+export type { TokenCallResult, UserTokenObserver } from './token-observer.js';
 export { openToken, type StoredUserToken, sealToken, type TokenStore } from './token-store.js';
 export {
   type HeldUserToken,

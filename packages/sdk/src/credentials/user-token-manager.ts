@@ -6,6 +6,7 @@ import { AuthFailureCode } from '../protocol/auth-failure.js';
 import { OpenApiErrorCode } from '../protocol/openapi-error.js';
 import { AuthorizationRequiredError } from './authorization-required.js';
 import { InProcessRefreshLock, type RefreshLock } from './refresh-lock.js';
+import type { TokenCallResult, UserTokenObserver } from './token-observer.js';
 import type { StoredUserToken, TokenStore } from './token-store.js';
 import { type HeldUserToken, type RenewToken, UserTokenHandle } from './user-token-handle.js';
 
@@ -23,6 +24,8 @@ export interface UserTokenManagerOptions {
   lock?: RefreshLock;
   /** Time source in ms (default `Date.now`). */
   now?: () => number;
+  /** Told how every refresh and code exchange ended (e.g. the Prometheus `Metrics`). */
+  observer?: UserTokenObserver;
 }
 
 /** What an invocation may carry that identifies the user's credential. */
@@ -70,6 +73,7 @@ export class UserTokenManager {
   readonly #refreshTtlMs: number;
   readonly #lock: RefreshLock;
   readonly #now: () => number;
+  readonly #observer: UserTokenObserver | undefined;
   readonly #inflight = new Map<string, Promise<StoredUserToken>>();
 
   constructor(options: UserTokenManagerOptions) {
@@ -82,6 +86,7 @@ export class UserTokenManager {
     this.#refreshTtlMs = options.refreshTokenTtlMs ?? 30 * DAY_MS;
     this.#lock = options.lock ?? new InProcessRefreshLock();
     this.#now = options.now ?? Date.now;
+    this.#observer = options.observer;
   }
 
   /** The store key of a user's token: `<clientId>:<unionId>`. */
@@ -135,7 +140,9 @@ export class UserTokenManager {
     let grant: UserTokenGrant;
     try {
       grant = await this.#openapi.oauth.exchangeCode(authCode);
+      this.#observer?.codeExchanged('ok');
     } catch (err) {
+      this.#observer?.codeExchanged(callResult(err));
       if (!isDeadGrant(err)) throw err;
       // A used or expired code (e.g. a replayed invocation): a stored token may still serve.
       this.#logger.warn(
@@ -268,8 +275,11 @@ export class UserTokenManager {
   /** One refresh call; a rejected refresh token becomes AuthorizationRequiredError(InvalidAuthentication). */
   async #refreshGrant(refreshToken: string): Promise<UserTokenGrant> {
     try {
-      return await this.#openapi.oauth.refresh(refreshToken);
+      const grant = await this.#openapi.oauth.refresh(refreshToken);
+      this.#observer?.tokenRefreshed('ok');
+      return grant;
     } catch (err) {
+      this.#observer?.tokenRefreshed(callResult(err));
       if (!isDeadGrant(err)) throw err;
       this.#logger.info(
         { apiCode: err.apiCode, requestId: err.requestId },
@@ -310,6 +320,10 @@ export class UserTokenManager {
   #authRequired(message: string): AuthorizationRequiredError {
     return new AuthorizationRequiredError(AuthFailureCode.InvalidAuthentication, { message });
   }
+}
+
+function callResult(err: unknown): TokenCallResult {
+  return isDeadGrant(err) ? 'rejected' : 'error';
 }
 
 function heldFromGrant(grant: UserTokenGrant): HeldUserToken {

@@ -74,6 +74,7 @@ export function createOpenApiClient(config: OpenApiClientConfig): OpenApiClient 
     logger,
     timeoutMs: c.timeoutMs,
     retry: c.retry,
+    observer: c.observer,
   });
 
   const appToken = new AppTokenProvider(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
+import type { OpenApiObserver } from './observer.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 /** Retry policy of the outbound pipeline. */
@@ -41,6 +42,8 @@ export interface OpenApiClientConfig {
   appTokenMarginMs?: number;
   /** Time source in ms (default `Date.now`); the dev server passes the sandbox clock. */
   now?: () => number;
+  /** Told the status, code and duration of every attempt (e.g. the Prometheus `Metrics`). */
+  observer?: OpenApiObserver;
 }
 
 const isFunction = (v: unknown) => typeof v === 'function';
@@ -85,6 +88,13 @@ export const openApiClientConfigSchema = z.object({
     .default({ qps: 20 }),
   appTokenMarginMs: nonNegative.default(5 * 60_000),
   now: z.custom<() => number>(isFunction, 'must be a function').optional(),
+  observer: z
+    .custom<OpenApiObserver>(
+      (v) =>
+        typeof v === 'object' && v !== null && typeof (v as OpenApiObserver).callCompleted === 'function',
+      'must be an OpenApiObserver {callCompleted}',
+    )
+    .optional(),
 });
 
 /** The config after validation and defaults. */

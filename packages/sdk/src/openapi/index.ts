@@ -24,6 +24,7 @@ export {
   TransportErrorCode,
 } from './errors.js';
 export { type AppTokenGrant, readAppTokenGrant, readUserTokenGrant, type UserTokenGrant } from './grants.js';
+export { OK_CODE, type OpenApiObserver } from './observer.js';
 export { type HttpMethod, type OpenApiCall, OpenApiPipeline, type PipelineOptions } from './pipeline.js';
 export {
   noRateLimit,

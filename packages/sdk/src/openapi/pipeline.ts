@@ -4,6 +4,7 @@ import type { Logger } from '../logging/logger.js';
 import { readOpenApiError } from '../protocol/openapi-error.js';
 import { USER_AGENT } from '../version.js';
 import { OpenApiError, TransportErrorCode } from './errors.js';
+import { OK_CODE, type OpenApiObserver } from './observer.js';
 import type { RateLimiter } from './rate-limiter.js';
 import type { TokenSource } from './token-source.js';
 
@@ -34,6 +35,8 @@ export interface PipelineOptions {
   logger: Logger;
   timeoutMs: number;
   retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number; qpsLimitDelayMs: number };
+  /** Told the status, code and duration of every attempt (metrics). */
+  observer?: OpenApiObserver | undefined;
 }
 
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'PUT', 'DELETE']);
@@ -162,9 +165,11 @@ export class OpenApiPipeline {
       const timedOut =
         cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
       this.#o.logger.debug({ api, attempt, error: String(cause) }, 'OpenAPI call got no response');
+      const apiCode = timedOut ? TransportErrorCode.Timeout : TransportErrorCode.Network;
+      this.#o.observer?.callCompleted(api, 0, apiCode, (performance.now() - started) / 1000);
       throw new OpenApiError({
         status: 0,
-        apiCode: timedOut ? TransportErrorCode.Timeout : TransportErrorCode.Network,
+        apiCode,
         apiMessage: timedOut ? `no response within ${this.#o.timeoutMs} ms` : describeCause(cause),
         requestId: headerRequestId,
         api,
@@ -172,7 +177,8 @@ export class OpenApiPipeline {
         cause,
       });
     }
-    const ms = Math.round(performance.now() - started);
+    const elapsed = performance.now() - started;
+    const ms = Math.round(elapsed);
     this.#o.logger.debug({ api, attempt, status, ms, requestId: headerRequestId }, 'OpenAPI call');
 
     let json: unknown;
@@ -182,7 +188,14 @@ export class OpenApiPipeline {
     } catch {
       parsed = false; // reported below with the status it came with
     }
+    const observer = this.#o.observer;
     if (status >= 200 && status < 300) {
+      observer?.callCompleted(
+        api,
+        status,
+        parsed ? OK_CODE : TransportErrorCode.InvalidResponse,
+        elapsed / 1000,
+      );
       if (!parsed)
         throw new OpenApiError({
           status,
@@ -203,6 +216,7 @@ export class OpenApiPipeline {
       api,
       idempotent,
     };
+    observer?.callCompleted(api, status, init2.apiCode, elapsed / 1000);
     const scopes = body?.accessdenieddetail?.requiredScopes;
     throw new OpenApiError(scopes ? { ...init2, requiredScopes: scopes } : init2);
   }

@@ -17,6 +17,7 @@ export {
 } from './errors.js';
 export type { InvocationSource, SkillInvocation } from './invocation.js';
 export { compose, type InvocationState, type Middleware } from './middleware.js';
+export { type SkillObserver, UNROUTED_SKILL } from './observer.js';
 export {
   type FieldIssue,
   outcomeBody,

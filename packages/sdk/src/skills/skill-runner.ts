@@ -13,6 +13,7 @@ import { type AnySkill, type ContextParam, inputInQuery } from './define-skill.j
 import { InvalidInputError, SkillAnswerError, SkillNotFoundError, SkillTimeoutError } from './errors.js';
 import type { SkillInvocation } from './invocation.js';
 import { compose, type InvocationState, type Middleware } from './middleware.js';
+import { type SkillObserver, UNROUTED_SKILL } from './observer.js';
 import { type FieldIssue, SkillErrorCode, type SkillOutcome } from './outcome.js';
 import type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
 import type { RouteTable } from './route-table.js';
@@ -26,6 +27,8 @@ export interface RunnerDeps {
   userApiFor: (source: TokenSource) => UserApi;
   appApi: AppApi;
   onError: ((err: Error, invocation: SkillInvocation) => SkillOutcome | undefined) | undefined;
+  /** Told how every invocation ended (metrics). */
+  observer?: SkillObserver | undefined;
 }
 
 /** The result of one invocation: the outcome and, when routed, the skill. */
@@ -98,7 +101,14 @@ export class SkillRunner {
     } catch (err) {
       outcome = this.#errorOutcome(err, inv, skill);
     }
-    const ms = Math.round((performance.now() - started) * 10) / 10;
+    const elapsed = performance.now() - started;
+    this.#deps.observer?.invocationFinished(
+      skill?.operationId ?? UNROUTED_SKILL,
+      inv.source,
+      outcome,
+      elapsed / 1000,
+    );
+    const ms = Math.round(elapsed * 10) / 10;
     const line = {
       requestId: inv.requestId,
       source: inv.source,

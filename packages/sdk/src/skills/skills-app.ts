@@ -9,6 +9,7 @@ import { generateSpecYaml, type SpecOptions } from '../spec/generate.js';
 import type { AnySkill } from './define-skill.js';
 import type { SkillInvocation } from './invocation.js';
 import type { Middleware } from './middleware.js';
+import type { SkillObserver } from './observer.js';
 import { SkillErrorCode, type SkillOutcome, toGraphResponse, toPluginAnswer } from './outcome.js';
 import type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
 import { decodeGraphInvocation, graphDecodeFailure } from './receivers/graph.js';
@@ -44,6 +45,8 @@ export interface SkillsAppOptions {
   onError?: (err: Error, invocation: SkillInvocation) => SkillOutcome | undefined;
   /** HTTP receiver options (shared secret). */
   http?: HttpReceiverOptions;
+  /** Told how every invocation ended (e.g. the Prometheus `Metrics`). */
+  observer?: SkillObserver;
 }
 
 /**
@@ -82,6 +85,7 @@ export class SkillsApp {
       userApiFor: this.#options.userApiFor,
       appApi: this.#options.appApi,
       onError: this.#options.onError,
+      observer: this.#options.observer,
     });
     return this.#runner;
   }
