@@ -60,6 +60,42 @@ program
       .argParser(intOption('--connections', 1, 16))
       .default(1),
   )
+  .addOption(
+    new Option(
+      '--ops-port <port>',
+      'serve /metrics, /healthz and /readyz on this port (e.g. 9464; 0 = any free port; default $DINGTALK_OPS_PORT, else off)',
+    ).argParser(intOption('--ops-port', 0, 65535)),
+  )
+  .addOption(
+    new Option(
+      '--ops-host <host>',
+      'interface of the ops endpoints (default $DINGTALK_OPS_HOST or 127.0.0.1)',
+    ),
+  )
+  .addOption(
+    new Option(
+      '--handler-timeout <ms>',
+      'deadline of a Stream handler (EVENT then acked LATER); an EVENT lease is this plus 5 s',
+    )
+      .argParser(intOption('--handler-timeout', 1, 3_600_000))
+      .default(25_000),
+  )
+  .addOption(
+    new Option(
+      '--qps <n>',
+      "outbound OpenAPI calls per second per API, shared by every instance on the state store (DingTalk's standard limit: 20)",
+    )
+      .argParser(intOption('--qps', 1, 1_000_000))
+      .default(20),
+  )
+  .addOption(
+    new Option(
+      '--drain-timeout <ms>',
+      'on SIGTERM/SIGINT, how long in-flight handlers may finish before the rest are answered as timed out',
+    )
+      .argParser(intOption('--drain-timeout', 0, 3_600_000))
+      .default(10_000),
+  )
   .action((app: string, opts) => startCommand(app, opts));
 
 program

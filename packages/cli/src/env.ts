@@ -11,6 +11,10 @@ const envSchema = z.object({
   DINGTALK_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8720),
   DINGTALK_STATE: z.string().default('memory:'),
   DINGTALK_TOKEN_KEY: z.string().min(1).optional(),
+  /** `start`: port of the ops endpoints (/metrics, /healthz, /readyz); unset = off. */
+  DINGTALK_OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** `start`: interface of the ops endpoints. */
+  DINGTALK_OPS_HOST: z.string().min(1).default('127.0.0.1'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

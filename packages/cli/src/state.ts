@@ -13,7 +13,12 @@ export interface CliState {
  * EVENT dedup, the encrypted token store (DINGTALK_TOKEN_KEY: `key` or `id:key`, comma separated, first
  * one encrypts), the refresh lock and the outbound rate limiter on it.
  */
-export async function stateFromEnv(env: CliEnv, clientId: string, logger: Logger): Promise<CliState> {
+export async function stateFromEnv(
+  env: CliEnv,
+  clientId: string,
+  logger: Logger,
+  options: { qps?: number } = {},
+): Promise<CliState> {
   if (env.DINGTALK_STATE !== 'memory:' && !env.DINGTALK_TOKEN_KEY) {
     throw new Error(
       `DINGTALK_STATE=${env.DINGTALK_STATE.replace(/\/\/[^@/]*@/, '//***@')} keeps users' tokens outside this process: set DINGTALK_TOKEN_KEY (e.g. $(openssl rand -base64 32)) so they are encrypted at rest`,
@@ -24,6 +29,7 @@ export async function stateFromEnv(env: CliEnv, clientId: string, logger: Logger
     logger,
     clientId,
     ...(env.DINGTALK_TOKEN_KEY ? { tokenKeys: env.DINGTALK_TOKEN_KEY } : {}),
+    ...(options.qps === undefined ? {} : { qps: options.qps }),
   });
   return {
     kind: shared.store.kind,
