@@ -13,7 +13,11 @@ import {
 /** Options of {@link MemoryStateStore}. */
 export interface MemoryStateStoreOptions extends StateStoreBaseOptions {
   logger: Logger;
-  /** Most keys kept (default 100 000); beyond it the oldest written keys are evicted, with a warning. */
+  /**
+   * Most keys kept (default 100 000). Beyond it keys are evicted, with a warning: short-lived ones first
+   * (written with a TTL of at most an hour: dedup claims, leases, rate windows, locks), oldest written
+   * first; long-lived ones (user tokens) only when no short-lived key is left.
+   */
   maxEntries?: number;
   /** How often expired keys are swept (default 30 s); reads also drop an expired key they meet. */
   sweepIntervalMs?: number;
@@ -26,6 +30,12 @@ interface Entry {
 }
 
 /**
+ * Keys written with a TTL up to this are short-lived and evicted first, so a flood of EVENT dedup
+ * claims cannot push a user's token (kept for the refresh token's 30 days) out of a full store.
+ */
+const SHORT_LIVED_TTL_MS = 3_600_000;
+
+/**
  * State in this process's memory: the default. It serves one process only (it says so in the log
  * once, when created): two instances of an app with memory stores dedupe, lock and rate-limit apart.
  * Bounded; expired keys are dropped when read and by a periodic sweep (an unref'd timer, cleared by
@@ -33,6 +43,8 @@ interface Entry {
  */
 export class MemoryStateStore implements StateStore {
   readonly kind = 'memory' as const;
+  /** Short-lived keys, then long-lived ones; each Map in write order (the eviction order). */
+  readonly #shortLived = new Map<string, Entry>();
   readonly #entries = new Map<string, Entry>();
   readonly #prefix: string;
   readonly #maxEntries: number;
@@ -64,7 +76,7 @@ export class MemoryStateStore implements StateStore {
 
   /** Number of keys held (expired ones included until swept or read). */
   get size(): number {
-    return this.#entries.size;
+    return this.#shortLived.size + this.#entries.size;
   }
 
   async get(key: string): Promise<string | null> {
@@ -95,7 +107,7 @@ export class MemoryStateStore implements StateStore {
     const ttl = checkTtl(ttlMs);
     const current = this.#live(k)?.value ?? null;
     if (current !== expected) return false;
-    if (next === null) this.#entries.delete(k);
+    if (next === null) this.#remove(k);
     else this.#write(k, next, ttl);
     return true;
   }
@@ -103,7 +115,7 @@ export class MemoryStateStore implements StateStore {
   async delete(key: string): Promise<boolean> {
     const k = this.#key(key);
     const live = this.#live(k) !== undefined;
-    this.#entries.delete(k);
+    this.#remove(k);
     return live;
   }
 
@@ -126,6 +138,7 @@ export class MemoryStateStore implements StateStore {
     if (this.#sweeper) clearInterval(this.#sweeper);
     this.#sweeper = undefined;
     this.#closed = true;
+    this.#shortLived.clear();
     this.#entries.clear();
   }
 
@@ -134,12 +147,13 @@ export class MemoryStateStore implements StateStore {
     const now = Date.now();
     this.#lastFullSweep = now;
     let dropped = 0;
-    for (const [k, e] of this.#entries) {
-      if (e.expiresAt !== undefined && e.expiresAt <= now) {
-        this.#entries.delete(k);
-        dropped++;
+    for (const map of [this.#shortLived, this.#entries])
+      for (const [k, e] of map) {
+        if (e.expiresAt !== undefined && e.expiresAt <= now) {
+          map.delete(k);
+          dropped++;
+        }
       }
-    }
     return dropped;
   }
 
@@ -150,42 +164,46 @@ export class MemoryStateStore implements StateStore {
 
   /** The entry of `k` when live; drops it when expired. */
   #live(k: string): Entry | undefined {
-    const e = this.#entries.get(k);
+    const e = this.#shortLived.get(k) ?? this.#entries.get(k);
     if (!e) return undefined;
     if (e.expiresAt !== undefined && e.expiresAt <= Date.now()) {
-      this.#entries.delete(k);
+      this.#remove(k);
       return undefined;
     }
     return e;
   }
 
+  #remove(k: string): void {
+    if (!this.#shortLived.delete(k)) this.#entries.delete(k);
+  }
+
   #write(k: string, value: string, ttl: number | undefined): void {
-    // Delete first so the key moves to the end of the Map (the newest end of the eviction order).
-    this.#entries.delete(k);
-    this.#entries.set(k, { value, expiresAt: ttl === undefined ? undefined : Date.now() + ttl });
-    if (this.#entries.size > this.#maxEntries) this.#evict();
+    // Remove first so the key moves to the end of its Map (the newest end of the eviction order).
+    this.#remove(k);
+    const map = ttl !== undefined && ttl <= SHORT_LIVED_TTL_MS ? this.#shortLived : this.#entries;
+    map.set(k, { value, expiresAt: ttl === undefined ? undefined : Date.now() + ttl });
+    if (this.size > this.#maxEntries) this.#evict();
   }
 
   /**
-   * Over the bound: sweep expired keys (a full pass, at most once a second), then walk from the oldest
-   * written key, dropping expired keys and, while still over, live ones.
+   * Over the bound: sweep expired keys (a full pass, at most once a second), then walk the short-lived
+   * keys and, if still over, the long-lived ones, each from the oldest written, dropping expired keys
+   * and, while still over, live ones.
    */
   #evict(): void {
     const now = Date.now();
-    if (
-      now - this.#lastFullSweep >= 1000 &&
-      this.sweepExpired() > 0 &&
-      this.#entries.size <= this.#maxEntries
-    )
-      return;
-    let over = this.#entries.size - this.#maxEntries;
+    if (now - this.#lastFullSweep >= 1000 && this.sweepExpired() > 0 && this.size <= this.#maxEntries) return;
+    let over = this.size - this.#maxEntries;
     let evictedLive = false;
-    for (const [k, e] of this.#entries) {
-      const expired = e.expiresAt !== undefined && e.expiresAt <= now;
-      if (over <= 0 && !expired) break;
-      this.#entries.delete(k);
-      over--;
-      if (!expired) evictedLive = true;
+    for (const map of [this.#shortLived, this.#entries]) {
+      for (const [k, e] of map) {
+        const expired = e.expiresAt !== undefined && e.expiresAt <= now;
+        if (over <= 0 && !expired) break;
+        map.delete(k);
+        over--;
+        if (!expired) evictedLive = true;
+      }
+      if (over <= 0) break;
     }
     if (!evictedLive) return;
     if (!this.#warnedEviction) {
