@@ -21,6 +21,7 @@ import {
 } from '../../packages/sdk/src/state/index.js';
 import { type RedisServerHandle, startRedisServer } from '../../packages/sdk/test/support/redis-server.js';
 import type { BenchRow, Suite, SuiteContext } from '../suite.js';
+import { streamEventRows } from './stream-event.js';
 
 /** Ops per measured case, warm-up ops, rounds (median reported), operations in flight. */
 const DEFAULTS = { messages: 20_000, warmup: 2_000, rounds: 3, window: 16 };
@@ -71,6 +72,12 @@ class Stores {
   #n = 0;
 
   /** A fresh, empty store of `kind` (its own prefix or file). */
+  /** The bench's redis-server (started on first use). */
+  async redisUrl(): Promise<string> {
+    this.#redis ??= await startRedisServer();
+    return this.#redis.url;
+  }
+
   async open(kind: StateStoreKind): Promise<StateStore> {
     const prefix = `bench-${process.pid}-${++this.#n}:`;
     const logger = silentLogger();
@@ -121,7 +128,8 @@ async function oneRound(
 
 export const stateSuite: Suite = {
   name: 'state',
-  description: 'dedup and token-store operations per second on memory, SQLite and Redis',
+  description:
+    'dedup and token-store operations per second on memory, SQLite and Redis; CPU per Stream EVENT with Redis vs memory dedup',
   async run(ctx: SuiteContext): Promise<void> {
     const opts = {
       messages: ctx.options.messages ?? DEFAULTS.messages,
@@ -152,6 +160,9 @@ export const stateSuite: Suite = {
           ctx.emit(row);
         }
       }
+      // What Redis dedup costs ours per Stream EVENT (child process CPU), next to the in-memory default.
+      const eventKinds = kinds.filter((k): k is 'memory' | 'redis' => k === 'memory' || k === 'redis');
+      await streamEventRows(ctx, opts, eventKinds, () => stores.redisUrl());
     } finally {
       await stores.close();
     }
