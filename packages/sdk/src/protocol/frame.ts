@@ -39,7 +39,8 @@ function salvageMessageId(doc: unknown): string | undefined {
   if (!isPlainObject(doc) || !isPlainObject(doc.headers)) return undefined;
   const id = doc.headers.messageId;
   if (typeof id === 'string' && id.length > 0) return id;
-  if (typeof id === 'number' && Number.isFinite(id)) return String(id);
+  // The same leniency as parseHeaders: a number or boolean id is the id as a string.
+  if ((typeof id === 'number' && Number.isFinite(id)) || typeof id === 'boolean') return String(id);
   return undefined;
 }
 
