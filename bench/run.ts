@@ -11,9 +11,10 @@ import { skillsSuite } from './skills/suite.js';
 import { stateSuite } from './state/suite.js';
 import { streamSuite } from './stream/suite.js';
 import type { BenchOptions, BenchRow, Suite } from './suite.js';
+import { userApiSuite } from './user-api/suite.js';
 
 /** The registry of suites, in the order `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [streamSuite, stateSuite, e2eSuite, gatewaySuite, skillsSuite];
+const SUITES: readonly Suite[] = [streamSuite, stateSuite, e2eSuite, gatewaySuite, skillsSuite, userApiSuite];
 
 const USAGE = `Usage: npm run bench -- [options]
 
