@@ -71,21 +71,26 @@ const logger = createLogger({
   destination: process.stderr,
 });
 
-const shared = await createSharedState({
-  url: config.state,
-  logger,
-  clientId: config.clientId,
-  // A fixed key, so tokens in a persistent store stay readable after a restart.
-  tokenKeys: '5a'.repeat(32),
-});
+// `default`: what startApp builds by itself (in-memory dedup of 10 000 ids, in-memory encrypted
+// tokens). A URL: the shared state the CLI builds from DINGTALK_STATE (memory:, sqlite:, redis://).
+const shared =
+  config.state === 'default'
+    ? undefined
+    : await createSharedState({
+        url: config.state,
+        logger,
+        clientId: config.clientId,
+        // A fixed key, so tokens in a persistent store stay readable after a restart.
+        tokenKeys: '5a'.repeat(32),
+      });
 const runtimeConfig: AppRuntimeConfig = {
   clientId: config.clientId,
   clientSecret: config.clientSecret,
   apiBase: config.apiBase,
   logger,
-  tokenStore: shared.tokenStore,
-  dedupStore: shared.dedupStore,
-  refreshLock: shared.refreshLock,
+  ...(shared
+    ? { tokenStore: shared.tokenStore, dedupStore: shared.dedupStore, refreshLock: shared.refreshLock }
+    : {}),
   rateLimiter: new WindowRateLimiter({ qps: config.appQps }),
   skillTimeoutMs: config.skillTimeoutMs,
   stream: { connections: config.connections },
@@ -120,7 +125,7 @@ async function stop(): Promise<void> {
   flush();
   await stream.stop();
   await runtime.openapi.close();
-  await shared.close();
+  await shared?.close();
   process.disconnect?.();
 }
 

@@ -9,7 +9,10 @@ export interface AppProcessConfig {
   connections: number;
   /** The app's outbound OpenAPI limit per API (the SDK's default is DingTalk's 20). */
   appQps: number;
-  /** State store URL for dedup and tokens (`memory:` by default; `sqlite:<path>` survives restarts). */
+  /**
+   * `default`: startApp's own in-memory dedup and token store. Else a state store URL for dedup, tokens
+   * and refresh locks, as the CLI's DINGTALK_STATE (`memory:`, `sqlite:<path>` survives restarts).
+   */
   state: string;
   /** pino level of the app's log, written to stderr (the parent counts lines by level). */
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent';

@@ -21,6 +21,8 @@ export interface MemorySettings {
   /** Frames per blast (each batch waits for all its acks). */
   batch: number;
   maxRssGrowthMb: number;
+  /** The app's state: `default` (startApp's own) or a DINGTALK_STATE URL. */
+  state: string;
 }
 
 export interface MemoryReport {
@@ -52,7 +54,7 @@ export interface MemoryReport {
 }
 
 export function memoryCommand(s: MemorySettings): string {
-  return `npm run soak -- memory --messages ${s.messages} --warmup ${s.warmup} --callback-share ${s.callbackShare} --max-rss-growth-mb ${s.maxRssGrowthMb}`;
+  return `npm run soak -- memory --messages ${s.messages} --warmup ${s.warmup} --callback-share ${s.callbackShare} --max-rss-growth-mb ${s.maxRssGrowthMb}${s.state === 'default' ? '' : ` --state ${s.state}`}`;
 }
 
 export async function runMemorySoak(
@@ -75,7 +77,7 @@ export async function runMemorySoak(
       connections: 1,
       // Above what the app can do (the limiter keeps one slot per call per second, so not Infinity).
       appQps: 100_000,
-      state: 'memory:',
+      state: settings.state,
       logLevel: run.appLogFile === undefined ? 'warn' : 'debug',
       skillTimeoutMs: 8_000,
     },
@@ -180,7 +182,9 @@ export async function runMemorySoak(
     // Each CALLBACK must have run the skill (an authorization card, for one, does not reach it).
     const skillRuns = counters.callbacksHandled - 1;
     if (skillRuns !== sent.callbacks)
-      failures.push(`${sent.callbacks - skillRuns} of ${sent.callbacks} callbacks answered without running the skill`);
+      failures.push(
+        `${sent.callbacks - skillRuns} of ${sent.callbacks} callbacks answered without running the skill`,
+      );
     if (app.crashes.length > 0) failures.push(`${app.crashes.length} crashes`);
     if (!start.gc) failures.push('the app ran without --expose-gc');
     return {

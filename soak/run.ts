@@ -20,7 +20,8 @@ Chaos soak options:
   --seed <n>                seed of the fault schedule and traffic mix (default: random, printed)
   --connections <n>         the app's Stream connections (default 1)
   --app-qps <n>             the app's outbound OpenAPI limit per API (default 20, DingTalk's)
-  --state <url>             the app's state store: memory: (default), sqlite:<path>, redis://...
+  --state <url>             the app's state: default (startApp's own), or a DINGTALK_STATE URL:
+                            memory:, sqlite:<path>, redis://...
   --window <n>              skill calls in flight (default 16)
   --max-rss-growth-mb <n>   fail when the app's RSS after GC grows more than this
   --app-log <file>          append the app's log (debug level, JSON lines) to <file>
@@ -34,7 +35,8 @@ Memory soak options:
   --callback-share <p>      share of CALLBACKs (whoami with a stored token; default 0.25)
   --batch <n>               frames per blast, each batch waits for its acks (default 2000)
   --max-rss-growth-mb <n>   fail above this growth (default 20)
-  --json, --quiet`;
+  --state <url>             as above (default: startApp's own)
+  --app-log <file>, --json, --quiet`;
 
 function num(name: string, value: string | undefined, fallback: number, min: number, integer = true): number {
   if (value === undefined) return fallback;
@@ -89,14 +91,19 @@ function parse(argv: string[]): Parsed | 'help' {
     seed: num('seed', values.seed, Math.floor(Math.random() * 2 ** 31), 0),
     connections: num('connections', values.connections, 1, 1),
     appQps: num('app-qps', values['app-qps'], 20, 1),
-    state: values.state ?? 'memory:',
+    state: values.state ?? 'default',
     callbackWindow: num('window', values.window, 16, 1),
     maxRssGrowthMb: maxGrowth === undefined ? undefined : num('max-rss-growth-mb', maxGrowth, 0, 0, false),
   };
   return { settings, json: values.json, quiet: values.quiet, appLog: values['app-log'] };
 }
 
-function parseMemory(argv: string[]): { settings: MemorySettings; json: boolean; quiet: boolean } {
+function parseMemory(argv: string[]): {
+  settings: MemorySettings;
+  json: boolean;
+  quiet: boolean;
+  appLog: string | undefined;
+} {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -105,6 +112,8 @@ function parseMemory(argv: string[]): { settings: MemorySettings; json: boolean;
       'callback-share': { type: 'string' },
       batch: { type: 'string' },
       'max-rss-growth-mb': { type: 'string' },
+      'app-log': { type: 'string' },
+      state: { type: 'string' },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
     },
@@ -119,20 +128,26 @@ function parseMemory(argv: string[]): { settings: MemorySettings; json: boolean;
       callbackShare: share,
       batch: num('batch', values.batch, 2_000, 1),
       maxRssGrowthMb: num('max-rss-growth-mb', values['max-rss-growth-mb'], 20, 0, false),
+      state: values.state ?? 'default',
     },
     json: values.json,
     quiet: values.quiet,
+    appLog: values['app-log'],
   };
 }
 
 async function memory(argv: string[]): Promise<number> {
-  const { settings, json, quiet } = parseMemory(argv);
+  const { settings, json, quiet, appLog } = parseMemory(argv);
   const log = (line: string) => {
     if (!quiet) process.stderr.write(`soak: ${line}\n`);
   };
   const [soakBundle, appBundle] = await Promise.all([bundleEntry('entry'), bundleEntry('app-child')]);
   const { runMemorySoak, formatMemoryReport } = (await import(soakBundle)) as typeof import('./entry.js');
-  const report = await runMemorySoak(settings, { appBundle, log });
+  const report = await runMemorySoak(settings, {
+    appBundle,
+    log,
+    ...(appLog === undefined ? {} : { appLogFile: appLog }),
+  });
   process.stdout.write(json ? `${JSON.stringify(report)}\n` : `${formatMemoryReport(report)}\n`);
   return report.verdict === 'pass' ? 0 : 1;
 }

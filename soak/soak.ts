@@ -90,7 +90,7 @@ export function soakCommand(s: SoakSettings): string {
   if (s.callbackWindow !== 16) parts.push(`--window ${s.callbackWindow}`);
   if (s.connections !== 1) parts.push(`--connections ${s.connections}`);
   if (s.appQps !== 20) parts.push(`--app-qps ${s.appQps}`);
-  if (s.state !== 'memory:') parts.push(`--state ${s.state}`);
+  if (s.state !== 'default') parts.push(`--state ${s.state}`);
   if (s.maxRssGrowthMb !== undefined) parts.push(`--max-rss-growth-mb ${s.maxRssGrowthMb}`);
   return parts.join(' ');
 }
