@@ -129,21 +129,26 @@ async function stop(): Promise<void> {
   process.disconnect?.();
 }
 
-function gcTwice(): boolean {
+/**
+ * Full GCs with pauses between them (V8 gives freed pages back to the system a little after a GC), then
+ * the lowest RSS seen: one reading right after a GC can still count pages about to be released.
+ */
+async function settledMemory(): Promise<FromApp> {
   const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) return false;
-  gc();
-  gc();
-  return true;
+  let rss = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 50));
+    rss = Math.min(rss, process.memoryUsage.rss());
+  }
+  return { type: 'memory', rss, heapUsed: process.memoryUsage().heapUsed, gc: gc !== undefined };
 }
 
 process.on('message', (raw: unknown) => {
   const message = raw as ToApp;
   if (message.type === 'measure') {
     flush();
-    const collected = gcTwice();
-    const m = process.memoryUsage();
-    send({ type: 'memory', rss: m.rss, heapUsed: m.heapUsed, gc: collected });
+    void settledMemory().then(send);
   } else if (message.type === 'counters') {
     flush();
     send({ type: 'counters', callbacksHandled, connects, connectErrors });

@@ -28,7 +28,7 @@ export type FromApp =
   | { type: 'handled'; eventIds: string[] }
   /** The app's link went up or down (a live connection, or none). */
   | { type: 'link'; up: boolean; at: number; reason: string }
-  /** Answer to `measure`: memory after two full GCs (`gc` false when --expose-gc was missing). */
+  /** Answer to `measure`: the lowest RSS over three full GCs 50 ms apart (`gc` false without --expose-gc). */
   | { type: 'memory'; rss: number; heapUsed: number; gc: boolean }
   /** Answer to `counters`. */
   | { type: 'counters'; callbacksHandled: number; connects: number; connectErrors: number }
