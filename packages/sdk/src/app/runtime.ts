@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createOpenApiClient, type OpenApiClient } from '../openapi/client.js';
 import type { RateLimiter } from '../openapi/rate-limiter.js';
+import type { HttpReceiverOptions } from '../skills/receivers/http.js';
 import { SkillsApp } from '../skills/skills-app.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientConfig } from '../stream/config.js';
@@ -39,6 +40,8 @@ export interface AppRuntimeConfig {
   rateLimiter?: RateLimiter;
   /** Deadline of a skill handler (default 8,000 ms). */
   skillTimeoutMs?: number;
+  /** HTTP receiver options for `skills.httpHandler()` / `skills.listenHttp()` (optional shared secret). */
+  http?: HttpReceiverOptions;
   /** Time source for token expiry (default Date.now; the dev server passes the sandbox clock). */
   now?: () => number;
   /**
@@ -103,6 +106,7 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
     userApiFor: (source) => openapi.asUser(source),
     appApi: openapi,
     ...(config.skillTimeoutMs ? { skillTimeoutMs: config.skillTimeoutMs } : {}),
+    ...(config.http ? { http: config.http } : {}),
     ...(app.middleware ? { middleware: app.middleware } : {}),
     ...(app.onError ? { onError: app.onError } : {}),
     ...(config.metrics ? { observer: config.metrics } : {}),
