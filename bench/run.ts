@@ -26,7 +26,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --rate <n>           message rate of the steady phase (msg/s)
   --seconds <n>        length of the steady phase
   --rounds <n>         runs per client (median reported)
-  --clients <a,b>      only these clients (stream: floor,official,ours; e2e: default-20qps,raised,raised-http)
+  --clients <a,b>      only these clients/cases (stream: floor,official,ours; e2e: default-20qps,raised,raised-http;
+                       gateway: read,ack; skills: floor,ours,ours-skills; user-api: raised,raised-stream,default-20qps)
   --cpu-prof <dir>     write a CPU profile of each client process to <dir> (for diagnosis only)
   --list               list the suites
   -h, --help           this text`;
