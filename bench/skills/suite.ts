@@ -5,12 +5,13 @@
  * `ours` (StreamClient, the workload handler) and `ours-skills` (the app runtime: StreamClient + SkillsApp
  * routing, validating and answering with a skill). Per client: CPU µs per message, msgs/s, p50/p99, RSS.
  */
-import type { BenchRow, Suite, SuiteContext } from '../suite.js';
+
 import { bundle } from '../gateway/bundle.js';
 import { ClientProcess } from '../stream/client-process.js';
 import { BenchGateway, type PhaseResult, quantile } from '../stream/gateway.js';
 import type { ChildArgs } from '../stream/ipc.js';
 import { BENCH_CLIENT_ID, BENCH_CLIENT_SECRET } from '../stream/workload.js';
+import type { BenchRow, Suite, SuiteContext } from '../suite.js';
 
 const DEFAULTS = { messages: 20_000, warmup: 5_000, window: 32, rounds: 3 };
 const START_TIMEOUT_MS = 20_000;
