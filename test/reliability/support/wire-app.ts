@@ -24,14 +24,19 @@ export const PLUGIN = '/v1.0/agi/plugins/callback';
 /** Deadline of the skill that never returns (the app answers 504 well before the platform's wait). */
 export const HANG_TIMEOUT_MS = 300;
 
-/** Throws what it is told to: a string, an object, undefined (never an Error). */
+/** Throws what it is told to: an Error (with a stack), a runtime TypeError, or values that are not Errors. */
 const throwsNonError = defineSkill({
   operationId: 'throwsNonError',
-  summary: 'Throws a non-Error',
-  description: 'Throws a value that is not an Error.',
+  summary: 'Throws',
+  description: 'Throws an Error, or a value that is not an Error.',
   path: '/v1/actions/test/throw',
-  input: z.object({ what: z.enum(['string', 'object', 'undefined', 'number']) }),
+  input: z.object({ what: z.enum(['error', 'typeError', 'string', 'object', 'undefined', 'number']) }),
   handler: async (input) => {
+    if (input.what === 'error') throw new Error('the database password is hunter2');
+    if (input.what === 'typeError') {
+      const config = JSON.parse('{"db":null}') as { db: { password: string } };
+      return { password: config.db.password };
+    }
     const thrown: Record<string, unknown> = {
       string: 'the database password is hunter2',
       object: { secret: 'hunter2', nested: { deep: true } },
