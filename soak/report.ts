@@ -54,10 +54,16 @@ export interface SoakReport {
   connection: {
     /** Connections opened after the first one (make-before-break handovers included). */
     reconnects: number;
-    /** The longest time the app had no live connection, ms. */
+    /** The longest time the app had no live connection (its own view: a socket handing over counts), ms. */
     longestGapMs: number;
     /** Time without a live connection, summed, ms. */
     totalGapMs: number;
+    /**
+     * The platform's view: the longest time the gateway had no open connection of the app to deliver a
+     * new message to (a socket handing over after `disconnect` gets nothing new), ms.
+     */
+    longestUndeliverableMs: number;
+    totalUndeliverableMs: number;
     appStarts: number;
     connectErrors: number;
   };
@@ -106,7 +112,7 @@ export function formatReport(r: SoakReport): string {
     `  crashes          ${r.crashes}`,
     `  stack traces     ${c.stackTraces} in answers`,
     `  faults           ${entries(faults)}${Object.keys(skipped).length > 0 ? ` (not injected: ${entries(skipped)})` : ''}`,
-    `  connection       reconnects ${r.connection.reconnects}, longest gap without a live connection ${r.connection.longestGapMs} ms (total ${r.connection.totalGapMs} ms), app starts ${r.connection.appStarts}`,
+    `  connection       reconnects ${r.connection.reconnects}; longest gap without a live connection ${r.connection.longestGapMs} ms (total ${r.connection.totalGapMs} ms); longest time the gateway could deliver nothing new ${r.connection.longestUndeliverableMs} ms (total ${r.connection.totalUndeliverableMs} ms); app starts ${r.connection.appStarts}`,
     `  app RSS (GC)     start ${r.memory.rssStartMb} MB, end ${r.memory.rssEndMb} MB (${r.memory.rssGrowthMb >= 0 ? '+' : ''}${r.memory.rssGrowthMb} MB); heap ${r.memory.heapStartMb} -> ${r.memory.heapEndMb} MB${r.memory.gc ? '' : ' (no --expose-gc: not after GC)'}`,
     `  app log lines    ${entries(r.appLog)}`,
   ];

@@ -176,6 +176,27 @@ export async function runSoak(settings: SoakSettings, run: SoakRun): Promise<Soa
     timeoutMs: GATEWAY.callbackTimeoutMs,
   });
 
+  // The platform's view: is there a connection the gateway can deliver a new message to? (During a
+  // handover the old socket still counts as up for the app, but the gateway sends it nothing new.)
+  let deliverable = true;
+  let undeliverableSince: number | undefined;
+  let longestUndeliverableMs = 0;
+  let totalUndeliverableMs = 0;
+  const sampleDeliverable = () => {
+    const now = sandbox.gateway.listConnections().some((c) => c.appId === clientId && c.state === 'open');
+    const at = Date.now();
+    if (now === deliverable) return;
+    deliverable = now;
+    if (!now) undeliverableSince = at;
+    else if (undeliverableSince !== undefined) {
+      const gap = at - undeliverableSince;
+      longestUndeliverableMs = Math.max(longestUndeliverableMs, gap);
+      totalUndeliverableMs += gap;
+      undeliverableSince = undefined;
+    }
+  };
+  let sampler: NodeJS.Timeout | undefined;
+
   let progress: NodeJS.Timeout | undefined;
   try {
     await app.start();
@@ -202,6 +223,7 @@ export async function runSoak(settings: SoakSettings, run: SoakRun): Promise<Soa
         `${((performance.now() - t0) / 1000).toFixed(0)} s: events pushed ${e.pushed}, handled ${ledger.size}; callbacks ${callbacks.stats.calls} (answered ${callbacks.stats.answered}); app ${up ? 'up' : 'DOWN'}`,
       );
     }, 5_000);
+    sampler = setInterval(sampleDeliverable, 10);
     chaos.start(chaosMs);
     await Promise.all([
       paced(warmEvents, settings.events, chaosMs, 1_024, () => events.push()),
@@ -218,6 +240,9 @@ export async function runSoak(settings: SoakSettings, run: SoakRun): Promise<Soa
     while (Date.now() < deadline && [...events.pushed.keys()].some((id) => !ledger.has(id))) await sleep(50);
     clearInterval(progress);
     progress = undefined;
+    clearInterval(sampler);
+    sampler = undefined;
+    sampleDeliverable();
 
     const memEnd = await app.measure();
     const counters = await app.counters();
@@ -270,6 +295,8 @@ export async function runSoak(settings: SoakSettings, run: SoakRun): Promise<Soa
         reconnects: Math.max(0, connects - app.starts),
         longestGapMs,
         totalGapMs,
+        longestUndeliverableMs,
+        totalUndeliverableMs,
         appStarts: app.starts,
         connectErrors: counters.connectErrors,
       },
@@ -293,6 +320,7 @@ export async function runSoak(settings: SoakSettings, run: SoakRun): Promise<Soa
     return report;
   } finally {
     if (progress) clearInterval(progress);
+    if (sampler) clearInterval(sampler);
     chaos.stop();
     await app.stop();
     await sandbox.close();

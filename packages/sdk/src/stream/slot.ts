@@ -5,6 +5,9 @@ import { backoffDelay } from './backoff.js';
 import type { ResolvedStreamConfig } from './config.js';
 import type { StreamConnection } from './connection.js';
 
+/** A connection asked to hand over after less than this, while connections are failing, backs off. */
+const HANDOVER_MIN_UP_MS = 1_000;
+
 /** Where one pool slot stands. */
 export type SlotState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'stopped';
 
@@ -95,18 +98,28 @@ export class ConnectionSlot {
 
   /**
    * The gateway sent `disconnect` on `conn`: make before break. The old connection keeps delivering
-   * and acking; the replacement is opened now (after a backoff delay if connections keep failing); the
+   * and acking; the replacement is opened now (after a backoff delay only if this one was asked to go
+   * within a second of opening while connections keep failing); the
    * old one is closed once the replacement is open and it has answered everything, or when the server
    * closes it.
    */
   handover(conn: StreamConnection, reason: string): void {
+    // A disconnect read in the same turn as the socket opened comes before connect() has made the socket
+    // current: take it once that has happened, instead of dropping it.
+    if (!this.halted && conn === this.connecting) {
+      setImmediate(() => this.handover(conn, reason));
+      return;
+    }
     if (this.halted || conn !== this.current) return;
     this.current = undefined;
     this.retiring.add(conn);
     conn.retire(this.host.config.handlerTimeoutMs + this.host.config.openTimeoutMs);
     this.resetIfStable(conn);
     const why = `gateway disconnect${reason ? `: ${reason}` : ''}`;
-    if (this.attempt > 0) {
+    // The gateway has stopped delivering to `conn`, so until the replacement is open nothing arrives:
+    // open it at once, even after earlier failures. Only a connection asked to go right after it opened
+    // (a gateway disconnecting in a loop) waits out the backoff.
+    if (this.attempt > 0 && Date.now() - conn.connectedAt < HANDOVER_MIN_UP_MS) {
       this.scheduleReconnect(why);
       return;
     }
