@@ -4,8 +4,8 @@
  * requests (`/v1.0/agi/plugins/callback`, the user's token in `data.accessToken`). It plays the
  * assistant: an authorization card is answered by a (headless) consent and one re-run with the fresh
  * `oauthAuthCode`; a callback that got no answer (connection lost, ack withheld, no live connection) is
- * sent again, like a user pressing the button again. Every answer is checked against the answers the
- * framework defines, and for stack traces.
+ * sent again, like a user pressing the button again, for up to a minute. Every answer is checked
+ * against the answers the framework defines, and for stack traces.
  */
 import type { CallbackResult, Sandbox } from '@dingtalk-skills/sandbox';
 import type { Random } from './random.js';
@@ -28,7 +28,8 @@ const DEFINED_ERRORS = new Map<number, string>([
   [504, 'HandlerTimeout'],
 ]);
 const STACK_TRACE = /\bat [^\s()]+ \(|[\w/.-]+\.(?:ts|js|mjs):\d+:\d+|node:internal\//;
-const MAX_RETRIES = 12;
+/** A call without an answer is sent again (100 ms doubling to 2 s apart) for up to this long. */
+const RESEND_FOR_MS = 60_000;
 
 /** One kind of call the soak makes. */
 interface Action {
@@ -205,14 +206,15 @@ export class CallbackTraffic {
     }
   }
 
-  /** Sends the call until it is answered (or gives up after MAX_RETRIES resends); the answer's response. */
+  /** Sends the call until it is answered (or RESEND_FOR_MS passed); the answer's response. */
   async #answered(
     action: Action,
     user: CallbackTrafficOptions['users'][number],
     n: number,
     authCode: string | undefined,
   ): Promise<unknown> {
-    for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+    const giveUpAt = Date.now() + RESEND_FOR_MS;
+    for (let attempt = 0; attempt === 0 || Date.now() < giveUpAt; attempt++) {
       if (attempt > 0) {
         this.stats.resends++;
         await new Promise((r) => setTimeout(r, Math.min(2_000, 100 * 2 ** attempt)));

@@ -23,7 +23,11 @@ export interface StreamReconnectOptions {
    * the base (no storm even with bad luck). `full`: anywhere between 0 and the computed delay.
    */
   jitter?: 'equal' | 'full';
-  /** A connection that stayed up this long resets the attempt counter (default 10 000 ms). */
+  /**
+   * A connection that stayed up this long resets the attempt counter (default 2 000 ms): a connection
+   * that worked for a while and then dropped is reconnected quickly; only connections dying younger
+   * than this make the delay grow.
+   */
   resetAfterMs?: number;
 }
 
@@ -167,7 +171,7 @@ const schema = z.strictObject({
       maxDelayMs: ms(DAY).default(30_000),
       factor: z.number().min(1).max(10).default(2),
       jitter: z.enum(['equal', 'full']).default('equal'),
-      resetAfterMs: ms(DAY).default(10_000),
+      resetAfterMs: ms(DAY).default(2_000),
     })
     .prefault({})
     .refine((r) => r.maxDelayMs >= r.initialDelayMs, {
