@@ -152,8 +152,6 @@ export class CallbackTraffic {
   /** The first few unexpected answers, for the report. */
   readonly samples: string[] = [];
   readonly #o: CallbackTrafficOptions;
-  /** The token the assistant hands a legacy plugin, per user (reissued when it stops working). */
-  readonly #pluginTokens = new Map<string, string>();
   #n = 0;
 
   constructor(options: CallbackTrafficOptions) {
@@ -190,7 +188,6 @@ export class CallbackTraffic {
         this.stats.authorizationCards++;
         // The user consents (headless, as on the consent page) and the assistant runs it once more.
         authCode = this.#consent(user.userId);
-        if (action.topic === 'plugin') this.#pluginTokens.delete(user.userId);
         continue;
       }
       if (verdict.kind === 'ok') this.stats.ok++;
@@ -310,18 +307,14 @@ export class CallbackTraffic {
       .code;
   }
 
+  /** The user's current token, as the platform puts it in each legacy plugin request ('' without a grant). */
   #pluginToken(userId: string): string {
-    let token = this.#pluginTokens.get(userId);
-    if (token === undefined) {
-      try {
-        token = this.#o.sandbox.platform.issueUserTokens(userId, this.#o.clientId).accessToken;
-      } catch {
-        // No grant yet: the plugin gets no token and answers with the authorization card.
-        return '';
-      }
-      this.#pluginTokens.set(userId, token);
+    try {
+      return this.#o.sandbox.platform.issueUserTokens(userId, this.#o.clientId).accessToken;
+    } catch {
+      // No grant yet: the plugin gets no token and answers with the authorization card.
+      return '';
     }
-    return token;
   }
 
   #sample(line: string): void {
