@@ -1,10 +1,11 @@
 /**
- * Regression (found by the long chaos soak): after a few dropped connections the client's backoff counter
+ * Regressions (found by the long chaos soak). After a few dropped connections the client's backoff counter
  * was above zero, and a SYSTEM `disconnect` then waited out the backoff before opening the replacement.
  * The gateway sends nothing new to a connection it asked to go, so the app got no messages for the whole
  * delay (up to 15 s in the soak). A disconnect now opens the replacement at once; only a connection asked
  * to go within a second of opening, while connections are failing, still backs off (no reconnect loop
- * against a gateway that disconnects every new connection).
+ * against a gateway that disconnects every new connection). And the backoff now resets after a connection
+ * stayed up 2 s (it was 10 s: with a drop every ~9 s the delay climbed to its 30 s cap).
  */
 import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
 import { StreamClient, silentLogger } from '@dingtalk-skills/sdk';
@@ -38,15 +39,22 @@ const openConnection = async () =>
     )
   ).id;
 
-/** A client whose backoff is long (first retry 0.5-1 s) and never resets during the test. */
-async function startClient(): Promise<StreamClient> {
+/**
+ * A client whose backoff is long (first retry 0.5-1 s, then 1-2 s, 2-4 s, ...) and never resets during
+ * the test, or resets after the default `resetAfterMs`.
+ */
+async function startClient(resetAfterMs: number | 'default' = 600_000): Promise<StreamClient> {
   client = new StreamClient({
     clientId: SEED_APP.clientId,
     clientSecret: SEED_APP.clientSecret,
     apiBase: sandbox.url,
     logger: silentLogger(),
     localIp: '127.0.0.1',
-    reconnect: { initialDelayMs: 1_000, maxDelayMs: 8_000, resetAfterMs: 600_000 },
+    reconnect: {
+      initialDelayMs: 1_000,
+      maxDelayMs: 8_000,
+      ...(resetAfterMs === 'default' ? {} : { resetAfterMs }),
+    },
   }).onEvent(() => undefined);
   await client.start();
   return client;
@@ -87,5 +95,21 @@ describe('handover after failed connections', () => {
     const next = nextEvent<Reconnecting>(c, 'reconnecting', 5_000);
     sandbox.gateway.disconnect(id, 'again');
     expect((await next)[0].delayMs).toBeGreaterThan(0);
+  });
+
+  it('a connection that stayed up 2 s (the default resetAfterMs) resets the backoff: the next drop retries at the first step', async () => {
+    const c = await startClient('default');
+    for (let i = 0; i < 2; i++) {
+      const id = await openConnection();
+      const next = nextEvent<Reconnecting>(c, 'reconnecting', 5_000);
+      await sandbox.gateway.drop(id);
+      await next;
+    }
+    const id = await openConnection();
+    await new Promise((r) => setTimeout(r, 2_100));
+    const next = nextEvent<Reconnecting>(c, 'reconnecting', 5_000);
+    await sandbox.gateway.drop(id);
+    // The first step is 0.5-1 s; the third (no reset) would be 2-4 s.
+    expect((await next)[0].delayMs).toBeLessThanOrEqual(1_000);
   });
 });
