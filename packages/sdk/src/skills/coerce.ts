@@ -60,20 +60,32 @@ export function coerceQuery(
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(query)) {
-    const field = shape[key];
+    // Own properties only: a query name like `toString` or `__proto__` is data, never the prototype's.
+    const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (!field) {
-      out[key] = raw;
+      setOwn(out, key, raw);
       continue;
     }
     const base = baseTypeOf(field);
     if (base.type === 'array') {
       const items = Array.isArray(raw) ? raw : raw === '' ? [] : raw.split(',');
       const el = base.element ? baseTypeOf(base.element).type : 'string';
-      out[key] = items.map((v) => coerceScalar(el, v));
+      setOwn(
+        out,
+        key,
+        items.map((v) => coerceScalar(el, v)),
+      );
     } else {
       const value = Array.isArray(raw) ? raw[raw.length - 1]! : raw;
-      out[key] = coerceScalar(base.type, value);
+      setOwn(out, key, coerceScalar(base.type, value));
     }
   }
   return out;
+}
+
+/** Sets an own, enumerable property, also for `__proto__` (a plain assignment would set the prototype). */
+function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 }

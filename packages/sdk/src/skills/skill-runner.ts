@@ -171,7 +171,7 @@ export class SkillRunner {
     const raw: Record<string, unknown> = {};
     const put = (source: Record<string, unknown>) => {
       for (const key of Object.keys(source)) {
-        if (key === 'accessToken' || (CONTEXT_KEY_SET.has(key) && !(key in shape))) continue;
+        if (key === 'accessToken' || (CONTEXT_KEY_SET.has(key) && !Object.hasOwn(shape, key))) continue;
         if (key === '__proto__')
           Object.defineProperty(raw, key, {
             value: source[key],

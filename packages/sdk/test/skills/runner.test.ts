@@ -144,6 +144,17 @@ describe('skills runner over the Graph API envelope', () => {
     expect(seen.input).toEqual({ n: 42, flag: true, tags: ['a', 'b'], q: '杭州' });
   });
 
+  it('treats query names that are Object.prototype members (toString, constructor, __proto__) as plain data', async () => {
+    for (const name of ['toString', 'constructor', 'hasOwnProperty', '__proto__', 'valueOf']) {
+      for (const query of [name, `${name}=1`, `${name}=a&${name}=b`]) {
+        const res = await makeApp().handleGraph(graph('GET', `/v1/actions/echo?n=1&q=x&${query}`));
+        expect({ query, code: res.statusLine.code }).toEqual({ query, code: 200 });
+        expect(seen.input).toEqual({ n: 1, q: 'x' });
+        expect(Object.getPrototypeOf(seen.input)).toBe(Object.prototype);
+      }
+    }
+  });
+
   it('routes by x-ability-key first, takes path parameters from a template, and keeps accessToken out of the input', async () => {
     const res = await makeApp().handleGraph(
       graph(
