@@ -142,7 +142,18 @@ describe('query strings (GET)', () => {
       fc
         .array(
           fc.tuple(
-            fc.constantFrom('s', 'n', 'b', 'tags', 'ints', 'x', 'userId', 'toString', '__proto__', 'constructor'),
+            fc.constantFrom(
+              's',
+              'n',
+              'b',
+              'tags',
+              'ints',
+              'x',
+              'userId',
+              'toString',
+              '__proto__',
+              'constructor',
+            ),
             fc.string({ maxLength: 8 }),
           ),
           { maxLength: 6 },
