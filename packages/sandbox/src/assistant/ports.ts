@@ -50,6 +50,11 @@ export interface AuthorizationPort {
    * single-use authorization code. Throws when the platform refuses (unknown user or app).
    */
   authorizeHeadless(request: ConsentRequest): { code: string; scopes: string[] };
+  /**
+   * The user an unused, unexpired authorization code of the app was issued to (the code stays
+   * usable); undefined when the code is unknown, used or expired.
+   */
+  codeOwner(code: string, clientId: string): string | undefined;
   /** Registers the assistant's callback as a login redirect URI of the app (idempotent). */
   ensureRedirectUri(clientId: string, uri: string): void;
   describeScope(code: string): ScopeLabel;

@@ -46,6 +46,9 @@ export function platformAuthorization(platform: Platform, ctx: SandboxContext): 
       });
       return `${ctx.url()}/oauth2/auth?${query.toString()}`;
     },
+    codeOwner(code, clientId) {
+      return platform.repos.codes.peek(code, clientId)?.userId;
+    },
     authorizeHeadless(request: ConsentRequest) {
       const result = platform.authorize({
         userId: request.userId,

@@ -202,6 +202,26 @@ describe('platform-triggered authorization card', () => {
     expect(h.platform.repos.grants.get('lisi', CLIENT)).toBeUndefined();
   });
 
+  it('consent given on another account ends with an error naming both, and never runs the skill as either', async () => {
+    skill.answer = () => OK;
+    const out = await invoke(h, { operationId: 'createTodo', userId: 'zhangsan', params: { subject: 'x' } });
+    expect(out.status).toBe('awaiting_consent');
+    const back = await decideOnConsentPage(h, out.consentUrl!, 'approve', 'lisi');
+    expect(back.location).toBe(`/?conversation=${out.conversationId}`);
+    const conv = await conversation(h, out.conversationId);
+    expect(steps(conv.transcript)).toEqual(['invoke#1', 'auth_card', 'consent', 'error']);
+    expect(conv.transcript[2]).toMatchObject({ decision: 'approve', userId: 'lisi' });
+    expect(conv.transcript[3]).toMatchObject({ code: 'consentWrongUser' });
+    const message = (conv.transcript[3] as { message: string }).message;
+    expect(message).toContain('lisi');
+    expect(message).toContain('zhangsan');
+    expect(conv.status).toBe('done');
+    expect(skill.calls).toHaveLength(0);
+    // lisi did consent (that grant stands); zhangsan, who asked, still has none.
+    expect(h.platform.repos.grants.get('lisi', CLIENT)?.scopes).toContain(SCOPE);
+    expect(h.platform.repos.grants.get('zhangsan', CLIENT)).toBeUndefined();
+  });
+
   it('autoConsent consents headlessly and runs the skill once with a fresh code', async () => {
     const out = await invoke(h, {
       operationId: 'createTodo',

@@ -334,6 +334,30 @@ export class Assistant {
       );
       return this.#outcome(run);
     }
+    // The sandbox's consent page lets anyone pick any seed account; DingTalk only ever asks the
+    // person in the conversation. A code issued to someone else must not run the skill as them.
+    const owner = this.#deps.authorization.codeOwner(callback.code, clientId);
+    if (owner !== undefined && owner !== run.user.userId) {
+      const who = this.#deps.directory.user(owner);
+      this.#step(run, {
+        step: 'consent',
+        decision: 'approve',
+        scopes: pending.scopes,
+        via: 'page',
+        userId: owner,
+      });
+      this.#log.warn(
+        { invocationId: run.id, clientId, userId: run.user.userId, consentUserId: owner },
+        'consent came from another account than the one talking; the skill was not run again',
+      );
+      this.#fail(
+        run,
+        'consentWrongUser',
+        `授权账号（${who?.name ?? owner}）与提问的用户（${run.user.name}）不一致，技能未再执行。` +
+          `Consent was given as ${owner}, not as ${run.user.userId} who asked; the skill was not run again.`,
+      );
+      return this.#outcome(run);
+    }
     this.#step(run, {
       step: 'consent',
       decision: 'approve',

@@ -56,6 +56,8 @@ export interface ConsentStep extends StepBase {
   via: 'page' | 'headless';
   /** The OAuth error on deny (`access_denied`). */
   error?: string;
+  /** Who consented, when it was not the user talking (the page offers every account). */
+  userId?: string;
 }
 
 /** The skill's answer: its JSON body; the keys are the AI card's variables. */
@@ -77,6 +79,7 @@ export type ErrorStepCode =
   | 'consentDenied'
   | 'consentExpired'
   | 'consentIncomplete'
+  | 'consentWrongUser'
   | 'consentFailed'
   | 'authorizationFailedAgain';
 

@@ -56,6 +56,20 @@ export class AuthCodesRepo {
   }
 
   /**
+   * Whose an unused, unexpired code is, without using it up; undefined for any other code. The
+   * assistant reads it to notice consent given on another account than the one talking.
+   */
+  peek(code: string, clientId: string): { userId: string } | undefined {
+    const row = this.#db
+      .prepare(
+        `SELECT user_id FROM auth_codes
+         WHERE code_hash = ? AND client_id = ? AND used_at IS NULL AND expires_at > ?`,
+      )
+      .get(hashSecret(code), clientId, this.#clock.now()) as { user_id: string } | undefined;
+    return row ? { userId: row.user_id } : undefined;
+  }
+
+  /**
    * Consumes a code for `clientId`: succeeds once, while unexpired, for the app it was issued to.
    * Atomic (one UPDATE), so two concurrent exchanges cannot both win.
    */
