@@ -1,3 +1,4 @@
+export { LogBudget } from './log-budget.js';
 export {
   type CreateLoggerOptions,
   createLogger,

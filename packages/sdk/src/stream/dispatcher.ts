@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { RawData } from 'ws';
 import { toError } from '../errors/coded-error.js';
+import { LogBudget } from '../logging/log-budget.js';
 import type { Logger } from '../logging/logger.js';
 import {
   AckCode,
@@ -91,6 +92,8 @@ export class Dispatcher {
   private readonly maxInFlight: number;
   private readonly parseOptions: ParseFrameOptions;
   private readonly log: Logger;
+  /** Malformed frames: 20 warnings at once, then one a second; the next line counts the rest. */
+  private readonly malformedLogBudget = new LogBudget(20, 1);
   private readonly hooks: DispatcherHooks;
   private readonly sweepMs: number;
 
@@ -250,18 +253,25 @@ export class Dispatcher {
 
   private rejectFrame(conn: StreamConnection, err: unknown): void {
     if (err instanceof ProtocolError) {
-      this.log.warn(
-        {
-          connection: conn.id,
-          slot: conn.slot,
-          messageId: err.messageId,
-          field: err.field,
-          reason: err.message,
-        },
-        err.messageId === undefined
-          ? 'malformed frame dropped (no message id to answer)'
-          : 'malformed frame answered 400',
-      );
+      // Every malformed frame is answered; a flood of them is logged at a bounded rate.
+      const suppressed = this.malformedLogBudget.take();
+      if (suppressed !== undefined)
+        this.log.warn(
+          {
+            connection: conn.id,
+            slot: conn.slot,
+            messageId: err.messageId,
+            field: err.field,
+            reason: err.message,
+            ...(suppressed > 0 ? { suppressed } : {}),
+          },
+          (err.messageId === undefined
+            ? 'malformed frame dropped (no message id to answer)'
+            : 'malformed frame answered 400') +
+            (suppressed > 0
+              ? ` (${suppressed} more malformed frames since the last such line, not logged)`
+              : ''),
+        );
       if (err.messageId !== undefined)
         this.sendNow(conn, errorAck(err.messageId, AckCode.BadRequest, err.message));
       return;
