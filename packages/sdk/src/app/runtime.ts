@@ -123,7 +123,7 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
   config.metrics?.trackStream(stream);
   skills.attach(stream);
   const onEvent = app.onEvent;
-  if (onEvent) stream.onEvent(async (event) => (await onEvent(event)) ?? undefined);
+  if (onEvent) stream.onEvent(async (event, context) => (await onEvent(event, context)) ?? undefined);
   return { stream, skills, openapi, tokens };
 }
 

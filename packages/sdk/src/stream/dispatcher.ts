@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { RawData } from 'ws';
-import { toError } from '../errors/coded-error.js';
+import { DingTalkSkillsError, ErrorCode, toError } from '../errors/coded-error.js';
 import { LogBudget } from '../logging/log-budget.js';
 import type { Logger } from '../logging/logger.js';
 import {
@@ -22,9 +22,12 @@ import { Topic } from '../protocol/topics.js';
 import type { StreamConnection } from './connection.js';
 import { type DedupClaim, type DedupStore, hasLeases } from './dedup-store.js';
 import type { CallbackMessage, HandlerRegistry } from './handlers.js';
-import { ANSWERING, DONE, isThenable, Job, QUEUED, RUNNING } from './job.js';
+import { ANSWERING, DONE, isThenable, Job, JobContext, QUEUED, RUNNING } from './job.js';
 import { JobList } from './job-list.js';
 import { type StreamMessageOutcome, type StreamObserver, UNREGISTERED_TOPIC } from './observer.js';
+
+/** The reason of the answers `stop()` gives when its drain deadline passes. */
+const STOPPING = 'client stopping';
 
 /** What happens to an EVENT's dedup key when its answer is decided. */
 const KEEP = 0;
@@ -221,7 +224,7 @@ export class Dispatcher {
       if (this.drainTimer !== undefined) return;
       this.drainTimer = setTimeout(() => {
         this.drainTimer = undefined;
-        for (const job of this.jobs) this.expire(job, 'client stopping');
+        for (const job of this.jobs) this.expire(job, STOPPING);
         const waiters = this.idleWaiters;
         this.idleWaiters = [];
         for (const w of waiters) w();
@@ -422,7 +425,7 @@ export class Dispatcher {
     job.invoked = true;
     let result: unknown;
     try {
-      result = this.registry.eventHandler!(job.event!);
+      result = this.registry.eventHandler!(job.event!, new JobContext(job));
     } catch (err) {
       this.eventFailed(job, err);
       return;
@@ -476,7 +479,7 @@ export class Dispatcher {
     job.invoked = true;
     let result: unknown;
     try {
-      result = job.registration!.handler(job.message!);
+      result = job.registration!.handler(job.message!, new JobContext(job));
     } catch (err) {
       this.callbackFailed(job, err);
       return;
@@ -534,7 +537,15 @@ export class Dispatcher {
   /** Answers a job whose deadline passed (or that `stop()` gave up on); its handler is left running. */
   private expire(job: Job, reason: string): void {
     if (job.state !== QUEUED && job.state !== RUNNING) return;
-    if (job.invoked) this.abandoned++;
+    if (job.invoked) {
+      this.abandoned++;
+      job.abandon(
+        new DingTalkSkillsError(
+          reason === STOPPING ? ErrorCode.Stopped : ErrorCode.HandlerTimeout,
+          `message ${job.messageId} was answered without its handler: ${reason}`,
+        ),
+      );
+    }
     if (job.event !== undefined) {
       this.log.warn(
         { messageId: job.messageId, eventId: job.event.id, eventType: job.event.eventType, reason },

@@ -13,18 +13,33 @@ export interface CallbackMessage {
   data: string;
 }
 
+/** What a handler gets beside its message. */
+export interface StreamHandlerContext {
+  /**
+   * Aborted when the message is answered without this handler: its deadline passed, or `stop()` gave
+   * up waiting. Pass it to `fetch` and the like so abandoned work stops. Made on first use.
+   */
+  readonly signal: AbortSignal;
+}
+
 /**
  * Handles every EVENT. Return nothing or `'SUCCESS'` to ack SUCCESS, `'LATER'` to have it delivered
  * again later; a throw acks LATER too (and is logged with the message id).
  */
-// biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing acks SUCCESS.
-export type StreamEventHandler = (event: StreamEvent) => Promise<EventStatus | void> | EventStatus | void;
+export type StreamEventHandler = (
+  event: StreamEvent,
+  context: StreamHandlerContext,
+  // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing acks SUCCESS.
+) => Promise<EventStatus | void> | EventStatus | void;
 
 /**
  * Handles the CALLBACKs of one topic. The (awaited) result is sent as `{"response": result}`; a throw
  * answers 500 "internal error" (the error is logged, never sent).
  */
-export type StreamCallbackHandler = (message: CallbackMessage) => Promise<unknown> | unknown;
+export type StreamCallbackHandler = (
+  message: CallbackMessage,
+  context: StreamHandlerContext,
+) => Promise<unknown> | unknown;
 
 /** Per-topic options of {@link StreamClient.onCallback}. */
 export interface StreamCallbackOptions {

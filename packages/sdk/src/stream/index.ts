@@ -27,6 +27,7 @@ export type {
   StreamCallbackHandler,
   StreamCallbackOptions,
   StreamEventHandler,
+  StreamHandlerContext,
 } from './handlers.js';
 export { defaultLocalIp } from './local-ip.js';
 export { type StreamMessageOutcome, type StreamObserver, UNREGISTERED_TOPIC } from './observer.js';

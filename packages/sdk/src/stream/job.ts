@@ -1,6 +1,6 @@
 import type { StreamEvent } from '../protocol/event.js';
 import type { StreamConnection } from './connection.js';
-import type { CallbackMessage, CallbackRegistration } from './handlers.js';
+import type { CallbackMessage, CallbackRegistration, StreamHandlerContext } from './handlers.js';
 import type { JobList } from './job-list.js';
 
 /** Waiting for a free handler slot (the client is at maxInFlight). */
@@ -18,8 +18,10 @@ export type JobState = typeof QUEUED | typeof RUNNING | typeof ANSWERING | typeo
  * One EVENT or CALLBACK from receipt to ack. One object per message; its ack goes back on `conn`,
  * the socket it came in on. `deadline` is checked by the dispatcher's sweep (no timer per message).
  */
-export class Job {
+export class Job implements StreamHandlerContext {
   state: JobState = QUEUED;
+  #abort: AbortController | undefined = undefined;
+  #abortReason: Error | undefined = undefined;
   /** The dedup key was claimed by this job (so it must be released on failure, or completed). */
   claimed = false;
   /** Lease protocol: this delivery's owner id in the dedup store. */
@@ -43,6 +45,33 @@ export class Job {
     readonly message: CallbackMessage | undefined,
     readonly registration: CallbackRegistration | undefined,
   ) {}
+
+  /** The handler's abort signal, made on first use (most handlers never ask). */
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      this.#abort = new AbortController();
+      if (this.#abortReason !== undefined) this.#abort.abort(this.#abortReason);
+    }
+    return this.#abort.signal;
+  }
+
+  /** Aborts the handler's signal (now, or as soon as it is asked for). */
+  abandon(reason: Error): void {
+    if (this.#abortReason !== undefined) return;
+    this.#abortReason = reason;
+    this.#abort?.abort(reason);
+  }
+}
+
+/**
+ * What a handler sees of its job: only the signal. One small object per invocation keeps the job's
+ * bookkeeping out of user code's reach.
+ */
+export class JobContext implements StreamHandlerContext {
+  constructor(private readonly job: Job) {}
+  get signal(): AbortSignal {
+    return this.job.signal;
+  }
 }
 
 /** True for a promise or any other thenable. */

@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   type CallbackMessage,
   readAckData,
@@ -9,7 +11,7 @@ import {
 } from '@dingtalk-skills/sdk';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
-import { deferred, until } from '../support/wait.js';
+import { deferred, until, within } from '../support/wait.js';
 
 let fx: StreamFixture;
 beforeEach(async () => {
@@ -256,5 +258,65 @@ describe('CALLBACK', () => {
       headers: {},
       body: id,
     });
+  });
+});
+
+describe('the handler context: an abort signal', () => {
+  it('aborts a fetch the handler made with it when the deadline passes (ERR_HANDLER_TIMEOUT), on the wire too', async () => {
+    // A real loopback server that never answers; it notes when the client side goes away.
+    let arrived: IncomingMessage | undefined;
+    const closed = deferred();
+    const server = createServer((req) => {
+      arrived = req;
+      req.socket.once('close', () => closed.resolve());
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/slow`;
+    try {
+      let failure: unknown;
+      const client = fx.client({ handlerTimeoutMs: 150 });
+      client.onCallback(Topic.GraphInvoke, async (_msg, { signal }) => {
+        try {
+          return await fetch(url, { signal });
+        } catch (err) {
+          failure = err;
+          throw err;
+        }
+      });
+      await client.start();
+      const id = fx.gateway.deliver(fx.gateway.callbackFrame(Topic.GraphInvoke));
+      const { ack } = await fx.gateway.waitForAck(id);
+      expect(ack).toMatchObject({ code: 500, message: 'handler timeout' });
+      await within(closed.promise, 3_000, 'the abandoned request to be closed');
+      expect(arrived?.url).toBe('/slow');
+      await until(() => failure !== undefined, 2_000, 'the fetch to reject');
+      expect(failure).toMatchObject({ code: 'ERR_HANDLER_TIMEOUT' });
+      expect((failure as Error).message).toContain(id);
+      await until(() => client.status().abandoned === 0, 2_000, 'the abandoned handler to settle');
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('stays quiet for a handler that finishes in time, and is aborted with ERR_STOPPED when stop() gives up', async () => {
+    const signals: AbortSignal[] = [];
+    const client = fx.client({ stopTimeoutMs: 100, handlerTimeoutMs: 10_000 });
+    client.onEvent((event, { signal }) => {
+      signals.push(signal);
+      if (event.data.hang === true) return new Promise(() => undefined);
+      return undefined;
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const quick = gw.deliver(gw.eventFrame({ hang: false }));
+    expect(readEventAck((await gw.waitForAck(quick)).ack).status).toBe('SUCCESS');
+    gw.deliver(gw.eventFrame({ hang: true }));
+    await until(() => client.status().inFlight === 1, 3_000, 'the hanging handler to start');
+    await within(client.stop(), 3_000, 'stop()');
+    expect(signals).toHaveLength(2);
+    expect(signals[0]!.aborted).toBe(false);
+    expect(signals[1]!.aborted).toBe(true);
+    expect(signals[1]!.reason).toMatchObject({ code: 'ERR_STOPPED' });
   });
 });
