@@ -4,9 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
 log=$(mktemp)
-DINGTALK_SANDBOX_PORT=$port npm start >"$log" 2>&1 &
+# Its own process group (setsid), so the check below sees every process `npm start` left behind.
+DINGTALK_SANDBOX_PORT=$port setsid npm start >"$log" 2>&1 &
 pid=$!
-cleanup() { kill -TERM -- "$pid" 2>/dev/null || true; pkill -TERM -P "$pid" 2>/dev/null || true; }
+cleanup() { kill -TERM -- "-$pid" 2>/dev/null || true; }
 trap cleanup EXIT
 url=""
 for _ in $(seq 1 120); do
@@ -24,5 +25,11 @@ echo "health: $health"
 kill -TERM "$pid"
 for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
 if kill -0 "$pid" 2>/dev/null; then echo "npm start did not stop within 10 s of SIGTERM"; exit 1; fi
+# npm passes SIGTERM on to its script; the app must stop with it, not linger as an orphan.
+for _ in $(seq 1 40); do pgrep -g "$pid" >/dev/null || break; sleep 0.25; done
+if pgrep -g "$pid" >/dev/null; then
+  echo "npm start exited but left processes running:"; ps -o pid,cmd -g "$pid"; exit 1
+fi
+grep -q 'sandbox closed' "$log" || { echo "the app did not log a clean shutdown:"; tail -n 20 "$log"; exit 1; }
 trap - EXIT
 echo "smoke test of npm start: OK"
