@@ -12,7 +12,7 @@ interface Step {
 
 let dev: DevProcess;
 beforeAll(async () => {
-  dev = await startDev();
+  dev = await startDev('examples/crm', 25_000, ['--ops-port', '0']);
 });
 afterAll(async () => {
   const stopped = await dev?.stop();
@@ -20,6 +20,28 @@ afterAll(async () => {
 });
 
 const invoke = (...args: string[]) => runCli(['invoke', ...args, '--sandbox', dev.url]);
+
+describe('dingtalk-skills dev --ops-port', () => {
+  it('serves /readyz and /metrics for the app; the metrics count the invocations', async () => {
+    const ops = /ops endpoints\s+(http:\/\/127\.0\.0\.1:\d+)\/metrics/.exec(dev.output())?.[1];
+    expect(ops, dev.output()).toBeDefined();
+    expect((await fetch(`${ops}/readyz`)).status).toBe(200);
+    const run = await invoke('whoami', '--user', 'lisi', '--auto-consent', '--json');
+    expect(run.code).toBe(0);
+    const metrics = await (await fetch(`${ops}/metrics`)).text();
+    const line = metrics
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('dingtalk_skill_invocations_total{') &&
+          l.includes('skill="whoami"') &&
+          l.includes('outcome="ok"'),
+      );
+    expect(line, metrics).toBeDefined();
+    expect(Number(line!.split(' ').at(-1))).toBeGreaterThanOrEqual(1);
+    expect(metrics).toContain('dingtalk_stream_connections');
+  });
+});
 
 describe('dingtalk-skills invoke', () => {
   it('--auto-consent: authorization card, headless consent, then the result naming 张三 (exit 0)', async () => {

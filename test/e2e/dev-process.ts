@@ -48,9 +48,13 @@ export interface DevProcess {
  * Starts `node packages/cli/dist/bin.js dev examples/crm --ephemeral --port 0` (the OS picks a free
  * port) and resolves once it printed `assistant page   http://127.0.0.1:<port>/`.
  */
-export async function startDev(app = 'examples/crm', startTimeoutMs = 25_000): Promise<DevProcess> {
+export async function startDev(
+  app = 'examples/crm',
+  startTimeoutMs = 25_000,
+  extraArgs: readonly string[] = [],
+): Promise<DevProcess> {
   requireBuiltCli();
-  const child = spawn(process.execPath, [BIN, 'dev', app, '--ephemeral', '--port', '0'], {
+  const child = spawn(process.execPath, [BIN, 'dev', app, '--ephemeral', '--port', '0', ...extraArgs], {
     cwd: ROOT,
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

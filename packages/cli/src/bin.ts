@@ -27,6 +27,13 @@ program
   .version(VERSION)
   .showHelpAfterError();
 
+const opsPortOption = () =>
+  new Option(
+    '--ops-port <port>',
+    'serve /metrics, /healthz and /readyz on this port (e.g. 9464; 0 = any free port; default $DINGTALK_OPS_PORT, else off)',
+  ).argParser(intOption('--ops-port', 0, 65535));
+const opsHostOption = () =>
+  new Option('--ops-host <host>', 'interface of the ops endpoints (default $DINGTALK_OPS_HOST or 127.0.0.1)');
 const hostOption = () =>
   new Option('--host <host>', 'interface to listen on (loopback unless told otherwise)').default('127.0.0.1');
 const portOption = () =>
@@ -49,6 +56,8 @@ program
       .argParser(intOption('--connections', 1, 16))
       .default(1),
   )
+  .addOption(opsPortOption())
+  .addOption(opsHostOption())
   .action((app: string, opts) => devCommand(app, opts));
 
 program
@@ -60,18 +69,8 @@ program
       .argParser(intOption('--connections', 1, 16))
       .default(1),
   )
-  .addOption(
-    new Option(
-      '--ops-port <port>',
-      'serve /metrics, /healthz and /readyz on this port (e.g. 9464; 0 = any free port; default $DINGTALK_OPS_PORT, else off)',
-    ).argParser(intOption('--ops-port', 0, 65535)),
-  )
-  .addOption(
-    new Option(
-      '--ops-host <host>',
-      'interface of the ops endpoints (default $DINGTALK_OPS_HOST or 127.0.0.1)',
-    ),
-  )
+  .addOption(opsPortOption())
+  .addOption(opsHostOption())
   .addOption(
     new Option(
       '--handler-timeout <ms>',

@@ -1,13 +1,14 @@
 import { createSandbox, SEED_APP } from '@dingtalk-skills/sandbox';
-import { generateSpecYaml, startApp } from '@dingtalk-skills/sdk';
+import { generateSpecYaml, type OpsServer, startApp } from '@dingtalk-skills/sdk';
 import { readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
 import { cliLogger } from '../logger.js';
+import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
 import { seedLines } from './sandbox.js';
 
-export interface DevOptions {
+export interface DevOptions extends OpsFlags {
   host: string;
   port?: number;
   ephemeral?: boolean;
@@ -39,6 +40,9 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   });
   let running: Awaited<ReturnType<typeof startApp>> | undefined;
   let state: Awaited<ReturnType<typeof stateFromEnv>> | undefined;
+  let ops: OpsServer | undefined;
+  const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
+  const metrics = opsMetrics(opsPort);
   try {
     state = await stateFromEnv(env, SEED_APP.clientId, logger.child({ part: 'app' }));
     running = await startApp(app, {
@@ -49,6 +53,14 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
       logger: logger.child({ part: 'app' }),
       stream: { connections: options.connections },
       now: () => sandbox.context.clock.now(),
+      ...(metrics ? { metrics } : {}),
+    });
+    ops = await startOps({
+      port: opsPort,
+      host: options.opsHost ?? env.DINGTALK_OPS_HOST,
+      logger: logger.child({ part: 'app' }),
+      stream: running.stream,
+      metrics,
     });
     const res = await fetch(`${sandbox.url}/sandbox/skills`, {
       method: 'POST',
@@ -60,6 +72,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
         `registering the app's skills in the sandbox failed: ${res.status} ${await res.text()}`,
       );
   } catch (err) {
+    await ops?.close();
     await running?.stop();
     await state?.close();
     await sandbox.close();
@@ -70,6 +83,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     `  assistant page   ${sandbox.url}/`,
     `  app              ${entry} — ${app.skills.length} skills (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
     `  sandbox          DINGTALK_API_BASE=${sandbox.url}  control API ${sandbox.url}/sandbox/`,
+    ...(ops ? [opsLine(ops).trimEnd()] : []),
     ...seedLines(),
     `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox.url}`,
     '  stop with Ctrl+C',
@@ -77,10 +91,12 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   process.stdout.write(`${lines.join('\n')}\n`);
   const app_ = running;
   const state_ = state;
+  const ops_ = ops;
   onShutdown(
     async () => {
       await app_.stop();
       await state_.close();
+      await ops_?.close();
       await sandbox.close();
     },
     (m) => process.stderr.write(`dingtalk-skills dev: ${m}\n`),

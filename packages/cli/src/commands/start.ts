@@ -1,15 +1,13 @@
-import { Metrics, type OpsServer, startApp, startOpsServer, streamReadiness } from '@dingtalk-skills/sdk';
+import { type OpsServer, startApp } from '@dingtalk-skills/sdk';
 import { readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
 import { cliLogger } from '../logger.js';
+import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
 
-export interface StartOptions {
+export interface StartOptions extends OpsFlags {
   connections: number;
-  /** Ops endpoints port (flag); falls back to DINGTALK_OPS_PORT; undefined = no ops server. */
-  opsPort?: number;
-  opsHost?: string;
   /** How long a graceful stop lets in-flight handlers run (ms). */
   drainTimeout: number;
   /** Deadline of a Stream handler (ms). */
@@ -32,7 +30,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
     ...(env.DINGTALK_TOKEN_KEY ? [env.DINGTALK_TOKEN_KEY] : []),
   ]);
   const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
-  const metrics = opsPort === undefined ? undefined : new Metrics();
+  const metrics = opsMetrics(opsPort);
   const state = await stateFromEnv(env, env.DINGTALK_CLIENT_ID, logger, { qps: options.qps });
   let running: Awaited<ReturnType<typeof startApp>>;
   try {
@@ -54,26 +52,23 @@ export async function startCommand(target: string, options: StartOptions): Promi
     throw err;
   }
   let ops: OpsServer | undefined;
-  if (opsPort !== undefined) {
-    try {
-      ops = await startOpsServer({
-        port: opsPort,
-        host: options.opsHost ?? env.DINGTALK_OPS_HOST,
-        logger,
-        readiness: streamReadiness(running.stream),
-        ...(metrics ? { metrics } : {}),
-      });
-    } catch (err) {
-      await running.stop();
-      await state.close();
-      throw err;
-    }
+  try {
+    ops = await startOps({
+      port: opsPort,
+      host: options.opsHost ?? env.DINGTALK_OPS_HOST,
+      logger,
+      stream: running.stream,
+      metrics,
+    });
+  } catch (err) {
+    await running.stop();
+    await state.close();
+    throw err;
   }
   process.stdout.write(
     `dingtalk-skills start: ${app.name} (${app.skills.length} skills) connected to ${env.DINGTALK_API_BASE} over Stream (${options.connections} connection(s)), state ${state.kind}\n`,
   );
-  if (ops)
-    process.stdout.write(`  ops endpoints    ${ops.url}/metrics ${ops.url}/healthz ${ops.url}/readyz\n`);
+  if (ops) process.stdout.write(opsLine(ops));
   const app_ = running;
   onShutdown(
     async () => {
