@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { FrameType, Subscription } from '@dingtalk-skills/sdk';
 import { WebSocket } from 'ws';
 import type { TicketGrant } from './tickets.js';
+import type { TimerHandle } from './timers.js';
 
 /**
  * `open`: receives deliveries. `disconnecting`: SYSTEM disconnect sent, no new deliveries, the socket
@@ -44,10 +45,10 @@ export class GatewayConnection {
   closeCode: number | undefined;
   /** Timers owned by this connection (all from the gateway's TimerSet). */
   readonly timers: {
-    ping?: NodeJS.Timeout;
-    lifetime?: NodeJS.Timeout;
-    grace?: NodeJS.Timeout;
-    closeFallback?: NodeJS.Timeout;
+    ping?: TimerHandle;
+    lifetime?: TimerHandle;
+    grace?: TimerHandle;
+    closeFallback?: TimerHandle;
   } = {};
 
   constructor(

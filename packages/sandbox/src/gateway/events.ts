@@ -8,6 +8,7 @@ import type { DeliveryRecord } from './delivery-log.js';
 import { GatewayError, GatewayErrorCode } from './errors.js';
 import { buildEventFrame, newMessageId } from './frames.js';
 import type { AckHandler } from './pending.js';
+import type { TimerHandle } from './timers.js';
 
 /** An EVENT to push to an app's connections. */
 export interface EventPush {
@@ -61,7 +62,7 @@ interface Delivery {
   retryIndex: number;
   messageIds: string[];
   duplicateMessageId: string | undefined;
-  retryTimer: NodeJS.Timeout | undefined;
+  retryTimer: TimerHandle | undefined;
   resolve: (r: EventResult) => void;
 }
 
@@ -249,7 +250,7 @@ export class EventDeliveries {
       return;
     }
     d.retryIndex++;
-    d.retryTimer = this.#core.timers.timeout(delay, () => {
+    d.retryTimer = this.#core.timers.clockTimeout(delay, () => {
       d.retryTimer = undefined;
       this.#attempt(d);
     });

@@ -91,7 +91,7 @@ const HOST_HEADER = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
  */
 export class Gateway implements GatewayCore {
   readonly ctx: SandboxContext;
-  readonly timers = new TimerSet();
+  readonly timers: TimerSet;
   readonly log: DeliveryLog;
   readonly pending: PendingAcks;
   readonly #tickets: TicketStore;
@@ -108,6 +108,7 @@ export class Gateway implements GatewayCore {
 
   constructor(ctx: SandboxContext) {
     this.ctx = ctx;
+    this.timers = new TimerSet(ctx.clock);
     this.log = new DeliveryLog(ctx.options.deliveryLogSize);
     this.pending = new PendingAcks(this.timers);
     this.#tickets = new TicketStore(ctx.clock, ctx.options.ticketTtlMs);

@@ -1,6 +1,6 @@
 import type { UpstreamAck } from '@dingtalk-skills/sdk';
 import type { DeliveryRecord } from './delivery-log.js';
-import type { TimerSet } from './timers.js';
+import type { TimerHandle, TimerSet } from './timers.js';
 
 /** What kind of frame awaits its ack: ack faults apply to `event` and `callback` only. */
 export type PendingKind = 'event' | 'callback' | 'ping' | 'system' | 'raw';
@@ -23,7 +23,7 @@ export interface PendingEntry {
   kind: PendingKind;
   record: DeliveryRecord;
   handler: AckHandler;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
 }
 
 /** Messages sent and awaiting their ack, by messageId, each with its deadline. */
@@ -44,7 +44,10 @@ export class PendingAcks {
     handler: AckHandler,
   ): void {
     const entry: PendingEntry = { messageId, connectionId, kind, record, handler, timer: undefined };
-    entry.timer = this.#timers.timeout(timeoutMs, () => {
+    // An EVENT's ack deadline is a sandbox clock time (advancing the clock makes it missing at once);
+    // the others run on real time.
+    const arm = kind === 'event' ? this.#timers.clockTimeout : this.#timers.timeout;
+    entry.timer = arm.call(this.#timers, timeoutMs, () => {
       if (this.#entries.get(messageId) !== entry) return;
       this.#entries.delete(messageId);
       handler.onTimeout(record);

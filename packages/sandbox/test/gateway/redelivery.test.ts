@@ -107,6 +107,60 @@ describe('EVENT redelivery', () => {
   });
 });
 
+describe('EVENT timers follow the sandbox clock', () => {
+  it('advancing the clock makes an unacked event missing and sends the redelivery at once, per the schedule', async () => {
+    // Real-time deadlines far away: only the clock can make anything happen within this test.
+    sandbox = await startSandbox({ ackTimeoutMs: 60_000, eventRedelivery: [30_000, 90_000] });
+    const client = await connect(sandbox, null);
+    const pushed = sandbox.gateway.pushEvent({ eventType: 't', data: {}, eventId: 'evt-clock' });
+    await client.waitFor(() => client.received('EVENT').length === 1);
+
+    const advance = (ms: number) => http(sandbox as Sandbox, 'POST', '/sandbox/clock/advance', { ms });
+    // Not yet at the ack deadline: nothing happens.
+    await advance(59_000);
+    expect((await eventLog(sandbox, 'evt-clock')).map((d) => d.outcome)).toEqual(['pending']);
+    // Past it: attempt 1 is missing; the redelivery is due 30 s (clock time) later.
+    await advance(1_000);
+    expect((await eventLog(sandbox, 'evt-clock'))[0]?.outcome).toBe('timeout');
+    expect(client.received('EVENT')).toHaveLength(1);
+    await advance(30_000);
+    await client.waitFor(() => client.received('EVENT').length === 2);
+    // Attempt 2 missing, then the last redelivery, then the gateway gives up.
+    await advance(60_000);
+    await advance(90_000);
+    await client.waitFor(() => client.received('EVENT').length === 3);
+    await advance(60_000);
+    const result = await pushed.done;
+    expect(result).toMatchObject({ status: 'failed', attempts: 3 });
+    expect((await eventLog(sandbox, 'evt-clock')).map((d) => d.outcome)).toEqual([
+      'timeout',
+      'timeout',
+      'timeout',
+    ]);
+    expect(sandbox.gateway.timers.size).toBeLessThanOrEqual(2); // only the connection's ping and lifetime
+  });
+
+  it('a LATER ack waits for the clock: advancing by the first delay redelivers, the SUCCESS ends it', async () => {
+    sandbox = await startSandbox({ ackTimeoutMs: 60_000, eventRedelivery: [45_000] });
+    let n = 0;
+    await connect(sandbox, (f) => {
+      if (f.type !== 'EVENT') return undefined;
+      const status = ++n === 1 ? 'LATER' : 'SUCCESS';
+      return {
+        code: 200,
+        headers: { messageId: f.headers.messageId, contentType: 'application/json' },
+        message: 'OK',
+        data: JSON.stringify({ status, message: status }),
+      };
+    });
+    const pushed = sandbox.gateway.pushEvent({ eventType: 't', data: {} });
+    await eventually(() => n === 1);
+    await http(sandbox, 'POST', '/sandbox/clock/advance', { ms: 45_000 });
+    const result = await pushed.done;
+    expect(result).toMatchObject({ status: 'acked', attempts: 2 });
+  });
+});
+
 describe('ack faults', () => {
   it('withhold: acks are ignored as if never received, so the event is redelivered', async () => {
     sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 400, eventRedelivery: [30] });
