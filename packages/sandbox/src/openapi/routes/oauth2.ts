@@ -54,46 +54,43 @@ export function registerOAuth2Routes(scope: FastifyInstance, platform: Platform)
     const app = authenticateApp(platform, request, clientId, clientSecret);
     const stats = platform.repos.stats;
 
-    if (grantType === 'authorization_code') {
-      const code = required(body, 'code');
-      const record = platform.repos.codes.consume(code, app.clientId);
-      const grant = record && platform.repos.grants.get(record.userId, app.clientId);
-      if (!record || !grant || grant.revokedAt !== null) {
-        stats.count(app.clientId, record?.userId ?? '', 'authorization_code', 'failed');
-        log.info({ clientId: app.clientId }, 'code exchange refused: unknown, used or expired code');
-        throw new OpenApiFailure(
-          400,
-          OpenApiErrorCode.AuthCodeNotFound,
-          '不合法的临时授权码 (authCode not found: unknown, already used or expired)',
-        );
-      }
-      const pair = platform.repos.tokens.issueUserTokens(record.userId, app.clientId);
-      stats.count(app.clientId, record.userId, 'authorization_code', 'ok');
-      log.info({ clientId: app.clientId, userId: record.userId }, 'code exchanged for user token');
-      return {
-        accessToken: pair.accessToken,
-        refreshToken: pair.refreshToken,
-        expireIn: pair.expireIn,
-        corpId: app.corpId,
-      };
-    }
-
-    const refreshToken = required(body, 'refreshToken');
-    const spent = platform.repos.tokens.spendRefreshToken(refreshToken, app.clientId);
-    const owner = spent.ok && spent.userId !== undefined ? { userId: spent.userId } : undefined;
-    const grant = owner && platform.repos.grants.get(owner.userId, app.clientId);
-    if (!owner || !grant || grant.revokedAt !== null) {
-      stats.count(app.clientId, spent.userId ?? '', 'refresh_token', 'failed');
-      log.info({ clientId: app.clientId }, 'refresh refused: unknown, rotated, expired or revoked');
-      throw new OpenApiFailure(
-        400,
-        OpenApiErrorCode.RefreshTokenNotFound,
-        '不合法的refresh_token (refreshToken not found: unknown, already used, expired or revoked)',
+    // Both grants: find whose the presented credential is, check that user's grant still stands, then
+    // issue a fresh pair (a refresh rotates: the old refresh token is spent).
+    const byCode = grantType === 'authorization_code';
+    const holder = byCode
+      ? codeHolder(platform.repos.codes.consume(required(body, 'code'), app.clientId))
+      : refreshHolder(platform.repos.tokens.spendRefreshToken(required(body, 'refreshToken'), app.clientId));
+    const grant =
+      holder.valid && holder.userId !== undefined
+        ? platform.repos.grants.get(holder.userId, app.clientId)
+        : undefined;
+    if (!grant || grant.revokedAt !== null) {
+      stats.count(app.clientId, holder.userId ?? '', grantType, 'failed');
+      log.info(
+        { clientId: app.clientId },
+        byCode
+          ? 'code exchange refused: unknown, used or expired code'
+          : 'refresh refused: unknown, rotated, expired or revoked',
       );
+      throw byCode
+        ? new OpenApiFailure(
+            400,
+            OpenApiErrorCode.AuthCodeNotFound,
+            '不合法的临时授权码 (authCode not found: unknown, already used or expired)',
+          )
+        : new OpenApiFailure(
+            400,
+            OpenApiErrorCode.RefreshTokenNotFound,
+            '不合法的refresh_token (refreshToken not found: unknown, already used, expired or revoked)',
+          );
     }
-    const pair = platform.repos.tokens.issueUserTokens(owner.userId, app.clientId);
-    stats.count(app.clientId, owner.userId, 'refresh_token', 'ok');
-    log.info({ clientId: app.clientId, userId: owner.userId }, 'user token refreshed (rotated)');
+    const { userId } = grant;
+    const pair = platform.repos.tokens.issueUserTokens(userId, app.clientId);
+    stats.count(app.clientId, userId, grantType, 'ok');
+    log.info(
+      { clientId: app.clientId, userId },
+      byCode ? 'code exchanged for user token' : 'user token refreshed (rotated)',
+    );
     return {
       accessToken: pair.accessToken,
       refreshToken: pair.refreshToken,
@@ -111,4 +108,19 @@ export function registerOAuth2Routes(scope: FastifyInstance, platform: Platform)
       return { result: [{ resource: 'rpc_auth', authItems }] };
     },
   );
+}
+
+/** Whose a presented code or refresh token is (when known), and whether it was good. */
+interface Holder {
+  userId: string | undefined;
+  valid: boolean;
+}
+
+function codeHolder(record: { userId: string } | undefined): Holder {
+  return { userId: record?.userId, valid: record !== undefined };
+}
+
+/** A spent or expired refresh token still names its user (the stats count the failure for them). */
+function refreshHolder(spent: { ok: boolean; userId: string | undefined }): Holder {
+  return { userId: spent.userId, valid: spent.ok };
 }
