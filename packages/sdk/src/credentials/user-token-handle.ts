@@ -20,8 +20,9 @@ export type RenewToken = (staleAccessToken: string) => Promise<HeldUserToken>;
 /**
  * One user's token for one invocation, usable as the `tokenSource` of `client.asUser(handle)`.
  * `getToken()` refreshes when the token is expired or within the clock skew; when DingTalk rejects the
- * token with `InvalidAuthentication`, `onAuthFailure` refreshes once and asks for a retry. A missing
- * scope (`AccessTokenPermissionDenied`) is not retried: a refresh keeps the same grant.
+ * token (`InvalidAuthentication`, or `AccessTokenPermissionDenied` for a missing scope), `onAuthFailure`
+ * refreshes once and asks for a retry: a token issued before the user granted more may lack what the
+ * grant holds now. If the retry fails too, the error ends the invocation with the authorization card.
  */
 export class UserTokenHandle implements UserTokenSource {
   readonly origin: UserTokenOrigin;
@@ -77,7 +78,10 @@ export class UserTokenHandle implements UserTokenSource {
   }
 
   async onAuthFailure(err: OpenApiError, failedToken?: string): Promise<'retry' | 'fail'> {
-    if (!isOpenApiError(err, AuthFailureCode.InvalidAuthentication) || !this.canRefresh) return 'fail';
+    const authFailure =
+      isOpenApiError(err, AuthFailureCode.InvalidAuthentication) ||
+      isOpenApiError(err, AuthFailureCode.PermissionDenied);
+    if (!authFailure || !this.canRefresh) return 'fail';
     const failed = failedToken ?? this.#held.accessToken;
     // Another call of this handle may already have replaced the failed token.
     if (this.#held.accessToken !== failed) return 'retry';

@@ -214,7 +214,7 @@ describe('refresh', () => {
     expect(await sandbox.tokenStats('zhangsan')).toMatchObject({ refreshToken: 1, refreshTokenFailed: 0 });
   });
 
-  it('a missing scope is not "fixed" by a refresh: PermissionDenied surfaces with its scopes', async () => {
+  it('a missing scope gets one refresh-and-retry; when the grant still lacks it, PermissionDenied surfaces with its scopes', async () => {
     const { tokens } = manager();
     const handle = await tokens.require({ authCode: await consent() });
     await sandbox.control('POST', '/sandbox/users/zhangsan/remove-scope', {
@@ -226,7 +226,8 @@ describe('refresh', () => {
       authCode: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
       requiredScopes: ['Todo.PersonalTodo.Write'],
     });
-    expect(await sandbox.tokenStats('zhangsan')).toMatchObject({ refreshToken: 0 });
+    expect(await sandbox.tokenStats('zhangsan')).toMatchObject({ refreshToken: 1, refreshTokenFailed: 0 });
+    expect(sandbox.requests('POST /v1.0/todo/users/me/personalTasks')).toBe(2);
   });
 
   it('a dead refresh token: the stored token is deleted and the call fails with the InvalidAuthentication card', async () => {
