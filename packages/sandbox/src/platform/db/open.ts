@@ -13,7 +13,27 @@ export function openPlatformDb(path: string | undefined): PlatformDb {
   if (path !== undefined) db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   migrate(db);
+  cacheStatements(db);
   return db;
+}
+
+/**
+ * Makes `db.prepare(sql)` return one compiled statement per SQL text: the repositories prepare their
+ * statements where they use them, and compiling on every OpenAPI request cost more than running them.
+ * Safe because the repositories only `run`/`get`/`all` (never hold an `iterate()` open across calls),
+ * and bounded because every SQL text is a constant or one of a few fixed variants.
+ */
+function cacheStatements(db: PlatformDb): void {
+  const compile = db.prepare.bind(db);
+  const compiled = new Map<string, ReturnType<typeof compile>>();
+  db.prepare = ((sql: string) => {
+    let statement = compiled.get(sql);
+    if (statement === undefined) {
+      statement = compile(sql);
+      compiled.set(sql, statement);
+    }
+    return statement;
+  }) as PlatformDb['prepare'];
 }
 
 function migrate(db: PlatformDb): void {
