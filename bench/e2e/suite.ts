@@ -4,13 +4,10 @@
  * the app's default outbound limit (DingTalk's 20 QPS per API, so the number is the limit, by design),
  * and a raised limit (what the path itself costs), in-process and over the sandbox's HTTP control API.
  */
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { importBundled } from '../shared/bundle.js';
 import type { Suite, SuiteContext } from '../suite.js';
 import type { E2ECase, E2EConfig } from './workload.js';
 
-const ROOT = new URL('../../', import.meta.url);
-const OUT = new URL('node_modules/.cache/dingtalk-skills-bench/e2e-workload.mjs', ROOT);
 /** A limit that never binds here (the SDK's limiter keeps a slot per QPS, so not Infinity). */
 const RAISED_QPS = 100_000;
 
@@ -20,31 +17,6 @@ const CASES: Record<string, E2ECase> = {
   'raised-http': { name: 'raised-http', appQps: RAISED_QPS, via: 'http' },
 };
 const DEFAULTS = { messages: 20_000, seconds: 5, warmup: 200, window: 16 };
-
-/**
- * Bundles `workload.ts` with the SDK, the sandbox and the example app from source (the workspace
- * packages would otherwise resolve to their `dist`); node_modules packages stay external.
- */
-async function loadWorkload(): Promise<typeof import('./workload.js')> {
-  const src = (p: string) => new URL(p, ROOT).pathname;
-  await build({
-    entryPoints: [new URL('bench/e2e/workload.ts', ROOT).pathname],
-    outfile: OUT.pathname,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    alias: {
-      '@dingtalk-skills/sdk': src('packages/sdk/src/index.ts'),
-      '@dingtalk-skills/sandbox': src('packages/sandbox/src/index.ts'),
-    },
-    logLevel: 'silent',
-  });
-  return (await import(
-    `${pathToFileURL(OUT.pathname).href}?t=${Date.now()}`
-  )) as typeof import('./workload.js');
-}
 
 export const e2eSuite: Suite = {
   name: 'e2e',
@@ -66,7 +38,11 @@ export const e2eSuite: Suite = {
     ctx.log(
       `e2e: ${names.join(', ')}; up to ${config.maxRoundTrips} round trips or ${config.seconds} s per case, window ${config.window}`,
     );
-    const { runE2E } = await loadWorkload();
+    // Bundled with the SDK, the sandbox and the example app from source, so a stale `dist` is never measured.
+    const { runE2E } = await importBundled<typeof import('./workload.js')>(
+      'e2e-workload',
+      'bench/e2e/workload.ts',
+    );
     for (const r of await runE2E(config, ctx.log))
       ctx.emit({
         suite: 'e2e',

@@ -3,18 +3,15 @@
  * (`startApp`, a real Stream connection to the sandbox's gateway), the user consents once, then the
  * assistant invokes `whoami` over and over: assistant -> Graph CALLBACK over Stream -> skill -> OpenAPI
  * `GET /v1.0/contact/users/me` with the user's token -> Graph answer -> ack -> transcript. Bundled by
- * `bundle.ts` (SDK, sandbox and example from source), so a stale `dist` is never measured.
+ * `../shared/bundle.ts` (SDK, sandbox and example from source), so a stale `dist` is never measured.
  */
 import { performance } from 'node:perf_hooks';
 import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
-import {
-  generateSpecYaml,
-  type RunningApp,
-  silentLogger,
-  startApp,
-  WindowRateLimiter,
-} from '@dingtalk-skills/sdk';
+import { generateSpecYaml, type RunningApp, silentLogger } from '@dingtalk-skills/sdk';
 import crm from '../../examples/crm/app.js';
+import { drive, perSecond } from '../shared/drive.js';
+import { startSeedApp } from '../shared/seed-app.js';
+import { quantile } from '../shared/stats.js';
 
 /** How a case drives the assistant. */
 export type E2EVia = 'assistant.invoke' | 'http';
@@ -66,12 +63,6 @@ interface Step {
   message?: string;
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
-}
-
 /** Undefined when the transcript ends with whoami's result for 张三; else what went wrong. */
 function problemOf(status: string, transcript: readonly Step[]): string | undefined {
   const last = transcript.at(-1);
@@ -100,49 +91,6 @@ function invoker(sandbox: Sandbox, via: E2EVia): (autoConsent: boolean) => Promi
   };
 }
 
-/** Runs `once` with `window` in flight until `count` were started or `untilMs` passed. */
-async function drive(
-  once: () => Promise<string | undefined>,
-  count: number,
-  window: number,
-  untilMs: number,
-): Promise<{ latencies: Float64Array; ok: number; errors: number; firstError?: string; ms: number }> {
-  const latencies = new Float64Array(count);
-  let started = 0;
-  let ok = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  const t0 = performance.now();
-  let last = t0;
-  const worker = async () => {
-    while (started < count && performance.now() < untilMs) {
-      started++;
-      const begin = performance.now();
-      let problem: string | undefined;
-      try {
-        problem = await once();
-      } catch (err) {
-        problem = err instanceof Error ? err.message : String(err);
-      }
-      const end = performance.now();
-      last = Math.max(last, end);
-      if (problem === undefined) latencies[ok++] = end - begin;
-      else {
-        errors++;
-        firstError ??= problem;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, window) }, worker));
-  return {
-    latencies: latencies.subarray(0, ok),
-    ok,
-    errors,
-    ...(firstError === undefined ? {} : { firstError }),
-    ms: last - t0,
-  };
-}
-
 async function runCase(
   sandbox: Sandbox,
   c: E2ECase,
@@ -151,15 +99,7 @@ async function runCase(
 ): Promise<E2EResult> {
   let app: RunningApp | undefined;
   try {
-    app = await startApp(crm, {
-      clientId: SEED_APP.clientId,
-      clientSecret: SEED_APP.clientSecret,
-      apiBase: sandbox.url,
-      logger: silentLogger(),
-      now: () => sandbox.context.clock.now(),
-      ...(c.appQps === undefined ? {} : { rateLimiter: new WindowRateLimiter({ qps: c.appQps }) }),
-    });
-    await sandbox.gateway.waitForConnection({ clientId: SEED_APP.clientId }, 10_000);
+    app = await startSeedApp(sandbox, crm, c.appQps);
     const once = invoker(sandbox, c.via);
     // Consent once: this app instance holds no token yet, so the skill answers with a card; the
     // headless consent gives it an oauthAuthCode to exchange. Every later call uses the stored token.
@@ -178,14 +118,13 @@ async function runCase(
       config.window,
       performance.now() + config.seconds * 1000,
     );
-    const sorted = Float64Array.from(run.latencies).sort();
     const result: E2EResult = {
       name: c.name,
       via: c.via,
       appQps: c.appQps,
-      roundTripsPerS: run.ms > 0 ? (run.ok * 1000) / run.ms : 0,
-      p50Ms: percentile(sorted, 50),
-      p99Ms: percentile(sorted, 99),
+      roundTripsPerS: perSecond(run),
+      p50Ms: quantile(run.latencies, 0.5),
+      p99Ms: quantile(run.latencies, 0.99),
       n: run.ok,
       errors: run.errors,
       firstError: run.firstError,

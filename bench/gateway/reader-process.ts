@@ -1,23 +1,21 @@
 /** The reader (`reader.ts`, bundled) in its own plain `node` process, driven over IPC. */
 import { type ChildProcess, fork } from 'node:child_process';
+import { ReplyWaiters } from '../shared/reply-waiters.js';
 import type { ReaderArgs, ReaderIn, ReaderOut } from './reader-ipc.js';
 
 const EXIT_WAIT_MS = 5_000;
 
-type Waiter = { type: ReaderOut['type']; resolve: (m: ReaderOut) => void; reject: (e: Error) => void };
-
 export class ReaderProcess {
   readonly #child: ChildProcess;
-  readonly #waiters: Waiter[] = [];
+  readonly #replies = new ReplyWaiters<ReaderOut>('reader process');
   readonly #exited: Promise<void>;
-  #failure: Error | undefined;
 
   private constructor(child: ChildProcess) {
     this.#child = child;
-    child.on('message', (msg: ReaderOut) => this.#onMessage(msg));
+    child.on('message', (msg: ReaderOut) => this.#replies.deliver(msg));
     this.#exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
-        this.#failAll(new Error(`reader process exited (${signal ?? code})`));
+        this.#replies.fail(new Error(`reader process exited (${signal ?? code})`));
         resolve();
       });
     });
@@ -31,7 +29,7 @@ export class ReaderProcess {
     });
     const proc = new ReaderProcess(child);
     try {
-      await proc.#wait('ready', timeoutMs);
+      await proc.#replies.wait('ready', timeoutMs);
     } catch (err) {
       await proc.stop();
       throw err;
@@ -45,14 +43,14 @@ export class ReaderProcess {
     want: T,
     timeoutMs: number,
   ): Promise<Extract<ReaderOut, { type: T }>> {
-    const answer = this.#wait(want, timeoutMs);
+    const answer = this.#replies.wait(want, timeoutMs);
     this.#child.send(msg);
     return answer;
   }
 
   /** Waits for a message of type `want` without sending anything. */
   expect<T extends ReaderOut['type']>(want: T, timeoutMs: number): Promise<Extract<ReaderOut, { type: T }>> {
-    return this.#wait(want, timeoutMs);
+    return this.#replies.wait(want, timeoutMs);
   }
 
   /** Asks the reader to close its socket and exit; kills it when it does not. */
@@ -72,41 +70,5 @@ export class ReaderProcess {
       this.#child.kill('SIGKILL');
       await this.#exited;
     }
-  }
-
-  #wait<T extends ReaderOut['type']>(want: T, timeoutMs: number): Promise<Extract<ReaderOut, { type: T }>> {
-    if (this.#failure) return Promise.reject(this.#failure);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        type: want,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m as Extract<ReaderOut, { type: T }>);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-        reject(new Error(`reader process: no "${want}" within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#waiters.push(waiter);
-    });
-  }
-
-  #onMessage(msg: ReaderOut): void {
-    if (msg.type === 'failed') {
-      this.#failAll(new Error(`reader process failed: ${msg.error}`));
-      return;
-    }
-    const i = this.#waiters.findIndex((w) => w.type === msg.type);
-    if (i !== -1) this.#waiters.splice(i, 1)[0]!.resolve(msg);
-  }
-
-  #failAll(err: Error): void {
-    this.#failure ??= err;
-    for (const w of this.#waiters.splice(0)) w.reject(err);
   }
 }

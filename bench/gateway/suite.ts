@@ -2,20 +2,16 @@
  * The gateway suite: how many frames per second the sandbox's gateway sustains to one raw client, read
  * only and read + ack. The sandbox runs in the bench process; the client (`reader.ts`) in its own.
  */
+
+import { bundle, importBundled } from '../shared/bundle.js';
+import { median } from '../shared/stats.js';
 import type { BenchRow, Suite, SuiteContext } from '../suite.js';
-import { bundle, importBundled } from './bundle.js';
 import type { GatewayMode, GatewayRun } from './workload.js';
 
 const DEFAULTS = { messages: 100_000, warmup: 20_000, rounds: 3 };
 const MODES: readonly GatewayMode[] = ['read', 'ack'];
 /** The target of issue 3: frames per second to one raw client. */
 const TARGET_MSGS_PER_S = 50_000;
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 async function run(ctx: SuiteContext): Promise<void> {
   const o = ctx.options;

@@ -1,8 +1,9 @@
 /**
- * esbuild helper shared by the gateway, skills and user-api suites: bundles one TypeScript entry with the
- * SDK and the sandbox taken from source (the workspace packages would otherwise resolve to their `dist`,
- * which may be stale) into `node_modules/.cache/dingtalk-skills-bench/`. Packages from node_modules (ws,
- * zod, pino, fastify, undici, ...) stay external and load as installed.
+ * esbuild helper shared by the suites: bundles one TypeScript entry (a workload run in the bench process,
+ * or a child process's entry) with the SDK and the sandbox taken from source (the workspace packages would
+ * otherwise resolve to their `dist`, which may be stale) into `node_modules/.cache/dingtalk-skills-bench/`.
+ * Packages from node_modules (ws, zod, pino, fastify, undici, dingtalk-stream, ...) stay external and
+ * load as installed.
  */
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';

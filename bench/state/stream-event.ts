@@ -3,15 +3,10 @@
  * microseconds per EVENT, ours with dedup on Redis vs ours with the default in-memory dedup), measured in
  * a child process fed by the sandbox's blast hook. See `stream-event-workload.ts`.
  */
-import { bundle, importBundled } from '../gateway/bundle.js';
+import { bundle, importBundled } from '../shared/bundle.js';
+import { median } from '../shared/stats.js';
 import type { BenchRow, SuiteContext } from '../suite.js';
 import type { DedupKind, StreamEventRun } from './stream-event-workload.js';
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 const round2 = (v: number) => Math.round(v * 100) / 100;
 

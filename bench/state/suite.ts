@@ -20,6 +20,8 @@ import {
   StateTokenStore,
 } from '../../packages/sdk/src/state/index.js';
 import { type RedisServerHandle, startRedisServer } from '../../packages/sdk/test/support/redis-server.js';
+import { withDefaults } from '../shared/options.js';
+import { median } from '../shared/stats.js';
 import type { BenchRow, Suite, SuiteContext } from '../suite.js';
 import { streamEventRows } from './stream-event.js';
 
@@ -58,12 +60,6 @@ async function throughput(
   };
   await Promise.all(Array.from({ length: Math.max(1, concurrency) }, worker));
   return (next * 1000) / (performance.now() - started);
-}
-
-function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 class Stores {
@@ -131,12 +127,7 @@ export const stateSuite: Suite = {
   description:
     'dedup and token-store operations per second on memory, SQLite and Redis; CPU per Stream EVENT with Redis vs memory dedup',
   async run(ctx: SuiteContext): Promise<void> {
-    const opts = {
-      messages: ctx.options.messages ?? DEFAULTS.messages,
-      warmup: ctx.options.warmup ?? DEFAULTS.warmup,
-      rounds: ctx.options.rounds ?? DEFAULTS.rounds,
-      window: ctx.options.window ?? DEFAULTS.window,
-    };
+    const opts = withDefaults(ctx.options, DEFAULTS);
     const wanted = ctx.options.clients?.filter((c): c is StateStoreKind => (STORES as string[]).includes(c));
     const kinds = wanted && wanted.length > 0 ? wanted : STORES;
     const stores = new Stores();

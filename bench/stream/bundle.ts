@@ -1,33 +1,19 @@
 /**
- * Builds one plain-JS entry per client (esbuild), so a client process runs without the tsx loader: its RSS
- * and start-up are the client's own. Local TypeScript (bench code, the SDK source for "ours") is bundled;
- * packages from node_modules (ws, dingtalk-stream, pino, zod, ...) stay external and load as installed.
+ * Builds one plain-JS entry per client (esbuild, through `../shared/bundle.ts`), so a client process runs
+ * without the tsx loader: its RSS and start-up are the client's own. The entry hands the client module's
+ * `start` to `child.ts`; local TypeScript (bench code, the SDK source for "ours") is bundled, packages from
+ * node_modules (ws, dingtalk-stream, pino, zod, ...) stay external and load as installed. Used by the
+ * stream and skills suites.
  */
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import type { ClientName } from './clients/types.js';
+import { bundle } from '../shared/bundle.js';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
-/** Inside node_modules so the bundle resolves the workspace's packages; never committed. */
-const OUT_DIR = fileURLToPath(new URL('../../node_modules/.cache/dingtalk-skills-bench/', import.meta.url));
-
-/** Bundles the child entry of `client`; returns the path of the .mjs file. */
-export async function bundleClient(client: ClientName): Promise<string> {
-  const outfile = `${OUT_DIR}${client}.mjs`;
-  await build({
-    stdin: {
-      contents: `import { start } from './clients/${client}.ts';\nimport { runChild } from './child.ts';\nrunChild(start);\n`,
-      resolveDir: HERE,
-      sourcefile: `${client}-entry.ts`,
-      loader: 'ts',
-    },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    logLevel: 'silent',
+/**
+ * Bundles the child entry running `clientModule` (a path from the repository root, exporting `start`) into
+ * `<name>.mjs`; returns the path of the .mjs file.
+ */
+export function bundleClient(name: string, clientModule: string): Promise<string> {
+  return bundle(name, {
+    contents: `import { start } from '../../${clientModule}';\nimport { runChild } from './child.ts';\nrunChild(start);\n`,
+    resolveDir: 'bench/stream',
   });
-  return outfile;
 }

@@ -1,24 +1,22 @@
 /** A benchmarked client in its own plain `node` process (a bundle from bundle.ts), driven over IPC. */
 import { type ChildProcess, fork } from 'node:child_process';
+import { ReplyWaiters } from '../shared/reply-waiters.js';
 import type { ChildArgs, FromChild, ToChild } from './ipc.js';
 
 const EXIT_WAIT_MS = 5_000;
 
-type Waiter = { type: FromChild['type']; resolve: (m: FromChild) => void; reject: (e: Error) => void };
-
 export class ClientProcess {
-  private readonly waiters: Waiter[] = [];
+  private readonly replies = new ReplyWaiters<FromChild>('client process');
   private exited: Promise<void>;
-  private failure: Error | undefined;
 
   private constructor(
     private readonly child: ChildProcess,
     private readonly log: (line: string) => void,
   ) {
-    child.on('message', (msg: FromChild) => this.onMessage(msg));
+    child.on('message', (msg: FromChild) => this.replies.deliver(msg));
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
-        this.failAll(new Error(`client process exited (${signal ?? code})`));
+        this.replies.fail(new Error(`client process exited (${signal ?? code})`));
         resolve();
       });
     });
@@ -39,7 +37,7 @@ export class ClientProcess {
     });
     const proc = new ClientProcess(child, log);
     try {
-      await proc.wait('ready', timeoutMs);
+      await proc.replies.wait('ready', timeoutMs);
     } catch (err) {
       await proc.kill();
       throw err;
@@ -53,7 +51,7 @@ export class ClientProcess {
     want: T,
     timeoutMs: number,
   ): Promise<Extract<FromChild, { type: T }>> {
-    const answer = this.wait(want, timeoutMs);
+    const answer = this.replies.wait(want, timeoutMs);
     this.child.send(msg);
     return answer;
   }
@@ -81,44 +79,5 @@ export class ClientProcess {
       this.child.kill('SIGKILL');
       await this.exited;
     }
-  }
-
-  private wait<T extends FromChild['type']>(
-    want: T,
-    timeoutMs: number,
-  ): Promise<Extract<FromChild, { type: T }>> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        type: want,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m as Extract<FromChild, { type: T }>);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      };
-      const timer = setTimeout(() => {
-        this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`client process: no "${want}" within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.waiters.push(waiter);
-    });
-  }
-
-  private onMessage(msg: FromChild): void {
-    if (msg.type === 'failed') {
-      this.failAll(new Error(`client process failed: ${msg.error}`));
-      return;
-    }
-    const i = this.waiters.findIndex((w) => w.type === msg.type);
-    if (i !== -1) this.waiters.splice(i, 1)[0]!.resolve(msg);
-  }
-
-  private failAll(err: Error): void {
-    this.failure ??= err;
-    for (const w of this.waiters.splice(0)) w.reject(err);
   }
 }

@@ -384,10 +384,3 @@ export class BenchGateway {
     });
   }
 }
-
-/** The value at quantile q (0..1) of an ascending array, nearest rank. */
-export function quantile(sorted: Float64Array, q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
-  return sorted[rank - 1]!;
-}

@@ -5,7 +5,7 @@
  * process), `raised-stream` (the same, each invocation a Graph CALLBACK over the Stream connection) and
  * `default-20qps` (DingTalk's 20 QPS per API: the rate is the limit, by design).
  */
-import { importBundled } from '../gateway/bundle.js';
+import { importBundled } from '../shared/bundle.js';
 import type { Suite, SuiteContext } from '../suite.js';
 import type { UserApiCase } from './workload.js';
 

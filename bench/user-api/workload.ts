@@ -15,10 +15,11 @@ import {
   parseOpenApiClientConfig,
   type RunningApp,
   silentLogger,
-  startApp,
-  WindowRateLimiter,
 } from '@dingtalk-skills/sdk';
 import { z } from 'zod';
+import { drive, perSecond } from '../shared/drive.js';
+import { startSeedApp } from '../shared/seed-app.js';
+import { quantile } from '../shared/stats.js';
 
 /** How a case invokes the skill. */
 export type UserApiVia = 'direct' | 'stream';
@@ -122,49 +123,6 @@ function invoker(sandbox: Sandbox, running: RunningApp, via: UserApiVia) {
   };
 }
 
-function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length) - 1;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!;
-}
-
-/** Runs `once` with `window` in flight until `count` were started or `untilMs` passed. */
-async function drive(
-  once: () => Promise<string | undefined>,
-  count: number,
-  window: number,
-  untilMs: number,
-) {
-  const latencies = new Float64Array(count);
-  let started = 0;
-  let ok = 0;
-  let errors = 0;
-  let firstError: string | undefined;
-  const t0 = performance.now();
-  let last = t0;
-  const worker = async () => {
-    while (started < count && performance.now() < untilMs) {
-      started++;
-      const begin = performance.now();
-      let problem: string | undefined;
-      try {
-        problem = await once();
-      } catch (err) {
-        problem = err instanceof Error ? err.message : String(err);
-      }
-      const end = performance.now();
-      last = Math.max(last, end);
-      if (problem === undefined) latencies[ok++] = end - begin;
-      else {
-        errors++;
-        firstError ??= problem;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, window) }, worker));
-  return { latencies: latencies.subarray(0, ok).sort(), ok, errors, firstError, ms: last - t0, started };
-}
-
 async function runCase(
   sandbox: Sandbox,
   c: UserApiCase,
@@ -174,15 +132,7 @@ async function runCase(
 ): Promise<UserApiResult> {
   let running: RunningApp | undefined;
   try {
-    running = await startApp(app, {
-      clientId: SEED_APP.clientId,
-      clientSecret: SEED_APP.clientSecret,
-      apiBase: sandbox.url,
-      logger: silentLogger(),
-      now: () => sandbox.context.clock.now(),
-      ...(c.appQps === undefined ? {} : { rateLimiter: new WindowRateLimiter({ qps: c.appQps }) }),
-    });
-    await sandbox.gateway.waitForConnection({ clientId: SEED_APP.clientId }, 10_000);
+    running = await startSeedApp(sandbox, app, c.appQps);
     const once = invoker(sandbox, running, c.via);
     // From here on every accepted connection is the app's OpenAPI pool (the Stream socket is open).
     counter.connections = 0;
@@ -205,9 +155,9 @@ async function runCase(
       name: c.name,
       via: c.via,
       appQps: c.appQps,
-      invocationsPerS: run.ms > 0 ? (run.ok * 1000) / run.ms : 0,
-      p50Ms: percentile(run.latencies, 50),
-      p99Ms: percentile(run.latencies, 99),
+      invocationsPerS: perSecond(run),
+      p50Ms: quantile(run.latencies, 0.5),
+      p99Ms: quantile(run.latencies, 0.99),
       n: run.ok,
       errors: run.errors,
       firstError: run.firstError,
