@@ -2,9 +2,10 @@
  * Helpers for the end-to-end tests: the `dingtalk-skills` CLI from `packages/cli/dist` (what `npm start`
  * runs), started the way a user starts it, as a child process.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { spawnNode } from '../support/child-process.js';
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -44,6 +45,9 @@ export interface DevProcess {
   stop(timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }>;
 }
 
+/** The line `dev` prints once the sandbox and the app are up; group 1 is the sandbox's base URL. */
+export const ASSISTANT_PAGE = /assistant page\s+(http:\/\/127\.0\.0\.1:\d+)\//;
+
 /**
  * Starts `node packages/cli/dist/bin.js dev examples/crm --ephemeral --port 0` (the OS picks a free
  * port) and resolves once it printed `assistant page   http://127.0.0.1:<port>/`.
@@ -54,65 +58,16 @@ export async function startDev(
   extraArgs: readonly string[] = [],
 ): Promise<DevProcess> {
   requireBuiltCli();
-  const child = spawn(process.execPath, [BIN, 'dev', app, '--ephemeral', '--port', '0', ...extraArgs], {
+  const dev = spawnNode([BIN, 'dev', app, '--ephemeral', '--port', '0', ...extraArgs], {
     cwd: ROOT,
     env: childEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let out = '';
-  child.stdout?.setEncoding('utf8');
-  child.stderr?.setEncoding('utf8');
-  child.stdout?.on('data', (d: string) => {
-    out += d;
-  });
-  child.stderr?.on('data', (d: string) => {
-    out += d;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`dev did not print its URL within ${startTimeoutMs} ms; output:\n${out}`));
-    }, startTimeoutMs);
-    const check = () => {
-      const m = /assistant page\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (!m?.[1]) return;
-      clearTimeout(timer);
-      child.stdout?.off('data', check);
-      resolve(m[1]);
-    };
-    child.stdout?.on('data', check);
-    void exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`dev exited early (code ${code}, signal ${signal}); output:\n${out}`));
-    });
-  });
-
+  const url = await dev.waitForOutput(ASSISTANT_PAGE, startTimeoutMs, 'dev');
   return {
     url,
-    child,
-    output: () => out,
-    async stop(timeoutMs = 10_000) {
-      const started = Date.now();
-      if (child.exitCode !== null || child.signalCode !== null)
-        return { code: child.exitCode, signal: child.signalCode, ms: 0 };
-      child.kill('SIGTERM');
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<'timeout'>((resolve) => {
-        timer = setTimeout(() => resolve('timeout'), timeoutMs);
-      });
-      const ended = await Promise.race([exited, timeout]);
-      clearTimeout(timer);
-      if (ended === 'timeout') {
-        child.kill('SIGKILL');
-        await exited;
-        return { code: null, signal: 'SIGKILL', ms: Date.now() - started };
-      }
-      return { ...ended, ms: Date.now() - started };
-    },
+    child: dev.child,
+    output: dev.output,
+    stop: (timeoutMs = 10_000) => dev.stop(timeoutMs),
   };
 }
 
@@ -127,34 +82,22 @@ export interface CliRun {
 export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<CliRun> {
   requireBuiltCli();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: childEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8');
-    child.stderr.setEncoding('utf8');
-    child.stdout.on('data', (d: string) => {
-      stdout += d;
-    });
-    child.stderr.on('data', (d: string) => {
-      stderr += d;
-    });
+    const run = spawnNode([BIN, ...args], { cwd: ROOT, env: childEnv() });
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      run.child.kill('SIGKILL');
       reject(
-        new Error(`dingtalk-skills ${args.join(' ')} ran longer than ${timeoutMs} ms:\n${stdout}\n${stderr}`),
+        new Error(
+          `dingtalk-skills ${args.join(' ')} ran longer than ${timeoutMs} ms:\n${run.stdout()}\n${run.stderr()}`,
+        ),
       );
     }, timeoutMs);
-    child.once('error', (err) => {
+    run.child.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
-    child.once('close', (code) => {
+    run.child.once('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve({ code, stdout: run.stdout(), stderr: run.stderr() });
     });
   });
 }

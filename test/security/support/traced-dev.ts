@@ -5,11 +5,11 @@
  * way (auth codes, tokens), and `storedTokens` reads back the tokens the app keeps (decrypting them with
  * the key the test gave it).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createSharedState, silentLogger } from '@dingtalk-skills/sdk';
 import Database from 'better-sqlite3';
-import { BIN, ROOT, requireBuiltCli } from '../../e2e/dev-process.js';
+import { ASSISTANT_PAGE, BIN, ROOT, requireBuiltCli } from '../../e2e/dev-process.js';
+import { spawnNode } from '../../support/child-process.js';
 
 export const CLIENT_ID = 'dingsandboxapp001';
 export const CLIENT_SECRET = 'sandbox-secret';
@@ -37,58 +37,21 @@ export async function startTracedDev(dbPath: string, state: string): Promise<Tra
   ])
     delete env[name];
   Object.assign(env, { LOG_LEVEL: 'trace', DINGTALK_STATE: state, DINGTALK_TOKEN_KEY: TOKEN_KEY });
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [BIN, 'dev', 'examples/crm', '--port', '0', '--db', dbPath],
-    {
-      cwd: ROOT,
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let out = '';
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    stdout += d;
-  });
-  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-    stderr += d;
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`dev did not start within 30 s:\n${out.slice(-3000)}`));
-    }, 30_000);
-    const check = () => {
-      const m = /assistant page\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(out);
-      if (!m?.[1]) return;
-      clearTimeout(timer);
-      child.stdout?.off('data', check);
-      resolve(m[1]);
-    };
-    child.stdout?.on('data', check);
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`dev exited early (code ${code}):\n${out.slice(-3000)}`));
-    });
-  });
+  const dev = spawnNode([BIN, 'dev', 'examples/crm', '--port', '0', '--db', dbPath], { cwd: ROOT, env });
+  const url = await dev.waitForOutput(ASSISTANT_PAGE, 30_000, 'dev');
   return {
     url,
-    logLines: () => stderr.split('\n').filter((l) => l !== ''),
-    stdoutLines: () => stdout.split('\n').filter((l) => l !== ''),
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      const result = await exited;
-      clearTimeout(timer);
-      return result;
-    },
+    logLines: () =>
+      dev
+        .stderr()
+        .split('\n')
+        .filter((l) => l !== ''),
+    stdoutLines: () =>
+      dev
+        .stdout()
+        .split('\n')
+        .filter((l) => l !== ''),
+    stop: () => dev.stop(15_000),
   };
 }
 

@@ -1,25 +1,16 @@
-import type { DeliveryRecord } from '@dingtalk-skills/sandbox';
+import type { DeliveryRecord, Sandbox } from '@dingtalk-skills/sandbox';
 import type { DownstreamFrame } from '@dingtalk-skills/sdk';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AutoAck, captureLogs, eventually, http, RawClient, startSandbox } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { type AutoAck, captureLogs, eventually, http, type RawClient, sandboxPerTest } from './support.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
-let sandbox: Sandbox | undefined;
-const clients: RawClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await sandbox?.close();
-  sandbox = undefined;
-});
+const { start, connect: connectClient } = sandboxPerTest();
 
 const GRAPH = '/v1.0/graph/api/invoke';
 // Acks here arrive well within the timeouts; only redelivery delays are short.
 const FAST = { ackTimeoutMs: 5_000, eventRedelivery: [50, 50], callbackTimeoutMs: 5_000 };
 
-async function connect(s: Sandbox, autoAck: AutoAck | null): Promise<RawClient> {
-  const c = await RawClient.connect(s, { autoAck });
-  clients.push(c);
-  return c;
+function connect(s: Sandbox, autoAck: AutoAck | null): Promise<RawClient> {
+  return connectClient(s, { autoAck });
 }
 
 async function deliveries(s: Sandbox, query = ''): Promise<DeliveryRecord[]> {
@@ -33,7 +24,7 @@ function headers(frame: DownstreamFrame) {
 
 describe('EVENT ack variants of the official SDKs', () => {
   it('Python: code 200 echoing the event data without status counts as success', async () => {
-    sandbox = await startSandbox(FAST);
+    const sandbox = await start(FAST);
     await connect(sandbox, (f) =>
       f.type === 'EVENT' ? { code: 200, headers: headers(f), message: 'OK', data: f.data } : undefined,
     );
@@ -52,7 +43,7 @@ describe('EVENT ack variants of the official SDKs', () => {
   });
 
   it('Go: LATER answered with code 500 is redelivered with the same eventId and a new messageId', async () => {
-    sandbox = await startSandbox(FAST);
+    const sandbox = await start(FAST);
     let seen = 0;
     await connect(sandbox, (f) => {
       if (f.type !== 'EVENT') return undefined;
@@ -74,7 +65,7 @@ describe('EVENT ack variants of the official SDKs', () => {
   });
 
   it('Node: an ack echoing every downstream header is accepted', async () => {
-    sandbox = await startSandbox(FAST);
+    const sandbox = await start(FAST);
     await connect(sandbox, (f) => ({
       code: 200,
       headers: f.headers,
@@ -100,7 +91,7 @@ describe('EVENT ack variants of the official SDKs', () => {
     ['data missing (Java on errors, Go)', undefined, 'no-data'],
     ['data "" (Python, Go)', '', 'empty-data'],
   ])('%s with code 200 counts as success', async (_name, data, variant) => {
-    sandbox = await startSandbox(FAST);
+    const sandbox = await start(FAST);
     await connect(sandbox, (f) =>
       f.type === 'EVENT' ? { code: 200, headers: headers(f), message: 'OK', data } : undefined,
     );
@@ -119,7 +110,7 @@ describe('EVENT ack variants of the official SDKs', () => {
   });
 
   it('accepts a code sent as a numeric string', async () => {
-    sandbox = await startSandbox(FAST);
+    const sandbox = await start(FAST);
     await connect(sandbox, (f) =>
       f.type === 'EVENT'
         ? { code: '200', headers: headers(f), message: 'OK', data: JSON.stringify({ status: 'SUCCESS' }) }
@@ -135,7 +126,7 @@ describe('EVENT ack variants of the official SDKs', () => {
 
 describe('CALLBACK acks', () => {
   it('returns the response of {"response": ...}; {"response": null} and missing data answer null', async () => {
-    sandbox = await startSandbox(FAST);
+    const sandbox = await start(FAST);
     const answers = [
       JSON.stringify({ response: { text: '晴天' } }),
       JSON.stringify({ response: null }),
@@ -156,7 +147,7 @@ describe('CALLBACK acks', () => {
   });
 
   it('reports a non-200 ack as clientError (502 on the control API)', async () => {
-    sandbox = await startSandbox(FAST);
+    const sandbox = await start(FAST);
     await connect(sandbox, (f) =>
       f.type === 'CALLBACK' ? { code: 404, headers: headers(f), message: 'topic not handled' } : undefined,
     );
@@ -169,7 +160,7 @@ describe('CALLBACK acks', () => {
 describe('malformed and unmatched acks', () => {
   it('logs and records malformed acks, settles the message, and keeps serving', async () => {
     const logs = captureLogs();
-    sandbox = await startSandbox({ ...FAST, logger: logs.logger, eventRedelivery: [] });
+    const sandbox = await start({ ...FAST, logger: logs.logger, eventRedelivery: [] });
     const client = await connect(sandbox, (f) =>
       f.type === 'CALLBACK'
         ? { code: 200, headers: headers(f), message: 'OK', data: '{not json' }
@@ -186,7 +177,7 @@ describe('malformed and unmatched acks', () => {
     expect(ev.status).toBe('failed');
 
     const log = await eventually(async () => {
-      const list = await deliveries(sandbox as Sandbox);
+      const list = await deliveries(sandbox);
       return list.filter((d) => d.outcome === 'malformed').length >= 5 ? list : undefined;
     });
     const upstream = log.filter((d) => d.type === 'UPSTREAM');
@@ -211,7 +202,7 @@ describe('malformed and unmatched acks', () => {
   });
 
   it('records an ack for an unknown messageId as unmatched', async () => {
-    sandbox = await startSandbox(FAST);
+    const sandbox = await start(FAST);
     const client = await connect(sandbox, null);
     client.send({
       code: 200,
@@ -219,7 +210,7 @@ describe('malformed and unmatched acks', () => {
       message: 'OK',
     });
     const list = await eventually(async () => {
-      const l = await deliveries(sandbox as Sandbox, '?type=UPSTREAM');
+      const l = await deliveries(sandbox, '?type=UPSTREAM');
       return l.length > 0 ? l : undefined;
     });
     expect(list[0]).toMatchObject({

@@ -1,24 +1,8 @@
-import type { DeliveryRecord } from '@dingtalk-skills/sandbox';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, http, RawClient, standardAck, startSandbox } from './support.js';
+import type { DeliveryRecord, Sandbox } from '@dingtalk-skills/sandbox';
+import { describe, expect, it } from 'vitest';
+import { eventually, http, type RawClient, sandboxPerTest, standardAck } from './support.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
-let sandbox: Sandbox | undefined;
-const clients: RawClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await sandbox?.close();
-  sandbox = undefined;
-});
-
-async function connect(
-  s: Sandbox,
-  options: Parameters<typeof RawClient.connect>[1] = {},
-): Promise<RawClient> {
-  const c = await RawClient.connect(s, options);
-  clients.push(c);
-  return c;
-}
+const { start, connect } = sandboxPerTest();
 
 async function connectionId(s: Sandbox, client: RawClient): Promise<string> {
   // Learn the id from a ping's connectionId header.
@@ -36,7 +20,7 @@ async function connectionId(s: Sandbox, client: RawClient): Promise<string> {
 
 describe('SYSTEM disconnect', () => {
   it('sends disconnect, stops delivery to the connection at once, and closes the socket after the grace period', async () => {
-    sandbox = await startSandbox({ disconnectGraceMs: 1_000 });
+    const sandbox = await start({ disconnectGraceMs: 1_000 });
     const client = await connect(sandbox);
     const id = await connectionId(sandbox, client);
     const res = await http<{ connection: { state: string } }>(
@@ -57,14 +41,14 @@ describe('SYSTEM disconnect', () => {
     const closed = await client.closed;
     expect(closed.code).toBe(1000);
     const info = await eventually(() => {
-      const c = sandbox?.gateway.getConnection(id);
+      const c = sandbox.gateway.getConnection(id);
       return c?.state === 'closed' ? c : undefined;
     });
     expect(info.disconnectReason).toBe('persistent connection is timeout');
   });
 
   it('delivers to another connection of the app while one is disconnecting (make before break)', async () => {
-    sandbox = await startSandbox({ disconnectGraceMs: 5_000 });
+    const sandbox = await start({ disconnectGraceMs: 5_000 });
     const old = await connect(sandbox);
     const id = await connectionId(sandbox, old);
     sandbox.gateway.disconnect(id, 'load balancing');
@@ -78,7 +62,7 @@ describe('SYSTEM disconnect', () => {
   });
 
   it('sends disconnect when a connection reaches connectionLifetimeMs', async () => {
-    sandbox = await startSandbox({ connectionLifetimeMs: 100, disconnectGraceMs: 50 });
+    const sandbox = await start({ connectionLifetimeMs: 100, disconnectGraceMs: 50 });
     const client = await connect(sandbox);
     const frame = await client.nextFrame((f) => f.headers.topic === 'disconnect');
     expect(JSON.parse(frame.data)).toEqual({ reason: 'persistent connection is timeout' });
@@ -86,7 +70,7 @@ describe('SYSTEM disconnect', () => {
   });
 
   it('records the client ack of a disconnect', async () => {
-    sandbox = await startSandbox({ disconnectGraceMs: 500 });
+    const sandbox = await start({ disconnectGraceMs: 500 });
     const client = await connect(sandbox, {
       autoAck: (f, c) =>
         f.headers.topic === 'disconnect'
@@ -101,7 +85,7 @@ describe('SYSTEM disconnect', () => {
     sandbox.gateway.disconnect(id);
     const record = await eventually(async () => {
       const res = await http<{ deliveries: DeliveryRecord[] }>(
-        sandbox as Sandbox,
+        sandbox,
         'GET',
         '/sandbox/deliveries?type=SYSTEM',
       );
@@ -114,7 +98,7 @@ describe('SYSTEM disconnect', () => {
 
 describe('drop', () => {
   it('terminates the socket without a close frame (the client sees 1006)', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const client = await connect(sandbox);
     const id = await connectionId(sandbox, client);
     const res = await http<{ connection: { state: string } }>(
@@ -135,7 +119,7 @@ describe('drop', () => {
   });
 
   it('answers 404 for an unknown connection and 409 for a closed one', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const unknown = await http(sandbox, 'POST', '/sandbox/connections/nope/drop');
     expect(unknown.status).toBe(404);
     expect(unknown.body).toMatchObject({ code: 'unknownConnection' });
@@ -150,7 +134,7 @@ describe('drop', () => {
 
 describe('SYSTEM ping', () => {
   it('pings every pingIntervalMs with a fresh opaque and records the echoed acks', async () => {
-    sandbox = await startSandbox({ pingIntervalMs: 60 });
+    const sandbox = await start({ pingIntervalMs: 60 });
     const client = await connect(sandbox);
     await client.waitFor(() => client.received('SYSTEM', 'ping').length >= 4, 5_000);
     const pings = client.received('SYSTEM', 'ping');
@@ -163,7 +147,7 @@ describe('SYSTEM ping', () => {
       expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(40);
     const log = await eventually(async () => {
       const res = await http<{ deliveries: DeliveryRecord[] }>(
-        sandbox as Sandbox,
+        sandbox,
         'GET',
         '/sandbox/deliveries?type=SYSTEM',
       );
@@ -174,7 +158,7 @@ describe('SYSTEM ping', () => {
   });
 
   it('records a ping ack with the wrong opaque as an error, and a missing one as timeout', async () => {
-    sandbox = await startSandbox({ ackTimeoutMs: 1_000 });
+    const sandbox = await start({ ackTimeoutMs: 1_000 });
     let n = 0;
     const client = await connect(sandbox, {
       autoAck: (f) => {
@@ -194,7 +178,7 @@ describe('SYSTEM ping', () => {
     await client.waitFor(() => client.received('SYSTEM', 'ping').length === 2);
     const records = await eventually(async () => {
       const res = await http<{ deliveries: DeliveryRecord[] }>(
-        sandbox as Sandbox,
+        sandbox,
         'GET',
         '/sandbox/deliveries?type=SYSTEM',
       );
@@ -206,7 +190,7 @@ describe('SYSTEM ping', () => {
   });
 
   it('sends no ping when pingIntervalMs is 0', async () => {
-    sandbox = await startSandbox({ pingIntervalMs: 0 });
+    const sandbox = await start({ pingIntervalMs: 0 });
     const client = await connect(sandbox);
     await sandbox.gateway.invokeCallback({ topic: '/v1.0/graph/api/invoke', data: {} });
     await new Promise((r) => setTimeout(r, 100));

@@ -1,21 +1,13 @@
 import { MAX_FRAME_BYTES } from '@dingtalk-skills/sdk';
-import { afterEach, describe, expect, it } from 'vitest';
-import { http, RawClient, startSandbox } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { http, sandboxPerTest } from './support.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
-let sandbox: Sandbox | undefined;
-const clients: RawClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await sandbox?.close();
-  sandbox = undefined;
-});
+const { start, connect } = sandboxPerTest();
 
 describe('256 KiB frame cap', () => {
   it('refuses an EVENT or CALLBACK whose frame would exceed 256 KiB with 413 and sends nothing', async () => {
-    sandbox = await startSandbox({ callbackTimeoutMs: 1_000 });
-    const client = await RawClient.connect(sandbox);
-    clients.push(client);
+    const sandbox = await start({ callbackTimeoutMs: 1_000 });
+    const client = await connect(sandbox);
     const big = 'x'.repeat(MAX_FRAME_BYTES);
     const ev = await http(sandbox, 'POST', '/sandbox/events', { eventType: 't', data: { big } });
     expect(ev.status).toBe(413);
@@ -40,9 +32,8 @@ describe('256 KiB frame cap', () => {
   });
 
   it('delivers a frame just under the cap, and counts bytes as UTF-8', async () => {
-    sandbox = await startSandbox();
-    const client = await RawClient.connect(sandbox);
-    clients.push(client);
+    const sandbox = await start();
+    const client = await connect(sandbox);
     // 3-byte characters: 80,000 of them are 240,000 bytes, under 262,144.
     const fits = await http<{ result: { status: string } }>(sandbox, 'POST', '/sandbox/events', {
       eventType: 't',
@@ -62,8 +53,8 @@ describe('256 KiB frame cap', () => {
   });
 
   it('honours a smaller maxFrameBytes', async () => {
-    sandbox = await startSandbox({ maxFrameBytes: 1_000 });
-    clients.push(await RawClient.connect(sandbox));
+    const sandbox = await start({ maxFrameBytes: 1_000 });
+    await connect(sandbox);
     const res = await http(sandbox, 'POST', '/sandbox/events', {
       eventType: 't',
       data: { s: 'y'.repeat(1_000) },
@@ -74,7 +65,7 @@ describe('256 KiB frame cap', () => {
 
 describe('control API input', () => {
   it('answers 404 JSON for unknown /sandbox paths', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     for (const [method, path] of [
       ['GET', '/sandbox/nope'],
       ['POST', '/sandbox/events/extra'],
@@ -87,7 +78,7 @@ describe('control API input', () => {
   });
 
   it('answers 400 invalidParameter naming the failing field', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const missing = await http(sandbox, 'POST', '/sandbox/events', { data: {} });
     expect(missing.status).toBe(400);
     expect(missing.body).toMatchObject({ code: 'invalidParameter', field: 'eventType' });
@@ -101,14 +92,14 @@ describe('control API input', () => {
   });
 
   it('answers 400 invalidJson for a body that is not JSON', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const res = await http(sandbox, 'POST', '/sandbox/events', undefined, '{"eventType":');
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ code: 'invalidJson' });
   });
 
   it('serves health, apps without secrets, and the clock', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const health = await http(sandbox, 'GET', '/sandbox/health');
     expect(health.body).toMatchObject({ status: 'ok', url: sandbox.url, gateway: { connections: 0 } });
     const apps = await http<{ apps: Array<Record<string, unknown>> }>(sandbox, 'GET', '/sandbox/apps');
@@ -122,8 +113,8 @@ describe('control API input', () => {
   });
 
   it('pages the delivery log with since, newest last', async () => {
-    sandbox = await startSandbox({ deliveryLogSize: 5 });
-    clients.push(await RawClient.connect(sandbox));
+    const sandbox = await start({ deliveryLogSize: 5 });
+    await connect(sandbox);
     for (let i = 0; i < 8; i++)
       await sandbox.gateway.invokeCallback({ topic: '/v1.0/graph/api/invoke', data: { i } });
     const all = await http<{ deliveries: Array<{ seq: number }>; lastSeq: number }>(

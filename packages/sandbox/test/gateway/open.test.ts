@@ -1,18 +1,13 @@
 import { connect } from 'node:net';
 import { SandboxClock, SEED_APP } from '@dingtalk-skills/sandbox';
-import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogs, handshakeStatus, http, openConnection, RawClient, startSandbox } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { captureLogs, handshakeStatus, http, openConnection, RawClient, sandboxPerTest } from './support.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
-let sandbox: Sandbox | undefined;
-afterEach(async () => {
-  await sandbox?.close();
-  sandbox = undefined;
-});
+const { start } = sandboxPerTest();
 
 describe('POST /v1.0/gateway/connections/open', () => {
   it('answers {endpoint, ticket} with a ws:// endpoint on the same port and a uuid ticket', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const res = await openConnection(sandbox);
     expect(res.status).toBe(200);
     expect(res.body.endpoint).toBe(`ws://127.0.0.1:${sandbox.port}/connect`);
@@ -20,7 +15,7 @@ describe('POST /v1.0/gateway/connections/open', () => {
   });
 
   it('answers 401 authFailed 鉴权失败 for an unknown clientId', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const res = await openConnection(sandbox, { clientId: 'dingnosuchapp' });
     expect(res.status).toBe(401);
     expect(res.body).toEqual({ requestid: expect.any(String), code: 'authFailed', message: '鉴权失败' });
@@ -28,7 +23,7 @@ describe('POST /v1.0/gateway/connections/open', () => {
 
   it('answers 401 authFailed for a wrong clientSecret, and never logs the secret', async () => {
     const logs = captureLogs();
-    sandbox = await startSandbox({ logger: logs.logger });
+    const sandbox = await start({ logger: logs.logger });
     const res = await openConnection(sandbox, { clientSecret: 'wrong-secret-value' });
     expect(res.status).toBe(401);
     expect(res.body.code).toBe('authFailed');
@@ -51,7 +46,7 @@ describe('POST /v1.0/gateway/connections/open', () => {
     ['no clientSecret', JSON.stringify({ clientId: 'a', subscriptions: [] }), 'clientSecret'],
     ['an empty body', '', 'body'],
   ])('answers 400 invalidParameter for %s, naming the field', async (_name, raw, field) => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const res = await http<{ code: string; message: string; requestid: string }>(
       sandbox,
       'POST',
@@ -66,7 +61,7 @@ describe('POST /v1.0/gateway/connections/open', () => {
   });
 
   it('accepts the Go SDK extras (null or a map) and SYSTEM subscriptions', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const res = await http(sandbox, 'POST', '/v1.0/gateway/connections/open', {
       clientId: SEED_APP.clientId,
       clientSecret: SEED_APP.clientSecret,
@@ -83,7 +78,7 @@ describe('POST /v1.0/gateway/connections/open', () => {
 
 describe('WebSocket handshake on /connect', () => {
   it('opens with a fresh ticket and refuses its reuse with 401', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const { body } = await openConnection(sandbox);
     const url = `${body.endpoint}?ticket=${body.ticket}`;
     expect(await handshakeStatus(url)).toBe(101);
@@ -91,14 +86,14 @@ describe('WebSocket handshake on /connect', () => {
   });
 
   it('refuses a missing or unknown ticket with 401', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     expect(await handshakeStatus(`ws://127.0.0.1:${sandbox.port}/connect`)).toBe(401);
     expect(await handshakeStatus(`ws://127.0.0.1:${sandbox.port}/connect?ticket=nope`)).toBe(401);
   });
 
   it('refuses a ticket older than ticketTtlMs by the sandbox clock', async () => {
     const clock = new SandboxClock();
-    sandbox = await startSandbox({ clock, ticketTtlMs: 90_000 });
+    const sandbox = await start({ clock, ticketTtlMs: 90_000 });
     const fresh = await openConnection(sandbox);
     const stale = await openConnection(sandbox);
     clock.advance(89_000);
@@ -108,7 +103,7 @@ describe('WebSocket handshake on /connect', () => {
   });
 
   it('answers a refused handshake with a complete HTTP 401 and a JSON body, and 404 on another path', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const text = await rawUpgrade(sandbox.port, '/connect?ticket=bad');
     expect(text).toMatch(/^HTTP\/1\.1 401 Unauthorized\r\n/);
     const body = JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4)) as Record<string, unknown>;
@@ -117,7 +112,7 @@ describe('WebSocket handshake on /connect', () => {
   });
 
   it('lists the connection with its app, subscriptions, ua and localIp', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const client = await RawClient.connect(sandbox, { ua: 'my-sdk/2.0', localIp: '10.1.1.1' });
     const res = await http<{ connections: Array<Record<string, unknown>> }>(
       sandbox,

@@ -1,22 +1,13 @@
-import type { DeliveryRecord, EventResult } from '@dingtalk-skills/sandbox';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type AutoAck, eventually, http, RawClient, standardAck, startSandbox } from './support.js';
+import type { DeliveryRecord, EventResult, Sandbox } from '@dingtalk-skills/sandbox';
+import { describe, expect, it } from 'vitest';
+import { type AutoAck, eventually, http, type RawClient, sandboxPerTest, standardAck } from './support.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
-let sandbox: Sandbox | undefined;
-const clients: RawClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await sandbox?.close();
-  sandbox = undefined;
-});
+const { start, connect: connectClient } = sandboxPerTest();
 
 const FAST = { ackTimeoutMs: 150, eventRedelivery: [50, 80, 100], callbackTimeoutMs: 300 };
 
-async function connect(s: Sandbox, autoAck: AutoAck | null = standardAck): Promise<RawClient> {
-  const c = await RawClient.connect(s, { autoAck });
-  clients.push(c);
-  return c;
+function connect(s: Sandbox, autoAck: AutoAck | null = standardAck): Promise<RawClient> {
+  return connectClient(s, { autoAck });
 }
 
 async function pushAndWait(s: Sandbox, body: Record<string, unknown>): Promise<EventResult> {
@@ -36,7 +27,7 @@ async function eventLog(s: Sandbox, eventId: string): Promise<DeliveryRecord[]> 
 
 describe('EVENT redelivery', () => {
   it('redelivers an unacked event per the schedule with the same eventId and new messageIds, then gives up', async () => {
-    sandbox = await startSandbox(FAST);
+    const sandbox = await start(FAST);
     const client = await connect(sandbox, null);
     const result = await pushAndWait(sandbox, { eventType: 't', data: { n: 1 }, eventId: 'evt-unacked' });
     expect(result.status).toBe('failed');
@@ -52,7 +43,7 @@ describe('EVENT redelivery', () => {
   });
 
   it('redelivers after LATER and stops once acked SUCCESS', async () => {
-    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 5_000 });
+    const sandbox = await start({ ...FAST, ackTimeoutMs: 5_000 });
     let n = 0;
     await connect(sandbox, (f) => {
       if (f.type !== 'EVENT') return undefined;
@@ -73,7 +64,7 @@ describe('EVENT redelivery', () => {
 
   it('redelivers to another live connection when the first one is gone', async () => {
     // A long ack timeout: the drop, not the timeout, ends attempt 1.
-    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 10_000 });
+    const sandbox = await start({ ...FAST, ackTimeoutMs: 10_000 });
     const silent = await connect(sandbox, null);
     const pushed = sandbox.gateway.pushEvent({ eventType: 't', data: {} });
     // Only the silent connection exists at first: it gets attempt 1.
@@ -89,7 +80,7 @@ describe('EVENT redelivery', () => {
   });
 
   it('duplicate: true delivers a second copy with the same eventId after the ack', async () => {
-    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 5_000 });
+    const sandbox = await start({ ...FAST, ackTimeoutMs: 5_000 });
     const client = await connect(sandbox);
     const result = await pushAndWait(sandbox, { eventType: 't', data: {}, duplicate: true });
     expect(result.status).toBe('acked');
@@ -110,12 +101,12 @@ describe('EVENT redelivery', () => {
 describe('EVENT timers follow the sandbox clock', () => {
   it('advancing the clock makes an unacked event missing and sends the redelivery at once, per the schedule', async () => {
     // Real-time deadlines far away: only the clock can make anything happen within this test.
-    sandbox = await startSandbox({ ackTimeoutMs: 60_000, eventRedelivery: [30_000, 90_000] });
+    const sandbox = await start({ ackTimeoutMs: 60_000, eventRedelivery: [30_000, 90_000] });
     const client = await connect(sandbox, null);
     const pushed = sandbox.gateway.pushEvent({ eventType: 't', data: {}, eventId: 'evt-clock' });
     await client.waitFor(() => client.received('EVENT').length === 1);
 
-    const advance = (ms: number) => http(sandbox as Sandbox, 'POST', '/sandbox/clock/advance', { ms });
+    const advance = (ms: number) => http(sandbox, 'POST', '/sandbox/clock/advance', { ms });
     // Not yet at the ack deadline: nothing happens.
     await advance(59_000);
     expect((await eventLog(sandbox, 'evt-clock')).map((d) => d.outcome)).toEqual(['pending']);
@@ -141,7 +132,7 @@ describe('EVENT timers follow the sandbox clock', () => {
   });
 
   it('a LATER ack waits for the clock: advancing by the first delay redelivers, the SUCCESS ends it', async () => {
-    sandbox = await startSandbox({ ackTimeoutMs: 60_000, eventRedelivery: [45_000] });
+    const sandbox = await start({ ackTimeoutMs: 60_000, eventRedelivery: [45_000] });
     let n = 0;
     await connect(sandbox, (f) => {
       if (f.type !== 'EVENT') return undefined;
@@ -163,7 +154,7 @@ describe('EVENT timers follow the sandbox clock', () => {
 
 describe('ack faults', () => {
   it('withhold: acks are ignored as if never received, so the event is redelivered', async () => {
-    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 400, eventRedelivery: [30] });
+    const sandbox = await start({ ...FAST, ackTimeoutMs: 400, eventRedelivery: [30] });
     const client = await connect(sandbox);
     const set = await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'withhold' });
     expect(set.body).toEqual({ mode: 'withhold' });
@@ -183,7 +174,7 @@ describe('ack faults', () => {
     const pingId = sandbox.gateway.ping(client.frames[0]?.headers.connectionId ?? '');
     await eventually(async () => {
       const res = await http<{ deliveries: DeliveryRecord[] }>(
-        sandbox as Sandbox,
+        sandbox,
         'GET',
         `/sandbox/deliveries?messageId=${pingId}`,
       );
@@ -194,7 +185,7 @@ describe('ack faults', () => {
   });
 
   it('delay: an ack processed after the ack timeout is recorded as late and the event is redelivered', async () => {
-    sandbox = await startSandbox({ ...FAST, eventRedelivery: [20] });
+    const sandbox = await start({ ...FAST, eventRedelivery: [20] });
     const client = await connect(sandbox);
     await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'delay', delayMs: 400 });
     const pushed = sandbox.gateway.pushEvent({ eventType: 't', data: {} });
@@ -203,14 +194,14 @@ describe('ack faults', () => {
     expect(result).toMatchObject({ status: 'failed', attempts: 2 });
     expect(client.received('EVENT')).toHaveLength(2);
     const log = await eventually(async () => {
-      const l = await eventLog(sandbox as Sandbox, result.eventId);
+      const l = await eventLog(sandbox, result.eventId);
       return l.every((d) => d.ack?.late) ? l : undefined;
     });
     for (const d of log) expect(d).toMatchObject({ outcome: 'timeout', ack: { late: true, delayedMs: 400 } });
   });
 
   it('delay shorter than the timeout: the ack still counts', async () => {
-    sandbox = await startSandbox({ ...FAST, ackTimeoutMs: 1_000 });
+    const sandbox = await start({ ...FAST, ackTimeoutMs: 1_000 });
     await connect(sandbox);
     await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'delay', delayMs: 30 });
     const result = await pushAndWait(sandbox, { eventType: 't' });
@@ -221,7 +212,7 @@ describe('ack faults', () => {
   });
 
   it('rejects an unknown fault mode or a delay without delayMs with 400 naming the field', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const bad = await http(sandbox, 'POST', '/sandbox/faults/acks', { mode: 'explode' });
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ code: 'invalidParameter', field: 'mode' });

@@ -1,31 +1,15 @@
 import { SEED_APP, SEED_CORP } from '@dingtalk-skills/sandbox';
-import { afterEach, describe, expect, it } from 'vitest';
-import { eventually, http, RawClient, startSandbox } from './support.js';
+import { describe, expect, it } from 'vitest';
+import { eventually, http, sandboxPerTest } from './support.js';
 
-type Sandbox = Awaited<ReturnType<typeof startSandbox>>;
-let sandbox: Sandbox | undefined;
-const clients: RawClient[] = [];
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()));
-  await sandbox?.close();
-  sandbox = undefined;
-});
+const { start, connect } = sandboxPerTest();
 
 const GRAPH = '/v1.0/graph/api/invoke';
 const BOT = '/v1.0/im/bot/messages/get';
 
-async function connect(
-  s: Sandbox,
-  options: Parameters<typeof RawClient.connect>[1] = {},
-): Promise<RawClient> {
-  const c = await RawClient.connect(s, options);
-  clients.push(c);
-  return c;
-}
-
 describe('frames on the wire', () => {
   it('sends EVENT frames with specVersion 1.0, string headers, event headers and data as a JSON string', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const client = await connect(sandbox);
     const res = await http<{ eventId: string; messageId: string }>(sandbox, 'POST', '/sandbox/events', {
       eventType: 'user_add_org',
@@ -54,7 +38,7 @@ describe('frames on the wire', () => {
   });
 
   it('sends CALLBACK frames on their topic with the data as a JSON string', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const client = await connect(sandbox);
     const data = { requestLine: { method: 'GET', uri: '/v1/x' }, headers: {}, body: '{}' };
     const res = await http(sandbox, 'POST', '/sandbox/callbacks', { topic: GRAPH, data });
@@ -68,7 +52,7 @@ describe('frames on the wire', () => {
 
 describe('subscriptions routing', () => {
   it('delivers EVENTs only to EVENT subscribers and CALLBACKs only to subscribers of the topic', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const events = await connect(sandbox, { subscriptions: [{ type: 'EVENT', topic: '*' }] });
     const graph = await connect(sandbox, { subscriptions: [{ type: 'CALLBACK', topic: GRAPH }] });
     const bot = await connect(sandbox, { subscriptions: [{ type: 'CALLBACK', topic: BOT }] });
@@ -92,7 +76,7 @@ describe('subscriptions routing', () => {
   });
 
   it('answers a CALLBACK on a topic nobody subscribes to at once with 409 noSubscriber', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     await connect(sandbox, { subscriptions: [{ type: 'EVENT', topic: '*' }] });
     const res = await http(sandbox, 'POST', '/sandbox/callbacks', { topic: GRAPH, data: {} });
     expect(res.status).toBe(409);
@@ -102,7 +86,7 @@ describe('subscriptions routing', () => {
   });
 
   it('answers an EVENT push with no EVENT subscriber with 409 noSubscriber', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     await connect(sandbox, { subscriptions: [{ type: 'CALLBACK', topic: GRAPH }] });
     const res = await http(sandbox, 'POST', '/sandbox/events', { eventType: 't', data: {} });
     expect(res.status).toBe(409);
@@ -111,7 +95,7 @@ describe('subscriptions routing', () => {
 
   it('routes by app: connections of another app get nothing, unknown apps get 404', async () => {
     const other = { clientId: 'dingotherapp', clientSecret: 'other-secret' };
-    sandbox = await startSandbox({ apps: [{ ...SEED_APP, redirectUris: [] }, other] });
+    const sandbox = await start({ apps: [{ ...SEED_APP, redirectUris: [] }, other] });
     const mine = await connect(sandbox);
     const theirs = await connect(sandbox, other);
     await http(sandbox, 'POST', '/sandbox/events', { eventType: 't', data: {}, clientId: other.clientId });
@@ -126,7 +110,7 @@ describe('subscriptions routing', () => {
   });
 
   it('spreads messages of one app across its connections at random', async () => {
-    sandbox = await startSandbox();
+    const sandbox = await start();
     const a = await connect(sandbox);
     const b = await connect(sandbox);
     for (let i = 0; i < 100; i++) {

@@ -7,6 +7,7 @@ import {
   type Subscription,
   silentLogger,
 } from '@dingtalk-skills/sdk';
+import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 
 /** Log lines captured from a real redacting logger. */
@@ -35,6 +36,39 @@ export function captureLogs(): LogCapture {
 /** A sandbox on 127.0.0.1 port 0 with quiet defaults for tests (no pings unless asked). */
 export function startSandbox(options: SandboxOptionsInput = {}): Promise<Sandbox> {
   return createSandbox({ logger: silentLogger(), pingIntervalMs: 0, ...options });
+}
+
+/** The sandbox and the raw clients of the test that runs: see `sandboxPerTest`. */
+export interface SandboxPerTest {
+  /** Starts this test's sandbox (as `startSandbox`); it is closed after the test. */
+  start(options?: SandboxOptionsInput): Promise<Sandbox>;
+  /** Connects a raw client (as `RawClient.connect`); it is closed after the test, before the sandbox. */
+  connect(sandbox: Sandbox, options?: Parameters<typeof RawClient.connect>[1]): Promise<RawClient>;
+}
+
+/**
+ * Registers an `afterEach` that closes the test's raw clients, then its sandbox. Call once at the top of
+ * a test file; each test starts its own sandbox with `start`.
+ */
+export function sandboxPerTest(): SandboxPerTest {
+  let sandbox: Sandbox | undefined;
+  const clients: RawClient[] = [];
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.close()));
+    await sandbox?.close();
+    sandbox = undefined;
+  });
+  return {
+    async start(options) {
+      sandbox = await startSandbox(options);
+      return sandbox;
+    },
+    async connect(s, options) {
+      const client = await RawClient.connect(s, options);
+      clients.push(client);
+      return client;
+    },
+  };
 }
 
 export interface HttpAnswer<T = unknown> {

@@ -23,6 +23,7 @@ import {
   type SandboxPlatformHarness,
   startSandboxPlatform,
 } from '../openapi/support/sandbox-platform.js';
+import { caught } from '../support/caught.js';
 
 let sandbox: SandboxPlatformHarness;
 let openapi: OpenApiClient;
@@ -38,15 +39,6 @@ async function consent(userId = 'zhangsan', scopes = ALL_SCOPES): Promise<string
   const code = await sandbox.authorize(userId, scopes);
   secretsSeen.add(code);
   return code;
-}
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {

@@ -8,6 +8,7 @@ import {
   toAuthorizationRequired,
 } from '@dingtalk-skills/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { caught } from '../support/caught.js';
 import { captureLogs, type LogCapture } from './support/log-capture.js';
 import { ALL_SCOPES, type SandboxPlatformHarness, startSandboxPlatform } from './support/sandbox-platform.js';
 
@@ -37,15 +38,6 @@ async function userToken(c: OpenApiClient, userId = 'zhangsan', scopes = ALL_SCO
   secretsSeen.add(grant.accessToken);
   if (grant.refreshToken) secretsSeen.add(grant.refreshToken);
   return grant;
-}
-
-async function caught(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a rejection');
 }
 
 beforeAll(async () => {

@@ -1,15 +1,9 @@
 import { readCallbackResponse, Topic } from '@dingtalk-skills/sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { streamFixturePerTest } from '../support/stream-fixture.js';
 import { observeFor, until } from '../support/wait.js';
 
-let fx: StreamFixture;
-beforeEach(async () => {
-  fx = await streamFixture();
-});
-afterEach(async () => {
-  await fx.close();
-});
+const fx = streamFixturePerTest();
 
 describe('maxInFlight backpressure', () => {
   it('never runs more than maxInFlight handlers, stops reading while full, and answers everything afterwards', async () => {

@@ -1,15 +1,9 @@
 import { type DedupStore, MemoryDedupStore, readEventAck, type StreamEvent } from '@dingtalk-skills/sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { streamFixturePerTest } from '../support/stream-fixture.js';
 import { deferred, until } from '../support/wait.js';
 
-let fx: StreamFixture;
-beforeEach(async () => {
-  fx = await streamFixture();
-});
-afterEach(async () => {
-  await fx.close();
-});
+const fx = streamFixturePerTest();
 
 describe('EVENT dedup over the wire', () => {
   it('runs the handler once for an event delivered twice; both deliveries are acked SUCCESS', async () => {

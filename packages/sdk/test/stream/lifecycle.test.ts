@@ -7,27 +7,13 @@ import {
   StreamConnectError,
   Topic,
 } from '@dingtalk-skills/sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { caught } from '../support/caught.js';
 import { expectBackToBaseline, resourceCounts } from '../support/resources.js';
-import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
+import { streamFixturePerTest } from '../support/stream-fixture.js';
 import { deferred, until, within } from '../support/wait.js';
 
-let fx: StreamFixture;
-beforeEach(async () => {
-  fx = await streamFixture();
-});
-afterEach(async () => {
-  await fx.close();
-});
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  return p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err,
-  );
-}
+const fx = streamFixturePerTest();
 
 describe('config', () => {
   it('rejects an invalid config with ERR_CONFIG naming each problem, never echoing the secret', () => {
@@ -68,7 +54,7 @@ describe('config', () => {
 
   it('refuses to start without handlers, and handlers registered after start()', async () => {
     const empty = fx.client();
-    expect(isCodedError(await rejection(empty.start()), 'ERR_CONFIG')).toBe(true);
+    expect(isCodedError(await caught(empty.start()), 'ERR_CONFIG')).toBe(true);
     const client = fx.client();
     client.onEvent(() => undefined);
     expect(() => client.onEvent(() => undefined)).toThrow(/already registered/);
@@ -90,7 +76,7 @@ describe('start', () => {
     const client = fx.client({ clientSecret: 'wrong-secret-123' });
     client.on('error', (e) => errors.push(e));
     client.onEvent(() => undefined);
-    const err = await rejection(client.start());
+    const err = await caught(client.start());
     expect(err).toBeInstanceOf(StreamConnectError);
     expect(err).toMatchObject({
       code: 'ERR_CREDENTIALS',
@@ -110,7 +96,7 @@ describe('start', () => {
   it('does not crash on an error with no error listener (it is logged)', async () => {
     const client = fx.client({ clientSecret: 'wrong-secret-456' });
     client.onEvent(() => undefined);
-    expect(isCodedError(await rejection(client.start()), 'ERR_CREDENTIALS')).toBe(true);
+    expect(isCodedError(await caught(client.start()), 'ERR_CREDENTIALS')).toBe(true);
     expect(fx.logs.find('rejected the app credentials')[0]).toMatchObject({ level: 50 });
   });
 
@@ -144,7 +130,7 @@ describe('start', () => {
     expect(client.start()).toBe(a);
     await a;
     await client.stop();
-    expect(isCodedError(await rejection(client.start()), 'ERR_STOPPED')).toBe(true);
+    expect(isCodedError(await caught(client.start()), 'ERR_STOPPED')).toBe(true);
   });
 
   it('reports its state through status() and events', async () => {
@@ -234,7 +220,7 @@ describe('stop', () => {
     const started = client.start();
     await fx.gateway.waitFor(() => (fx.gateway.openRequests.length >= 2 ? true : undefined), 'two attempts');
     await client.stop();
-    expect(isCodedError(await rejection(started), 'ERR_STOPPED')).toBe(true);
+    expect(isCodedError(await caught(started), 'ERR_STOPPED')).toBe(true);
     const attempts = fx.gateway.openRequests.length;
     await expectBackToBaseline(baseline);
     expect(fx.gateway.openRequests).toHaveLength(attempts);

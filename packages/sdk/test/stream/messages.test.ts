@@ -9,17 +9,11 @@ import {
   Topic,
   USER_AGENT,
 } from '@dingtalk-skills/sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
+import { describe, expect, it } from 'vitest';
+import { streamFixturePerTest } from '../support/stream-fixture.js';
 import { deferred, until, within } from '../support/wait.js';
 
-let fx: StreamFixture;
-beforeEach(async () => {
-  fx = await streamFixture();
-});
-afterEach(async () => {
-  await fx.close();
-});
+const fx = streamFixturePerTest();
 
 describe('connections/open', () => {
   it('posts the credentials, subscriptions derived from the handlers, ua and localIp as JSON', async () => {

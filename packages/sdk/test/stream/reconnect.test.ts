@@ -1,16 +1,10 @@
 import { isCodedError, readCallbackResponse, readEventAck, Topic } from '@dingtalk-skills/sdk';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
+import { streamFixturePerTest } from '../support/stream-fixture.js';
 import { deferred, nextEvent, observeFor, until, within } from '../support/wait.js';
 
-let fx: StreamFixture;
-beforeEach(async () => {
-  fx = await streamFixture();
-});
-afterEach(async () => {
-  await fx.close();
-});
+const fx = streamFixturePerTest();
 
 describe('abrupt drop', () => {
   it('reconnects with a new ticket after the TCP connection dies, and serves on the new socket', async () => {

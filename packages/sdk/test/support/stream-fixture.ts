@@ -1,4 +1,5 @@
 import { StreamClient, type StreamClientConfig } from '@dingtalk-skills/sdk';
+import { afterEach, beforeEach } from 'vitest';
 import { CaptureLogger } from './capture-logger.js';
 import { TestGateway } from './test-gateway.js';
 
@@ -42,5 +43,34 @@ export async function streamFixture(): Promise<StreamFixture> {
       await Promise.all(clients.map((c) => c.stop()));
       await gateway.close();
     },
+  };
+}
+
+/**
+ * A fresh fixture for every test: registers a `beforeEach` that starts one and an `afterEach` that closes
+ * it. Call once at the top of a test file; the object it returns stands for the running test's fixture.
+ */
+export function streamFixturePerTest(): StreamFixture {
+  let fx: StreamFixture | undefined;
+  beforeEach(async () => {
+    fx = await streamFixture();
+  });
+  afterEach(async () => {
+    await fx?.close();
+    fx = undefined;
+  });
+  const current = (): StreamFixture => {
+    if (!fx) throw new Error('the stream fixture exists only while a test runs');
+    return fx;
+  };
+  return {
+    get gateway() {
+      return current().gateway;
+    },
+    get logs() {
+      return current().logs;
+    },
+    client: (overrides) => current().client(overrides),
+    close: () => current().close(),
   };
 }
