@@ -121,6 +121,8 @@ export async function startWireApp(options: { logLevel?: 'trace' | 'debug' } = {
     now: () => sandbox.context.clock.now(),
     skillTimeoutMs: 5_000,
     rateLimiter: new WindowRateLimiter({ qps: 10_000 }),
+    // These tests check the warning of every malformed frame: no rate limit on them here.
+    stream: { malformedFrameLog: { burst: 1_000_000 } },
   });
   await sandbox.gateway.waitForConnection({ clientId: CLIENT_ID }, 5_000);
 

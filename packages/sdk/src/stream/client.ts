@@ -131,6 +131,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       handlerTimeoutMs: this.config.handlerTimeoutMs,
       maxInFlight: this.config.maxInFlight,
       maxFrameBytes: this.config.maxFrameBytes,
+      malformedFrameLog: this.config.malformedFrameLog,
       logger: this.log,
       hooks: {
         pauseReading: () => this.setPaused(true),

@@ -93,6 +93,11 @@ export interface StreamClientConfig {
   stopTimeoutMs?: number;
   /** Largest frame accepted (default 256 KiB); larger frames are logged and dropped. */
   maxFrameBytes?: number;
+  /**
+   * Rate limit of the "malformed frame" warnings (default 20 at once, then 1 a second). Every malformed
+   * frame is still answered; the next warning let through carries `suppressed`, the count left out.
+   */
+  malformedFrameLog?: { burst?: number; perSecond?: number };
 }
 
 /** The configuration with every default filled in. */
@@ -115,6 +120,7 @@ export interface ResolvedStreamConfig {
   openTimeoutMs: number;
   stopTimeoutMs: number;
   maxFrameBytes: number;
+  malformedFrameLog: { burst: number; perSecond: number };
 }
 
 const ms = (max: number) => z.number().int().min(1).max(max);
@@ -200,6 +206,12 @@ const schema = z.strictObject({
     .min(1024)
     .max(64 * 1024 * 1024)
     .default(MAX_FRAME_BYTES),
+  malformedFrameLog: z
+    .strictObject({
+      burst: z.number().int().min(1).max(1_000_000).default(20),
+      perSecond: z.number().min(0.001).max(1_000_000).default(1),
+    })
+    .prefault({}),
 });
 
 /**
@@ -234,5 +246,6 @@ export function resolveStreamConfig(input: StreamClientConfig): ResolvedStreamCo
     openTimeoutMs: c.openTimeoutMs,
     stopTimeoutMs: c.stopTimeoutMs,
     maxFrameBytes: c.maxFrameBytes,
+    malformedFrameLog: c.malformedFrameLog,
   };
 }

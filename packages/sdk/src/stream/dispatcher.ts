@@ -58,6 +58,8 @@ export interface DispatcherOptions {
   handlerTimeoutMs: number;
   maxInFlight: number;
   maxFrameBytes: number;
+  /** Rate limit of the malformed-frame warnings. */
+  malformedFrameLog: { burst: number; perSecond: number };
   logger: Logger;
   hooks: DispatcherHooks;
   /** Told the outcome of every message (metrics). */
@@ -95,8 +97,8 @@ export class Dispatcher {
   private readonly maxInFlight: number;
   private readonly parseOptions: ParseFrameOptions;
   private readonly log: Logger;
-  /** Malformed frames: 20 warnings at once, then one a second; the next line counts the rest. */
-  private readonly malformedLogBudget = new LogBudget(20, 1);
+  /** Malformed-frame warnings: a burst, then a few a second; the next line counts the rest. */
+  private readonly malformedLogBudget: LogBudget;
   private readonly hooks: DispatcherHooks;
   private readonly sweepMs: number;
 
@@ -124,6 +126,7 @@ export class Dispatcher {
     this.maxInFlight = opts.maxInFlight;
     this.parseOptions = { maxBytes: opts.maxFrameBytes };
     this.log = opts.logger;
+    this.malformedLogBudget = new LogBudget(opts.malformedFrameLog.burst, opts.malformedFrameLog.perSecond);
     this.hooks = opts.hooks;
     let shortest = opts.handlerTimeoutMs;
     for (const reg of opts.registry.callbacks.values()) shortest = Math.min(shortest, reg.timeoutMs);
@@ -266,14 +269,12 @@ export class Dispatcher {
             messageId: err.messageId,
             field: err.field,
             reason: err.message,
+            // How many malformed frames since the previous such line were left out of the log.
             ...(suppressed > 0 ? { suppressed } : {}),
           },
-          (err.messageId === undefined
+          err.messageId === undefined
             ? 'malformed frame dropped (no message id to answer)'
-            : 'malformed frame answered 400') +
-            (suppressed > 0
-              ? ` (${suppressed} more malformed frames since the last such line, not logged)`
-              : ''),
+            : 'malformed frame answered 400',
         );
       if (err.messageId !== undefined)
         this.sendNow(conn, errorAck(err.messageId, AckCode.BadRequest, err.message));
