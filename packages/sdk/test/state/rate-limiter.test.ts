@@ -50,6 +50,35 @@ describe.each(ALL_KINDS)('StateRateLimiter on %s', (kind) => {
     expect(perWindow(granted)).toEqual([5, 5, 2]);
   });
 
+  it('a sliding window: no 300 ms span ever holds more than qps starts, across instances and window edges', async () => {
+    const b = await kit.backing(kind);
+    const limiters = [
+      new StateRateLimiter({ store: await b.open(), logger: silentLogger(), qps: 5, windowMs: WINDOW }),
+      new StateRateLimiter({ store: await b.open(), logger: silentLogger(), qps: 5, windowMs: WINDOW }),
+    ];
+    // Start late in a fixed window: fixed windows would let 5 go now and 5 more right after the edge.
+    while (Date.now() % WINDOW < 200) await sleep(5);
+    const before = Date.now();
+    const starts = await Promise.all(
+      Array.from({ length: 15 }, (_, i) =>
+        (limiters[i % 2] as StateRateLimiter).reserve('GET /v1.0/contact/users/me'),
+      ),
+    );
+    starts.sort((x, y) => x - y);
+    // The 6th start after any start is at least a window later...
+    for (let i = 0; i + 5 < starts.length; i++)
+      expect(starts[i + 5]! - starts[i]!, `starts ${i} and ${i + 5}`).toBeGreaterThanOrEqual(WINDOW);
+    // ...and no later than it must be: three turns of 5, a window apart.
+    expect(starts[0]! - before).toBeLessThan(WINDOW);
+    expect(starts[14]! - starts[0]!).toBeLessThan(2 * WINDOW + 100);
+    // acquire() waits for its reserved turn.
+    const limiter = limiters[0] as StateRateLimiter;
+    const next = Date.now();
+    await limiter.acquire('GET /v1.0/contact/users/me');
+    expect(Date.now()).toBeGreaterThanOrEqual(starts[10]! + WINDOW);
+    expect(next).toBeLessThan(starts[10]! + WINDOW);
+  });
+
   it('keeps budgets apart per API key and per scope (app)', async () => {
     const b = await kit.backing(kind);
     const store = await b.open();
@@ -103,10 +132,11 @@ describe('StateRateLimiter when the store fails', () => {
     const inner = new MemoryStateStore({ logger: silentLogger() });
     const flaky: StateStore = {
       kind: 'memory',
-      get: (k) => inner.get(k),
+      get: (k) => (broken ? Promise.reject(new Error('store down')) : inner.get(k)),
       set: (k, v, t) => inner.set(k, v, t),
       setIfAbsent: (k, v, t) => inner.setIfAbsent(k, v, t),
-      compareAndSwap: (k, e, n, t) => inner.compareAndSwap(k, e, n, t),
+      compareAndSwap: (k, e, n, t) =>
+        broken ? Promise.reject(new Error('store down')) : inner.compareAndSwap(k, e, n, t),
       delete: (k) => inner.delete(k),
       incrWithTtl: (k, t) => (broken ? Promise.reject(new Error('store down')) : inner.incrWithTtl(k, t)),
       close: () => inner.close(),
