@@ -28,7 +28,7 @@ if kill -0 "$pid" 2>/dev/null; then echo "npm start did not stop within 10 s of 
 # npm passes SIGTERM on to its script; the app must stop with it, not linger as an orphan.
 for _ in $(seq 1 40); do pgrep -g "$pid" >/dev/null || break; sleep 0.25; done
 if pgrep -g "$pid" >/dev/null; then
-  echo "npm start exited but left processes running:"; ps -o pid,cmd -g "$pid"; exit 1
+  echo "npm start exited but left processes running:"; pgrep -a -g "$pid"; exit 1
 fi
 grep -q 'sandbox closed' "$log" || { echo "the app did not log a clean shutdown:"; tail -n 20 "$log"; exit 1; }
 trap - EXIT

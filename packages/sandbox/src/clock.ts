@@ -22,7 +22,16 @@ export class SandboxClock {
       throw new RangeError(`advance: expected a non-negative number of ms, got ${ms}`);
     this.#offsetMs += ms;
     const now = this.now();
-    for (const listener of [...this.#listeners]) listener(now);
+    // Every listener hears of it even if one throws; the first error then goes to the caller.
+    const errors: unknown[] = [];
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(now);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
     return now;
   }
 

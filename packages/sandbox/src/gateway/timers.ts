@@ -17,6 +17,8 @@ export interface TimerHandle {
  * delays); clock timers (`clockTimeout`) are due at a sandbox clock time, so `clock.advance()` past it
  * fires them at once, and a partial advance brings them nearer. EVENT ack deadlines and the
  * redelivery schedule use clock timers: advance the clock by 10 s and the next redelivery goes out.
+ * A timer started by one that fires during an advance counts from the new now, so one big advance
+ * moves a redelivery schedule on by one step, not to its end.
  */
 export class TimerSet {
   readonly #timers = new Set<TimerHandle>();
@@ -92,6 +94,15 @@ export class TimerSet {
       else timer.node = setTimeout(() => this.#fire(timer), timer.dueAt - now);
     }
     due.sort((a, b) => a.dueAt! - b.dueAt!);
-    for (const timer of due) this.#fire(timer);
+    // Every due timer fires even if one throws; the first error then reaches whoever advanced.
+    const errors: unknown[] = [];
+    for (const timer of due) {
+      try {
+        this.#fire(timer);
+      } catch (err) {
+        errors.push(err);
+      }
+    }
+    if (errors.length > 0) throw errors[0];
   }
 }

@@ -1,3 +1,5 @@
+import { toError } from '../errors/coded-error.js';
+import type { Logger } from '../logging/logger.js';
 import { isOpenApiError, type OpenApiError } from '../openapi/errors.js';
 import type { UserTokenSource } from '../openapi/token-source.js';
 import { AuthFailureCode } from '../protocol/auth-failure.js';
@@ -33,6 +35,7 @@ export class UserTokenHandle implements UserTokenSource {
   readonly #renew: RenewToken | undefined;
   readonly #now: () => number;
   readonly #skewMs: number;
+  readonly #logger: Logger | undefined;
 
   constructor(init: {
     origin: UserTokenOrigin;
@@ -42,6 +45,8 @@ export class UserTokenHandle implements UserTokenSource {
     renew: RenewToken | undefined;
     now: () => number;
     skewMs: number;
+    /** Where a failed refresh after a 403 is reported (the 403 itself goes on to the caller). */
+    logger?: Logger;
   }) {
     this.origin = init.origin;
     this.unionId = init.unionId;
@@ -50,6 +55,7 @@ export class UserTokenHandle implements UserTokenSource {
     this.#renew = init.renew;
     this.#now = init.now;
     this.#skewMs = init.skewMs;
+    this.#logger = init.logger;
   }
 
   /** True when the handle can get a new token without the user (it holds a refresh token). */
@@ -78,14 +84,27 @@ export class UserTokenHandle implements UserTokenSource {
   }
 
   async onAuthFailure(err: OpenApiError, failedToken?: string): Promise<'retry' | 'fail'> {
-    const authFailure =
-      isOpenApiError(err, AuthFailureCode.InvalidAuthentication) ||
-      isOpenApiError(err, AuthFailureCode.PermissionDenied);
-    if (!authFailure || !this.canRefresh) return 'fail';
+    const invalid = isOpenApiError(err, AuthFailureCode.InvalidAuthentication);
+    const missingScope = isOpenApiError(err, AuthFailureCode.PermissionDenied);
+    if ((!invalid && !missingScope) || !this.canRefresh) return 'fail';
     const failed = failedToken ?? this.#held.accessToken;
     // Another call of this handle may already have replaced the failed token.
     if (this.#held.accessToken !== failed) return 'retry';
-    await this.#refresh(failed);
+    if (invalid) {
+      await this.#refresh(failed);
+      return 'retry';
+    }
+    // A missing scope: the refresh is only a chance. If it fails (network, a dead refresh token), the
+    // 403 and its requiredScopes stand, so the user gets the card that asks for the scope.
+    try {
+      await this.#refresh(failed);
+    } catch (refreshErr) {
+      this.#logger?.warn(
+        { unionId: this.unionId, err: toError(refreshErr) },
+        'refresh after a missing-scope 403 failed; answering with the 403 and its required scopes',
+      );
+      return 'fail';
+    }
     return 'retry';
   }
 

@@ -212,6 +212,7 @@ export class UserTokenManager {
       renew,
       now: this.#now,
       skewMs: this.#skewMs,
+      logger: this.#logger,
     });
   }
 

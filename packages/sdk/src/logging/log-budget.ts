@@ -36,6 +36,11 @@ export class LogBudget {
       return undefined;
     }
     this.#tokens -= 1;
+    return this.flush();
+  }
+
+  /** How many lines were left out since the last one let through; the count starts again at 0. */
+  flush(): number {
     const suppressed = this.#suppressed;
     this.#suppressed = 0;
     return suppressed;

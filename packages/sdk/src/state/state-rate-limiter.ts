@@ -35,9 +35,11 @@ const CAS_ATTEMPTS_BEFORE_PAUSE = 8;
  * in-process `WindowRateLimiter`. The store keeps, per scope and API, the start times of the last `qps`
  * calls (one JSON array, updated with `compareAndSwap`); a caller reserves the next free start (no
  * earlier than the oldest of those plus `windowMs`) and sleeps until it, so no `windowMs` window ever
- * holds more than `qps` starts, even across instances, and waiters are served first come, first served.
- * Start times are each process's `Date.now()`, never earlier than the last reserved one, so clock skew
- * between hosts only shifts turns.
+ * holds more than `qps` starts, even across instances. Turns go in the order reservations succeed
+ * (concurrent callers race on the swap; a loser reads again). Start times are each process's
+ * `Date.now()`, never earlier than the last reserved one: a host whose clock runs d ms ahead of another's
+ * can shrink a window by d ms, so keep hosts' clocks synchronized (NTP) or set `qps` a little low.
+ * During a rolling upgrade from the fixed-window version the two count under different keys.
  *
  * Above it: fixed windows counted with `incrWithTtl` (one round trip), which let up to 2 x qps calls
  * start within a second that straddles a window edge.
@@ -82,7 +84,7 @@ export class StateRateLimiter implements RateLimiter {
    * Sliding window only: reserves the next turn under `key` and returns its start time (ms since the
    * epoch) without waiting for it; `acquire` is this plus the wait. Exposed for tests and metrics.
    */
-  reserve(key: string): Promise<number> {
+  async reserve(key: string): Promise<number> {
     checkKey(key);
     if (this.qps > SLIDING_WINDOW_MAX_QPS)
       throw new RangeError(`reserve: qps ${this.qps} is above ${SLIDING_WINDOW_MAX_QPS} (fixed windows)`);
@@ -92,6 +94,8 @@ export class StateRateLimiter implements RateLimiter {
   /** The next free start among the last `qps` under this key (now when the store fails). */
   async #reserveSliding(key: string): Promise<number> {
     const k = `rate:${this.#scope}:${key}`;
+    // `maxWaitMs` counts from the call, not from each attempt after a lost swap.
+    const deadline = Date.now() + this.#maxWaitMs;
     for (let attempt = 1; ; attempt++) {
       let raw: string | null;
       let swapped: boolean;
@@ -104,7 +108,7 @@ export class StateRateLimiter implements RateLimiter {
           starts.length < this.qps ? Number.NEGATIVE_INFINITY : starts[starts.length - this.qps]!;
         const last = starts.length > 0 ? starts[starts.length - 1]! : Number.NEGATIVE_INFINITY;
         start = Math.max(now, oldest + this.windowMs, last);
-        if (start - now > this.#maxWaitMs) throw this.#noTurn(key);
+        if (start > deadline) throw this.#noTurn(key);
         const kept = starts.slice(Math.max(0, starts.length - this.qps + 1));
         kept.push(start);
         // The array matters until its newest start has left the window.

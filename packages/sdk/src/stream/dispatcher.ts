@@ -237,6 +237,9 @@ export class Dispatcher {
 
   /** Clears every timer the dispatcher holds. */
   dispose(): void {
+    const unlogged = this.malformedLogBudget.flush();
+    if (unlogged > 0)
+      this.log.warn({ suppressed: unlogged }, 'malformed frames since the last such warning were not logged');
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     this.sweepTimer = this.drainTimer = undefined;

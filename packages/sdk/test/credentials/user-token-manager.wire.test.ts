@@ -222,6 +222,33 @@ describe('refresh', () => {
     expect(sandbox.requests('POST /v1.0/todo/users/me/personalTasks')).toBe(2);
   });
 
+  it('a missing scope whose refresh fails (token endpoint 503): the 403 and its scopes stand, logged at warn', async () => {
+    const { tokens } = manager();
+    const handle = await tokens.require({ authCode: await consent() });
+    await sandbox.control('POST', '/sandbox/users/zhangsan/remove-scope', {
+      clientId: SEED_APP.clientId,
+      scope: 'Todo.PersonalTodo.Write',
+    });
+    await sandbox.control('POST', '/sandbox/faults/openapi', {
+      path: '/v1.0/oauth2/userAccessToken',
+      mode: 'status',
+      status: 503,
+    });
+    try {
+      const err = await caught(openapi.asUser(handle).todo.create({ subject: 'x' }));
+      expect(toAuthorizationRequired(err)).toMatchObject({
+        authCode: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
+        requiredScopes: ['Todo.PersonalTodo.Write'],
+      });
+      const warned = logs
+        .lines()
+        .filter((l) => String(l.msg).startsWith('refresh after a missing-scope 403'));
+      expect(warned).toMatchObject([{ level: 40, unionId: 'union-zhangsan' }]);
+    } finally {
+      await sandbox.control('POST', '/sandbox/faults/openapi', { path: '*', mode: 'none' });
+    }
+  });
+
   it('a dead refresh token: the stored token is deleted and the call fails with the InvalidAuthentication card', async () => {
     const { store, tokens } = manager();
     const handle = await tokens.require({ authCode: await consent() });

@@ -1,14 +1,15 @@
-import { Topic } from '@dingtalk-skills/sdk';
+import { type StreamClient, Topic } from '@dingtalk-skills/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
 import type { GatewaySocket } from '../support/test-gateway.js';
 
 let fx: StreamFixture;
 let sock: GatewaySocket;
+let client: StreamClient;
 
 beforeAll(async () => {
   fx = await streamFixture();
-  const client = fx.client({ malformedFrameLog: { burst: 5, perSecond: 1 } });
+  client = fx.client({ malformedFrameLog: { burst: 5, perSecond: 1 } });
   client.onCallback(Topic.BotMessage, () => null);
   await client.start();
   [sock] = (await fx.gateway.waitForOpenSockets(1)) as [GatewaySocket];
@@ -57,5 +58,18 @@ describe('a flood of malformed frames', () => {
     // The message stays the same (alerts match on it); the count is a field of its own.
     for (const l of withCount) expect(l.msg).toBe('malformed frame answered 400');
     expect(sock.isOpen).toBe(true);
+  });
+
+  it('stop() logs the count of malformed frames that no line reported yet', async () => {
+    const gw = fx.gateway;
+    for (let i = 0; i < 30; i++) gw.send(sock, badFrame(`tail-${i}`));
+    await gw.roundTrip(sock);
+    const logged = fx.logs
+      .find('malformed frame answered 400')
+      .filter((l) => String(l.messageId).startsWith('tail-')).length;
+    await client.stop();
+    const final = fx.logs.find('were not logged');
+    expect(final).toHaveLength(1);
+    expect(final[0]!.suppressed).toBe(30 - logged);
   });
 });
