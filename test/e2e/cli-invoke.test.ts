@@ -103,6 +103,12 @@ describe('dingtalk-skills invoke', () => {
     expect(notObject.stderr).toContain('--data must be a JSON object');
   });
 
+  it('a bad --callback-redelivery list exits 1 naming the flag and the expected form', async () => {
+    const run = await runCli(['sandbox', '--callback-redelivery', '10,abc', '--ephemeral', '--port', '0']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--callback-redelivery must be up to 100 comma-separated delays in ms');
+  });
+
   it('no sandbox at the URL: a message that says how to start one, exit 1', async () => {
     const run = await runCli(['invoke', 'whoami', '--user', 'zhangsan', '--sandbox', 'http://127.0.0.1:9']);
     expect(run.code).toBe(1);

@@ -18,6 +18,26 @@ function intOption(name: string, min: number, max: number) {
   };
 }
 
+/** A comma-separated list of delays in ms, e.g. `10000,30000,60000`; `none` or `` is the empty list. */
+function delayListOption(name: string) {
+  return (value: string): number[] => {
+    if (value.trim() === '' || value.trim() === 'none') return [];
+    const parts = value.split(',').map((p) => p.trim());
+    const delays = parts.map(Number);
+    if (delays.some((n) => !Number.isInteger(n) || n < 0 || n > 86_400_000) || delays.length > 100)
+      throw new InvalidArgumentError(
+        `${name} must be up to 100 comma-separated delays in ms (0 to 86400000), e.g. 10000,30000,60000`,
+      );
+    return delays;
+  };
+}
+
+const callbackRedeliveryOption = () =>
+  new Option(
+    '--callback-redelivery <ms,...>',
+    'send an unanswered CALLBACK again after these delays (sandbox clock), e.g. 10000,30000,60000,120000; default none',
+  ).argParser(delayListOption('--callback-redelivery'));
+
 const program = new Command();
 program
   .name('dingtalk-skills')
@@ -58,6 +78,7 @@ program
   )
   .addOption(opsPortOption())
   .addOption(opsHostOption())
+  .addOption(callbackRedeliveryOption())
   .action((app: string, opts) => devCommand(app, opts));
 
 program
@@ -104,6 +125,7 @@ program
   .addOption(portOption())
   .option('--ephemeral', 'keep everything in memory (no SQLite file)')
   .option('--db <path>', 'the SQLite file')
+  .addOption(callbackRedeliveryOption())
   .action((opts) => sandboxCommand(opts));
 
 program

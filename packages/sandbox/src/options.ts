@@ -66,6 +66,12 @@ export const sandboxOptionsSchema = z
     ackTimeoutMs: positiveMs.default(10_000),
     /** How long the platform awaits the answer (ack) to a CALLBACK. */
     callbackTimeoutMs: positiveMs.default(10_000),
+    /**
+     * Delays (sandbox clock) before each redelivery of a CALLBACK left unanswered; default none. The
+     * public material reports such redelivery without confirming it; e.g. `[10_000, 30_000, 60_000,
+     * 120_000]` tests that skills survive it.
+     */
+    callbackRedelivery: z.array(ms).max(100).default([]),
     /** Largest downstream frame, in bytes of UTF-8 (the Java SDK's cap is 256 KiB). */
     maxFrameBytes: positiveMs.default(MAX_FRAME_BYTES),
     /** Largest upstream message accepted (an ack with a big callback response). */

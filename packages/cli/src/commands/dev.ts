@@ -13,6 +13,8 @@ export interface DevOptions extends OpsFlags {
   port?: number;
   ephemeral?: boolean;
   db?: string;
+  /** `--callback-redelivery`: delays before each redelivery of an unanswered CALLBACK. */
+  callbackRedelivery?: number[];
   connections: number;
 }
 
@@ -37,6 +39,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     logger: logger.child({ part: 'sandbox' }),
     ...(options.ephemeral ? { ephemeral: true } : {}),
     ...(options.db ? { dbPath: options.db } : {}),
+    ...(options.callbackRedelivery ? { callbackRedelivery: options.callbackRedelivery } : {}),
   });
   let running: Awaited<ReturnType<typeof startApp>> | undefined;
   let state: Awaited<ReturnType<typeof stateFromEnv>> | undefined;

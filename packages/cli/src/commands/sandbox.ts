@@ -8,6 +8,8 @@ export interface SandboxCommandOptions {
   port?: number;
   ephemeral?: boolean;
   db?: string;
+  /** `--callback-redelivery`: delays before each redelivery of an unanswered CALLBACK. */
+  callbackRedelivery?: number[];
 }
 
 /** Lines describing the seed, printed by `sandbox` and `dev`. */
@@ -29,6 +31,7 @@ export async function sandboxCommand(options: SandboxCommandOptions): Promise<vo
     logger,
     ...(options.ephemeral ? { ephemeral: true } : {}),
     ...(options.db ? { dbPath: options.db } : {}),
+    ...(options.callbackRedelivery ? { callbackRedelivery: options.callbackRedelivery } : {}),
   });
   const lines = [
     'dingtalk-skills sandbox: a local DingTalk (钉钉本地沙箱)',

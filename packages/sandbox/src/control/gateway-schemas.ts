@@ -26,6 +26,8 @@ export const invokeCallbackBody = z
     data: z.unknown().optional(),
     rawData: z.string().optional(),
     timeoutMs: z.number().int().min(1).max(600_000).optional(),
+    /** Redelivery delays for this callback if it goes unanswered (default: the sandbox's `callbackRedelivery`). */
+    redelivery: z.array(z.number().int().min(0).max(86_400_000)).max(100).optional(),
   })
   .strict();
 

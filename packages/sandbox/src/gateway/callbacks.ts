@@ -15,6 +15,11 @@ export interface CallbackInvocation {
   rawData?: string;
   /** How long to await the answer (default `callbackTimeoutMs`). */
   timeoutMs?: number;
+  /**
+   * Delays (sandbox clock) before each redelivery of a CALLBACK left unanswered (no ack in time, the
+   * connection lost, nobody subscribed); default the sandbox's `callbackRedelivery` (off: `[]`).
+   */
+  redelivery?: number[];
 }
 
 /** Stable codes of `{status: 'error'}` callback results. */
@@ -51,7 +56,11 @@ export type CallbackResult =
 
 /**
  * CALLBACK delivery: one random connection subscribed to the topic gets the frame; the platform awaits
- * the ack up to the timeout. No retry (the reference reports redelivery of callbacks as unverified).
+ * the ack up to the timeout and tells the caller what came back. When a redelivery schedule is set
+ * (`callbackRedelivery`, off by default: the reference reports redelivery of unacked callbacks after
+ * 16-60 s by users and a 10/30/60/120 s schedule by a third party, both unverified), an unanswered
+ * CALLBACK is sent again (same data, new messageId, any live connection) after each delay until one is
+ * answered; the caller has its result already, so those answers only reach the delivery log.
  */
 export class CallbackInvoker {
   readonly #core: GatewayCore;
@@ -61,30 +70,61 @@ export class CallbackInvoker {
   }
 
   /** Never rejects: failures are `{status: 'error', code}` (no subscriber: immediately). */
-  invoke(input: CallbackInvocation): Promise<CallbackResult> {
-    const { ctx, pending } = this.#core;
+  async invoke(input: CallbackInvocation): Promise<CallbackResult> {
     let app: ReturnType<GatewayCore['resolveApp']>;
     try {
       app = this.#core.resolveApp(input.clientId);
     } catch (err) {
-      return Promise.resolve(errorResult(err));
+      return errorResult(err);
     }
-    const conn = this.#core.pick(app.clientId, 'CALLBACK', input.topic);
+    const result = await this.#attempt(app.clientId, input, 1);
+    if (unanswered(result)) this.#redeliverLater(app.clientId, input, 2);
+    return result;
+  }
+
+  /** Schedules attempt `attempt` (2 = the first redelivery) per the schedule, if it has that step. */
+  #redeliverLater(clientId: string, input: CallbackInvocation, attempt: number): void {
+    const schedule = input.redelivery ?? this.#core.ctx.options.callbackRedelivery;
+    const delay = schedule[attempt - 2];
+    if (delay === undefined) {
+      if (attempt > 2)
+        this.#core.ctx.logger.warn(
+          { clientId, topic: input.topic, attempts: attempt - 1 },
+          'callback not answered after the last redelivery: giving up',
+        );
+      return;
+    }
+    this.#core.timers.clockTimeout(delay, () => {
+      void this.#attempt(clientId, input, attempt).then((result) => {
+        if (unanswered(result)) this.#redeliverLater(clientId, input, attempt + 1);
+        else
+          this.#core.ctx.logger.info(
+            { clientId, topic: input.topic, attempt, status: result.status, messageId: result.messageId },
+            'redelivered callback answered',
+          );
+      });
+    });
+  }
+
+  /** Sends the CALLBACK once to a live subscriber and awaits its answer. */
+  #attempt(clientId: string, input: CallbackInvocation, attempt: number): Promise<CallbackResult> {
+    const { ctx, pending } = this.#core;
+    const conn = this.#core.pick(clientId, 'CALLBACK', input.topic);
     if (conn === undefined)
       return Promise.resolve({
         status: 'error',
         code: 'noSubscriber',
-        message: `no live connection of app ${app.clientId} subscribes to CALLBACK "${input.topic}"`,
+        message: `no live connection of app ${clientId} subscribes to CALLBACK "${input.topic}"`,
       });
     const messageId = newMessageId();
     const frame = buildFrame(
       'CALLBACK',
-      { topic: input.topic, messageId, appId: app.clientId, connectionId: conn.id, now: ctx.clock.now() },
+      { topic: input.topic, messageId, appId: clientId, connectionId: conn.id, now: ctx.clock.now() },
       input.rawData ?? JSON.stringify(input.data ?? {}),
     );
     let record: ReturnType<GatewayCore['send']>;
     try {
-      record = this.#core.send(conn, frame);
+      record = this.#core.send(conn, frame, { attempt });
     } catch (err) {
       return Promise.resolve(errorResult(err));
     }
@@ -130,6 +170,14 @@ export class CallbackInvoker {
       });
     });
   }
+}
+
+/** No answer came back: what a redelivery schedule retries (an error answer is an answer). */
+function unanswered(result: CallbackResult): boolean {
+  return (
+    result.status === 'timeout' ||
+    (result.status === 'error' && (result.code === 'connectionLost' || result.code === 'noSubscriber'))
+  );
 }
 
 function errorResult(err: unknown): CallbackResult {

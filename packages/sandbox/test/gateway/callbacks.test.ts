@@ -58,4 +58,73 @@ describe('CALLBACK invocation', () => {
     await sandbox.gateway.invokeCallback({ topic: GRAPH, rawData: '{"not":"re-encoded"' });
     expect(client.received('CALLBACK')[0]?.data).toBe('{"not":"re-encoded"');
   });
+
+  it('callbackRedelivery: an unanswered callback is sent again per the schedule (sandbox clock) until answered', async () => {
+    const sandbox = await start({ callbackTimeoutMs: 100, callbackRedelivery: [30_000, 90_000, 120_000] });
+    let answer = false;
+    const client = await connect(sandbox, {
+      autoAck: (f) =>
+        f.type === 'CALLBACK' && answer
+          ? {
+              code: 200,
+              headers: { messageId: f.headers.messageId, contentType: 'application/json' },
+              message: 'OK',
+              data: JSON.stringify({ response: { handled: true } }),
+            }
+          : undefined,
+    });
+    const first = await http(sandbox, 'POST', '/sandbox/callbacks', { topic: GRAPH, data: { q: 7 } });
+    expect(first.status).toBe(504); // the caller's answer does not wait for redeliveries
+    expect(client.received('CALLBACK')).toHaveLength(1);
+    const advance = (ms: number) => http(sandbox, 'POST', '/sandbox/clock/advance', { ms });
+
+    await advance(29_000);
+    expect(client.received('CALLBACK')).toHaveLength(1);
+    await advance(1_000); // attempt 2, still unanswered (times out after 100 ms of real time)
+    await client.waitFor(() => client.received('CALLBACK').length === 2);
+    const second = client.received('CALLBACK')[1]!;
+    await eventually(() => sandbox.gateway.log.find(second.headers.messageId)?.outcome === 'timeout');
+
+    answer = true;
+    await advance(90_000); // attempt 3 is answered: the schedule ends there
+    await client.waitFor(() => client.received('CALLBACK').length === 3);
+    const third = client.received('CALLBACK')[2]!;
+    await eventually(() => sandbox.gateway.log.find(third.headers.messageId)?.outcome === 'answered');
+    await advance(600_000);
+    expect(client.received('CALLBACK')).toHaveLength(3);
+
+    const frames = client.received('CALLBACK');
+    expect(new Set(frames.map((f) => f.data))).toEqual(new Set([JSON.stringify({ q: 7 })]));
+    expect(new Set(frames.map((f) => f.headers.messageId)).size).toBe(3);
+    expect(frames.map((f) => sandbox.gateway.log.find(f.headers.messageId)?.attempt)).toEqual([1, 2, 3]);
+    expect(sandbox.gateway.timers.size).toBeLessThanOrEqual(2); // the connection's ping and lifetime
+  });
+
+  it('no redelivery by default, nor for a callback that was answered, nor with redelivery: [] on the call', async () => {
+    const plain = await start({ callbackTimeoutMs: 100 });
+    const silent = await connect(plain, { autoAck: null });
+    await http(plain, 'POST', '/sandbox/callbacks', { topic: GRAPH, data: {} });
+    await http(plain, 'POST', '/sandbox/clock/advance', { ms: 3_600_000 });
+    expect(silent.received('CALLBACK')).toHaveLength(1);
+    await plain.close();
+
+    const scheduled = await start({ callbackTimeoutMs: 100, callbackRedelivery: [10_000] });
+    const quiet = await connect(scheduled, { autoAck: null });
+    const off = await http(scheduled, 'POST', '/sandbox/callbacks', {
+      topic: GRAPH,
+      data: {},
+      redelivery: [],
+    });
+    expect(off.status).toBe(504);
+    await http(scheduled, 'POST', '/sandbox/clock/advance', { ms: 60_000 });
+    expect(quiet.received('CALLBACK')).toHaveLength(1);
+    quiet.ws.close();
+    await quiet.closed;
+    await eventually(() => scheduled.gateway.stats().connections === 0);
+    const answering = await connect(scheduled);
+    const ok = await http(scheduled, 'POST', '/sandbox/callbacks', { topic: GRAPH, data: {} });
+    expect(ok.status).toBe(200);
+    await http(scheduled, 'POST', '/sandbox/clock/advance', { ms: 60_000 });
+    expect(answering.received('CALLBACK')).toHaveLength(1);
+  });
 });
