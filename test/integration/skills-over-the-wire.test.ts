@@ -348,3 +348,32 @@ describe('HTTP receiver', () => {
     expect(await denied.json()).toMatchObject({ code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied' });
   });
 });
+
+describe('acting as the user outside an invocation (running.asUser)', () => {
+  it('uses the stored token, refreshes it when expired, and rejects catchably when there is none or the grant is gone', async () => {
+    // The user authorized once (as through a skill's card): the token is stored under the unionId.
+    const code = consent('zhangsan', ['Contact.User.Read']);
+    await running.tokens.resolve({ authCode: code, unionId: 'union-zhangsan' });
+
+    const me = await (await running.asUser('union-zhangsan')).contact.me();
+    expect(me).toMatchObject({ nick: '张三', unionId: 'union-zhangsan' });
+
+    // A scheduled job hours later: the access token expired; the stored refresh token renews it.
+    const refreshesBefore = await refreshCount('zhangsan');
+    await control('/sandbox/users/zhangsan/expire-token', { clientId: CLIENT_ID });
+    const again = await (await running.asUser('union-zhangsan')).contact.me();
+    expect(again.unionId).toBe('union-zhangsan');
+    expect(await refreshCount('zhangsan')).toBe(refreshesBefore + 1);
+
+    // Nobody stored: a catchable AuthorizationRequiredError, not undefined or a crash.
+    const none = await running.asUser('union-nobody').catch((e: unknown) => e);
+    expect(none).toMatchObject({ code: 'ERR_AUTHORIZATION_REQUIRED', authCode: 'InvalidAuthentication' });
+
+    // The user revoked the app and both tokens lapsed: the call rejects the same way.
+    await control('/sandbox/users/zhangsan/revoke', { clientId: CLIENT_ID });
+    await control('/sandbox/users/zhangsan/expire-token', { clientId: CLIENT_ID, includeRefresh: true });
+    const api = await running.asUser('union-zhangsan');
+    const revoked = await api.contact.me().catch((e: unknown) => e);
+    expect(revoked).toMatchObject({ code: 'ERR_AUTHORIZATION_REQUIRED', authCode: 'InvalidAuthentication' });
+  });
+});

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../logging/logger.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createOpenApiClient, type OpenApiClient } from '../openapi/client.js';
 import type { RateLimiter } from '../openapi/rate-limiter.js';
+import type { UserApi } from '../openapi/user-api.js';
 import type { HttpReceiverOptions } from '../skills/receivers/http.js';
 import { SkillsApp } from '../skills/skills-app.js';
 import { StreamClient } from '../stream/client.js';
@@ -65,6 +66,13 @@ export interface RunningApp {
   readonly skills: SkillsApp;
   readonly openapi: OpenApiClient;
   readonly tokens: UserTokenManager;
+  /**
+   * The OpenAPI as a user outside any invocation (a scheduled job, a webhook, a queue consumer): their
+   * stored token (kept when they authorized a skill), refreshed when expired, single-flight like in a
+   * skill. Rejects with AuthorizationRequiredError (`ERR_AUTHORIZATION_REQUIRED`) when the user never
+   * authorized the app or the token is gone; calls reject with it too once the grant is revoked.
+   */
+  asUser(unionId: string): Promise<UserApi>;
   /** Stops intake, drains in-flight handlers, closes the connections and the HTTP pool. */
   stop(): Promise<void>;
 }
@@ -124,7 +132,8 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
   skills.attach(stream);
   const onEvent = app.onEvent;
   if (onEvent) stream.onEvent(async (event, context) => (await onEvent(event, context)) ?? undefined);
-  return { stream, skills, openapi, tokens };
+  const asUser = async (unionId: string): Promise<UserApi> => openapi.asUser(await tokens.require({ unionId }));
+  return { stream, skills, openapi, tokens, asUser };
 }
 
 /**
