@@ -132,7 +132,8 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
   skills.attach(stream);
   const onEvent = app.onEvent;
   if (onEvent) stream.onEvent(async (event, context) => (await onEvent(event, context)) ?? undefined);
-  const asUser = async (unionId: string): Promise<UserApi> => openapi.asUser(await tokens.require({ unionId }));
+  const asUser = async (unionId: string): Promise<UserApi> =>
+    openapi.asUser(await tokens.require({ unionId }));
   return { stream, skills, openapi, tokens, asUser };
 }
 
