@@ -12,6 +12,7 @@ export default defineConfig({
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    setupFiles: [src('./test/support/fast-check-seed.ts')],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
