@@ -53,6 +53,11 @@ export const sandboxOptionsSchema = z
     ticketTtlMs: positiveMs.default(90_000),
     /** SYSTEM `ping` cadence per connection; 0 = never ping. */
     pingIntervalMs: ms.default(30_000),
+    /**
+     * Close a connection (WebSocket code 1001) after this many SYSTEM pings in a row went unanswered;
+     * 0 = never (the default: the real server's policy is undocumented).
+     */
+    maxMissedPings: z.number().int().min(0).max(1_000).default(0),
     /** After this long a connection gets SYSTEM `disconnect` ("persistent connection is timeout"); 0 = never. */
     connectionLifetimeMs: ms.default(2 * 60 * 60 * 1000),
     /** Time between SYSTEM `disconnect` and the gateway closing the socket. */

@@ -43,6 +43,8 @@ export class GatewayConnection {
   disconnectReason: string | undefined;
   closedAt: number | undefined;
   closeCode: number | undefined;
+  /** SYSTEM pings in a row left unanswered (reset by an echoed one). */
+  missedPings = 0;
   /** Timers owned by this connection (all from the gateway's TimerSet). */
   readonly timers: {
     ping?: TimerHandle;

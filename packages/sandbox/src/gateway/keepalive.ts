@@ -7,8 +7,9 @@ import { buildFrame, newMessageId } from './frames.js';
 
 /**
  * SYSTEM `ping` every `pingIntervalMs` with `{"opaque": "<uuid>"}`. The ack must echo the opaque;
- * a mismatch is recorded as `error`, a missing ack (after `ackTimeoutMs`) as `timeout`. The gateway
- * does not close a connection for missed pings (the real server's policy is undocumented).
+ * a mismatch is recorded as `error`, a missing ack (after `ackTimeoutMs`) as `timeout`. With
+ * `maxMissedPings` > 0 the gateway closes a connection (1001) after that many unanswered pings in a
+ * row; by default it never does (the real server's policy is undocumented).
  */
 export class Keepalive {
   readonly #core: GatewayCore;
@@ -54,6 +55,7 @@ export class Keepalive {
         const echoed = isPlainObject(data) ? data.opaque : undefined;
         if (echoed === opaque) {
           rec.outcome = 'echoed';
+          conn.missedPings = 0;
           return;
         }
         rec.outcome = 'error';
@@ -66,7 +68,23 @@ export class Keepalive {
       },
       onTimeout: (rec) => {
         rec.outcome = 'timeout';
-        ctx.logger.info({ connectionId: conn.id, messageId }, 'ping not answered in time');
+        conn.missedPings++;
+        ctx.logger.info(
+          { connectionId: conn.id, messageId, missedPings: conn.missedPings },
+          'ping not answered in time',
+        );
+        const max = ctx.options.maxMissedPings;
+        if (max > 0 && conn.missedPings >= max && conn.state !== 'closed') {
+          ctx.logger.warn(
+            { connectionId: conn.id, appId: conn.appId, missedPings: conn.missedPings },
+            'closing a connection that left its pings unanswered',
+          );
+          conn.ws.close(1001, 'ping timeout');
+          // A client that ignores pings may ignore the closing handshake too.
+          this.#core.timers.timeout(1_000, () => {
+            if (conn.state !== 'closed') conn.ws.terminate();
+          });
+        }
       },
       onLost: (rec) => {
         rec.outcome = 'connectionLost';

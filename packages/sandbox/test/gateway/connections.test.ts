@@ -157,6 +157,44 @@ describe('SYSTEM ping', () => {
     expect(log[0]).toMatchObject({ topic: 'ping', ack: { code: 200 } });
   });
 
+  it('maxMissedPings: closes a connection (1001) after that many unanswered pings in a row; an answer resets the count', async () => {
+    const sandbox = await start({ ackTimeoutMs: 100, pingIntervalMs: 0, maxMissedPings: 2 });
+    let answering = true;
+    const client = await connect(sandbox, {
+      autoAck: (f, c) => (answering || f.headers.topic !== 'ping' ? standardAck(f, c) : undefined),
+    });
+    const id = sandbox.gateway.listConnections()[0]!.id;
+    const outcome = (messageId: string | undefined) =>
+      eventually(
+        () =>
+          sandbox.gateway.log.find(messageId ?? '')?.outcome !== 'pending' &&
+          sandbox.gateway.log.find(messageId ?? '')?.outcome,
+      );
+    answering = false;
+    expect(await outcome(sandbox.gateway.ping(id))).toBe('timeout'); // missed 1
+    answering = true;
+    expect(await outcome(sandbox.gateway.ping(id))).toBe('echoed'); // count back to 0
+    answering = false;
+    expect(await outcome(sandbox.gateway.ping(id))).toBe('timeout'); // missed 1
+    expect(sandbox.gateway.listConnections()[0]?.state).toBe('open');
+    expect(await outcome(sandbox.gateway.ping(id))).toBe('timeout'); // missed 2: closed
+    const closed = await client.closed;
+    expect(closed).toEqual({ code: 1001, reason: 'ping timeout' });
+    await eventually(() => sandbox.gateway.stats().connections === 0);
+  });
+
+  it('by default never closes a connection for unanswered pings', async () => {
+    const sandbox = await start({ ackTimeoutMs: 50, pingIntervalMs: 0 });
+    const client = await connect(sandbox, {
+      autoAck: (f, c) => (f.headers.topic === 'ping' ? undefined : standardAck(f, c)),
+    });
+    const id = sandbox.gateway.listConnections()[0]!.id;
+    const ids = [1, 2, 3, 4, 5].map(() => sandbox.gateway.ping(id));
+    await eventually(() => ids.every((m) => sandbox.gateway.log.find(m ?? '')?.outcome === 'timeout'));
+    expect(client.ws.readyState).toBe(client.ws.OPEN);
+    expect(sandbox.gateway.stats().connections).toBe(1);
+  });
+
   it('records a ping ack with the wrong opaque as an error, and a missing one as timeout', async () => {
     const sandbox = await start({ ackTimeoutMs: 1_000 });
     let n = 0;
