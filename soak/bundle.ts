@@ -1,33 +1,14 @@
 /**
- * Bundles a soak entry (esbuild) with the SDK, the sandbox and the example app from source, so a run
- * never measures a stale `dist` and the app's child process runs plain JavaScript (no tsx loader in its
- * RSS). Packages from node_modules (ws, zod, pino, fastify, better-sqlite3, ...) stay external.
+ * Bundles a soak entry with the SDK, the sandbox and the example app from source (the bench's esbuild
+ * helper, `bench/shared/bundle.ts`), so a run never measures a stale `dist` and the app's child process
+ * runs plain JavaScript (no tsx loader in its RSS). Packages from node_modules stay external.
  */
 import { rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { bundle } from '../bench/shared/bundle.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-/** Inside node_modules so the bundle resolves the workspace's packages; never committed. */
-const OUT_DIR = `${ROOT}node_modules/.cache/dingtalk-skills-soak/`;
-
-/** Bundles `soak/<entry>.ts` into a per-process `.mjs` file; returns its path. */
+/** Bundles `soak/<entry>.ts` into a per-process `.mjs` file (removed when this process exits); returns its path. */
 export async function bundleEntry(entry: string): Promise<string> {
-  const outfile = `${OUT_DIR}${entry}-${process.pid}.mjs`;
-  await build({
-    entryPoints: [`${ROOT}soak/${entry}.ts`],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    packages: 'external',
-    alias: {
-      '@dingtalk-skills/sdk': `${ROOT}packages/sdk/src/index.ts`,
-      '@dingtalk-skills/sandbox': `${ROOT}packages/sandbox/src/index.ts`,
-    },
-    logLevel: 'silent',
-  });
+  const outfile = await bundle(`soak-${entry}-${process.pid}`, `soak/${entry}.ts`);
   process.once('exit', () => rmSync(outfile, { force: true }));
   return outfile;
 }

@@ -6,44 +6,30 @@
  *  - memory: 20,000 messages after a 5,000 warm-up: the app's RSS after GC within 20 MB of its start.
  * The long versions and their last results are in README.md, "Reliability".
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import type { MemoryReport } from '../../soak/memory.js';
 import type { SoakReport } from '../../soak/report.js';
+import { runToEnd } from '../support/child-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Runs `npm run soak -- <args> --json --quiet` (without npm) and returns the report and exit code. */
-function soak<R>(
+async function soak<R>(
   args: string[],
   timeoutMs: number,
 ): Promise<{ code: number | null; report: R; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'soak/run.ts', ...args, '--json', '--quiet'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      const line = stdout.trim().split('\n').at(-1) ?? '';
-      try {
-        resolve({ code, report: JSON.parse(line) as R, stderr });
-      } catch {
-        reject(new Error(`the soak printed no JSON report (exit ${code}):\n${stdout}\n${stderr}`));
-      }
-    });
-  });
+  const { code, stdout, stderr } = await runToEnd(
+    process.execPath,
+    ['--import', 'tsx', 'soak/run.ts', ...args, '--json', '--quiet'],
+    { cwd: ROOT, timeoutMs },
+  );
+  const line = stdout.trim().split('\n').at(-1) ?? '';
+  try {
+    return { code, report: JSON.parse(line) as R, stderr };
+  } catch {
+    throw new Error(`the soak printed no JSON report (exit ${code}):\n${stdout}\n${stderr}`);
+  }
 }
 
 describe('soak (short versions)', () => {

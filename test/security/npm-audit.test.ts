@@ -3,9 +3,9 @@
  * asks the registry's advisory endpoint; when that cannot be reached (offline, a mirror without it),
  * the test is skipped and says why, instead of passing or failing on no information.
  */
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect, it } from 'vitest';
+import { runToEnd } from '../support/child-process.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -19,27 +19,8 @@ interface AuditReport {
 }
 
 function audit(): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-    const child = spawn(npm, ['audit', '--omit=dev', '--json'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-    });
-    child.stderr.setEncoding('utf8').on('data', (c: string) => {
-      stderr += c;
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.once('error', reject);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  return runToEnd(npm, ['audit', '--omit=dev', '--json'], { cwd: ROOT, timeoutMs: 60_000 });
 }
 
 it('npm audit --omit=dev: no high or critical advisory', async (ctx) => {

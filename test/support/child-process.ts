@@ -109,3 +109,41 @@ export function spawnNode(
     },
   };
 }
+
+/** What a command printed and how it exited (`code` null when it was killed). */
+export interface FinishedRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `command args` in `cwd` to its end, output collected; SIGKILLs it after `timeoutMs` (then `code`
+ * is null). Rejects only when the command cannot be started.
+ */
+export function runToEnd(
+  command: string,
+  args: readonly string[],
+  options: { cwd: string; timeoutMs: number },
+): Promise<FinishedRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+    });
+    child.stderr.setEncoding('utf8').on('data', (c: string) => {
+      stderr += c;
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs);
+    child.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}

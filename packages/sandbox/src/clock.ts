@@ -22,16 +22,7 @@ export class SandboxClock {
       throw new RangeError(`advance: expected a non-negative number of ms, got ${ms}`);
     this.#offsetMs += ms;
     const now = this.now();
-    // Every listener hears of it even if one throws; the first error then goes to the caller.
-    const errors: unknown[] = [];
-    for (const listener of [...this.#listeners]) {
-      try {
-        listener(now);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) throw errors[0];
+    callEach([...this.#listeners], (listener) => listener(now));
     return now;
   }
 
@@ -45,4 +36,20 @@ export class SandboxClock {
   get offsetMs(): number {
     return this.#offsetMs;
   }
+}
+
+/**
+ * Calls `call` on every item, even when one throws; then throws the first error, if any (so whoever
+ * started it hears of the failure and no later item is skipped because of an earlier one).
+ */
+export function callEach<T>(items: readonly T[], call: (item: T) => void): void {
+  let first: { error: unknown } | undefined;
+  for (const item of items) {
+    try {
+      call(item);
+    } catch (error) {
+      first ??= { error };
+    }
+  }
+  if (first) throw first.error;
 }

@@ -1,4 +1,4 @@
-import type { SandboxClock } from '../clock.js';
+import { callEach, type SandboxClock } from '../clock.js';
 
 /** A timer of a {@link TimerSet}; pass it back to `clear`. */
 export interface TimerHandle {
@@ -95,14 +95,6 @@ export class TimerSet {
     }
     due.sort((a, b) => a.dueAt! - b.dueAt!);
     // Every due timer fires even if one throws; the first error then reaches whoever advanced.
-    const errors: unknown[] = [];
-    for (const timer of due) {
-      try {
-        this.#fire(timer);
-      } catch (err) {
-        errors.push(err);
-      }
-    }
-    if (errors.length > 0) throw errors[0];
+    callEach(due, (timer) => this.#fire(timer));
   }
 }
