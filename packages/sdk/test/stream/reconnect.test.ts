@@ -65,7 +65,10 @@ describe('no reconnect storm', () => {
     const attempts = gw.openRequests.filter((r) => r.at < windowEnd).length;
     expect(attempts).toBeGreaterThanOrEqual(3);
     expect(attempts).toBeLessThanOrEqual(8);
-    expect(gw.handshakes).toBe(attempts);
+    // One handshake per ticket: the last attempt's handshake may still be on its way when the window
+    // closes, so wait for it, then check that no ticket was used twice.
+    await until(() => gw.handshakes >= attempts, 2_000, 'the handshakes of the counted attempts');
+    expect(gw.handshakes).toBeLessThanOrEqual(gw.openRequests.length);
     expect(errors.every((c) => c === 'ERR_CONNECT')).toBe(true);
     expect(client.status().connections[0]?.lastError).toContain('503');
     await client.stop();
