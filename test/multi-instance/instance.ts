@@ -33,6 +33,8 @@ export interface AppInstance {
 
 export interface InstanceOptions {
   name: string;
+  /** The app to start (default {@link LEDGER_APP}). */
+  app?: string;
   /** Extra CLI arguments after `start <app>`. */
   args?: string[];
   /** The environment besides the caller's (DINGTALK_* and LEDGER_*). */
@@ -45,7 +47,7 @@ export async function startInstance(options: InstanceOptions): Promise<AppInstan
   requireBuiltCli();
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env };
   for (const name of ['DINGTALK_OPS_PORT', 'DINGTALK_SANDBOX_PORT']) delete env[name];
-  const instance = spawnNode([BIN, 'start', LEDGER_APP, '--ops-port', '0', ...(options.args ?? [])], {
+  const instance = spawnNode([BIN, 'start', options.app ?? LEDGER_APP, '--ops-port', '0', ...(options.args ?? [])], {
     cwd: ROOT,
     env,
   });

@@ -1,9 +1,12 @@
 import {
+  allReady,
   type Logger,
   Metrics,
   type OpsServer,
+  type StateHealthSource,
   type StreamClient,
   startOpsServer,
+  stateReadiness,
   streamReadiness,
 } from '@dingtalk-skills/sdk';
 
@@ -27,6 +30,8 @@ export async function startOps(input: {
   host: string;
   logger: Logger;
   stream: StreamClient;
+  /** The shared state: `/readyz` answers 503 while its store does not answer. */
+  state: StateHealthSource;
   metrics: Metrics | undefined;
 }): Promise<OpsServer | undefined> {
   if (input.port === undefined) return undefined;
@@ -34,7 +39,7 @@ export async function startOps(input: {
     port: input.port,
     host: input.host,
     logger: input.logger,
-    readiness: streamReadiness(input.stream),
+    readiness: allReady(streamReadiness(input.stream), stateReadiness(input.state)),
     ...(input.metrics ? { metrics: input.metrics } : {}),
   });
 }

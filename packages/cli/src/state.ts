@@ -1,10 +1,18 @@
-import { type AppRuntimeConfig, createSharedState, type Logger } from '@dingtalk-skills/sdk';
+import {
+  type AppRuntimeConfig,
+  createSharedState,
+  type Logger,
+  type StateHealthSource,
+  type StateStoreObserver,
+} from '@dingtalk-skills/sdk';
 import type { CliEnv } from './env.js';
 
 /** The state-dependent parts of the runtime config, built from DINGTALK_STATE and DINGTALK_TOKEN_KEY. */
 export interface CliState {
   runtime: Pick<AppRuntimeConfig, 'tokenStore' | 'dedupStore' | 'refreshLock' | 'rateLimiter'>;
   kind: string;
+  /** For readiness: does the store answer (`stateReadiness`). */
+  health: StateHealthSource;
   close(): Promise<void>;
 }
 
@@ -17,7 +25,7 @@ export async function stateFromEnv(
   env: CliEnv,
   clientId: string,
   logger: Logger,
-  options: { qps?: number } = {},
+  options: { qps?: number; observer?: StateStoreObserver | undefined } = {},
 ): Promise<CliState> {
   if (env.DINGTALK_STATE !== 'memory:' && !env.DINGTALK_TOKEN_KEY) {
     throw new Error(
@@ -30,9 +38,11 @@ export async function stateFromEnv(
     clientId,
     ...(env.DINGTALK_TOKEN_KEY ? { tokenKeys: env.DINGTALK_TOKEN_KEY } : {}),
     ...(options.qps === undefined ? {} : { qps: options.qps }),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
   });
   return {
     kind: shared.store.kind,
+    health: shared,
     runtime: {
       tokenStore: shared.tokenStore,
       dedupStore: shared.dedupStore,

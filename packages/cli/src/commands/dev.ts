@@ -47,7 +47,9 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
   const metrics = opsMetrics(opsPort);
   try {
-    state = await stateFromEnv(env, SEED_APP.clientId, logger.child({ part: 'app' }));
+    state = await stateFromEnv(env, SEED_APP.clientId, logger.child({ part: 'app' }), {
+      observer: metrics,
+    });
     running = await startApp(app, {
       ...state.runtime,
       clientId: SEED_APP.clientId,
@@ -63,6 +65,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
       host: options.opsHost ?? env.DINGTALK_OPS_HOST,
       logger: logger.child({ part: 'app' }),
       stream: running.stream,
+      state: state.health,
       metrics,
     });
     const res = await fetch(`${sandbox.url}/sandbox/skills`, {

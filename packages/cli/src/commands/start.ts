@@ -31,7 +31,10 @@ export async function startCommand(target: string, options: StartOptions): Promi
   ]);
   const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
   const metrics = opsMetrics(opsPort);
-  const state = await stateFromEnv(env, env.DINGTALK_CLIENT_ID, logger, { qps: options.qps });
+  const state = await stateFromEnv(env, env.DINGTALK_CLIENT_ID, logger, {
+    qps: options.qps,
+    observer: metrics,
+  });
   let running: Awaited<ReturnType<typeof startApp>>;
   try {
     running = await startApp(app, {
@@ -58,6 +61,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       host: options.opsHost ?? env.DINGTALK_OPS_HOST,
       logger,
       stream: running.stream,
+      state: state.health,
       metrics,
     });
   } catch (err) {

@@ -3,4 +3,11 @@
  * own, and the readiness rule of an app on Stream.
  */
 export { type OpsServer, type OpsServerOptions, startOpsServer } from './ops-server.js';
-export { type ReadinessCheck, type ReadinessReport, streamReadiness } from './readiness.js';
+export {
+  allReady,
+  type ReadinessCheck,
+  type ReadinessReport,
+  type StateHealthSource,
+  stateReadiness,
+  streamReadiness,
+} from './readiness.js';

@@ -28,3 +28,53 @@ export function streamReadiness(client: StreamClient): ReadinessCheck {
     return { ready: true, ...detail };
   };
 }
+
+/** What {@link stateReadiness} asks of the shared state (`createSharedState`'s answer has it). */
+export interface StateHealthSource {
+  store: { kind: string };
+  health(): Promise<{ healthy: boolean; reason?: string }>;
+}
+
+/**
+ * Readiness of the shared state store: not ready while the store does not answer (one bounded round
+ * trip; answered at once while its circuit is open), so `/readyz` says why (503) during a Redis outage
+ * and turns ready again once the store answers. The report carries `store` (its kind) and `storeHealthy`.
+ */
+export function stateReadiness(state: StateHealthSource): ReadinessCheck {
+  return async () => {
+    const health = await state.health();
+    if (health.healthy) return { ready: true, store: state.store.kind, storeHealthy: true };
+    return {
+      ready: false,
+      reason: `the ${state.store.kind} state store is not answering: ${health.reason ?? 'unknown'}`,
+      store: state.store.kind,
+      storeHealthy: false,
+    };
+  };
+}
+
+/**
+ * Ready when every check is; the reasons of those that are not are joined, and the details of all of
+ * them are merged into one report. Checks run concurrently.
+ */
+export function allReady(...checks: ReadinessCheck[]): ReadinessCheck {
+  return async () => {
+    const reports = await Promise.all(
+      checks.map(async (check) => {
+        const r = await check();
+        return typeof r === 'boolean' ? { ready: r } : r;
+      }),
+    );
+    const merged: ReadinessReport = { ready: true };
+    const reasons: string[] = [];
+    for (const { ready, reason, ...detail } of reports) {
+      Object.assign(merged, detail);
+      if (!ready) {
+        merged.ready = false;
+        if (reason !== undefined) reasons.push(reason);
+      }
+    }
+    if (!merged.ready && reasons.length > 0) merged.reason = reasons.join('; ');
+    return merged;
+  };
+}

@@ -4,6 +4,7 @@ import type { OpenApiObserver } from '../openapi/observer.js';
 import type { InvocationSource } from '../skills/invocation.js';
 import type { SkillObserver } from '../skills/observer.js';
 import type { SkillOutcome } from '../skills/outcome.js';
+import type { StateFailureReason, StateStoreObserver } from '../state/guarded-state-store.js';
 import type { StreamClient, StreamClientState } from '../stream/client.js';
 import type { StreamMessageOutcome, StreamObserver } from '../stream/observer.js';
 import type { SlotState } from '../stream/slot.js';
@@ -95,7 +96,10 @@ class Children<T> {
  * | `stream_client_state` | state | 1 for the client's current state |
  * | `stream_reconnects_total` | | reconnect attempts scheduled |
  * | `stream_connect_errors_total` | code | failed connects (`ERR_CREDENTIALS`, `ERR_CONNECT`) |
- * | `stream_dedup_errors_total` | operation | dedup store failures (claim, complete, release) |
+ * | `stream_dedup_errors_total` | operation | dedup store failures (claim, complete, release, renew) |
+ * | `stream_dedup_evictions_total` | | dedup marks the in-memory dedup store dropped before their TTL (it was full) |
+ * | `state_store_errors_total` | operation, reason | shared state store calls that failed (`timeout`, `error`, `circuit_open`) |
+ * | `state_store_up` | | 1 while the shared state store answers, 0 during an outage (circuit open) |
  * | `openapi_requests_total` | api, status, code | OpenAPI attempts by endpoint (`GET /v1.0/...`), HTTP status and platform code |
  * | `openapi_request_duration_seconds` | api | attempt durations |
  * | `user_token_refreshes_total` / `user_token_code_exchanges_total` | result | `ok`, `rejected` (the user must authorize), `error` |
@@ -103,7 +107,9 @@ class Children<T> {
  * | `skill_duration_seconds` | skill | invocation durations |
  * | `skill_authorization_answers_total` | skill, code | answers with the authorization-card structure |
  */
-export class Metrics implements StreamObserver, OpenApiObserver, UserTokenObserver, SkillObserver {
+export class Metrics
+  implements StreamObserver, OpenApiObserver, UserTokenObserver, SkillObserver, StateStoreObserver
+{
   /** Where every series of this object lives. */
   readonly registry: Registry;
   readonly #clients = new Set<StreamClient>();
@@ -112,6 +118,9 @@ export class Metrics implements StreamObserver, OpenApiObserver, UserTokenObserv
   readonly #reconnects: Counter;
   readonly #connectErrors: Counter;
   readonly #dedupErrors: Counter;
+  readonly #dedupEvictions: Counter;
+  readonly #stateErrors: Counter;
+  readonly #stateUp: Gauge;
   readonly #openapi: Children<Inc>;
   readonly #openapiSeconds = new Map<string, Observe>();
   readonly #openapiHistogram: Histogram;
@@ -163,6 +172,23 @@ export class Metrics implements StreamObserver, OpenApiObserver, UserTokenObserv
       labelNames: ['operation'],
       registers,
     });
+    this.#dedupEvictions = new Counter({
+      name: `${p}stream_dedup_evictions_total`,
+      help: 'EVENT dedup marks the in-memory dedup store dropped before their TTL because it was full (a redelivery of such an event runs again).',
+      registers,
+    });
+    this.#stateErrors = new Counter({
+      name: `${p}state_store_errors_total`,
+      help: 'Shared state store calls that failed, by operation and reason (timeout, error, circuit_open).',
+      labelNames: ['operation', 'reason'],
+      registers,
+    });
+    this.#stateUp = new Gauge({
+      name: `${p}state_store_up`,
+      help: '1 while the shared state store answers, 0 while it does not (its circuit is open).',
+      registers,
+    });
+    this.#stateUp.set(1);
     const openapi = new Counter({
       name: `${p}openapi_requests_total`,
       help: 'OpenAPI attempts, by endpoint (METHOD /path/template), HTTP status (0: no response) and code (OK or the platform code).',
@@ -252,8 +278,22 @@ export class Metrics implements StreamObserver, OpenApiObserver, UserTokenObserv
     if (seconds !== undefined) this.#handlerSeconds.get(type, topic).observe(seconds);
   }
 
-  dedupFailed(operation: 'claim' | 'complete' | 'release'): void {
+  dedupFailed(operation: 'claim' | 'complete' | 'release' | 'renew'): void {
     this.#dedupErrors.labels(operation).inc();
+  }
+
+  dedupEvicted(count: number): void {
+    this.#dedupEvictions.inc(count);
+  }
+
+  // ---- StateStoreObserver --------------------------------------------------------------------------
+
+  stateStoreFailed(operation: string, reason: StateFailureReason): void {
+    this.#stateErrors.labels(operation, reason).inc();
+  }
+
+  stateStoreHealth(healthy: boolean): void {
+    this.#stateUp.set(healthy ? 1 : 0);
   }
 
   // ---- OpenApiObserver -----------------------------------------------------------------------------

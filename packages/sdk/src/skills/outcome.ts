@@ -17,6 +17,8 @@ export const SkillErrorCode = {
   HandlerTimeout: 'HandlerTimeout',
   Unauthorized: 'Unauthorized',
   InvalidOutput: 'InvalidOutput',
+  /** 503: the shared state store (users' tokens) does not answer; try again shortly. */
+  StateUnavailable: 'StateUnavailable',
 } as const;
 export type SkillErrorCode = (typeof SkillErrorCode)[keyof typeof SkillErrorCode];
 

@@ -3,7 +3,7 @@ import {
   AuthorizationRequiredError,
   toAuthorizationRequired,
 } from '../credentials/authorization-required.js';
-import { toError } from '../errors/coded-error.js';
+import { ErrorCode, isCodedError, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import { AuthFailureCode } from '../protocol/auth-failure.js';
 import type { JsonObject } from '../protocol/json.js';
@@ -142,6 +142,16 @@ export class SkillRunner {
       const out: SkillOutcome = { kind: 'auth', code: auth.authCode };
       if (auth.requiredScopes) out.requiredScopes = auth.requiredScopes;
       return out;
+    }
+    if (causedByState(err)) {
+      // The shared state store is down (its outage is logged and counted where it is detected): a
+      // defined answer the platform can show, rather than a hang or an anonymous 500.
+      return {
+        kind: 'error',
+        status: 503,
+        code: SkillErrorCode.StateUnavailable,
+        message: 'the app cannot reach its shared state right now; try again shortly',
+      };
     }
     if (this.#deps.onError) {
       try {
@@ -300,4 +310,14 @@ export class SkillRunner {
     }
     state.outcome = { kind: 'ok', body: result ?? null };
   }
+}
+
+/** True when `err` or one of its causes is an ERR_STATE failure (the shared state store did not answer). */
+function causedByState(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < 5 && e !== undefined && e !== null; depth++) {
+    if (isCodedError(e, ErrorCode.State)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }

@@ -1,5 +1,6 @@
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
+import { GuardedStateStore, type StateStoreObserver } from './guarded-state-store.js';
 import { MemoryStateStore } from './memory-state-store.js';
 import { RedisStateStore, redactRedisUrl } from './redis-state-store.js';
 import { SqliteStateStore } from './sqlite-state-store.js';
@@ -10,6 +11,18 @@ export interface CreateStateStoreOptions {
   logger: Logger;
   /** Key prefix (default `dingtalk-skills:`). */
   prefix?: string;
+  /**
+   * Bound on every call of a SQLite or Redis store (default 1 000 ms; also Redis's command timeout): a
+   * store that stops answering fails the call with ERR_STATE instead of hanging it.
+   */
+  timeoutMs?: number;
+  /**
+   * Circuit breaker of a SQLite or Redis store: after `failureThreshold` failures in a row (default 3)
+   * calls fail at once, and one call every `openMs` (default 1 000 ms) probes the store.
+   */
+  circuit?: { failureThreshold?: number; openMs?: number };
+  /** Told about failures and outages (e.g. the Prometheus `Metrics`). */
+  observer?: StateStoreObserver;
 }
 
 /** What a state store URL says, before anything is opened. */
@@ -76,7 +89,9 @@ export function parseStateStoreUrl(url: string): StateStoreLocation {
 /**
  * Opens the state store a URL names (see {@link parseStateStoreUrl}). A Redis store is connected and
  * PINGed before it is returned, so a wrong address fails here (ERR_STATE) rather than on first use.
- * The library never reads the environment: the CLI passes `DINGTALK_STATE`.
+ * SQLite and Redis stores come wrapped in a {@link GuardedStateStore}: every call bounded, a circuit
+ * breaker, outages logged, counted and reported for readiness. The library never reads the
+ * environment: the CLI passes `DINGTALK_STATE`.
  */
 export async function createStateStore(url: string, options: CreateStateStoreOptions): Promise<StateStore> {
   const where = parseStateStoreUrl(url);
@@ -84,20 +99,28 @@ export async function createStateStore(url: string, options: CreateStateStoreOpt
     logger: options.logger,
     ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
   };
+  const timeoutMs = options.timeoutMs ?? 1_000;
+  const guard = (store: StateStore) =>
+    new GuardedStateStore(store, {
+      logger: options.logger,
+      timeoutMs,
+      observer: options.observer,
+      ...options.circuit,
+    });
   switch (where.kind) {
     case 'memory':
       return new MemoryStateStore(base);
     case 'sqlite':
-      return new SqliteStateStore({ ...base, path: where.path });
+      return guard(new SqliteStateStore({ ...base, path: where.path }));
     case 'redis': {
-      const store = new RedisStateStore({ ...base, url: where.url });
+      const store = new RedisStateStore({ ...base, url: where.url, commandTimeoutMs: timeoutMs });
       try {
         await store.connect();
       } catch (err) {
         await store.close();
         throw err;
       }
-      return store;
+      return guard(store);
     }
   }
 }

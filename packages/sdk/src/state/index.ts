@@ -9,6 +9,13 @@ export {
   parseStateStoreUrl,
   type StateStoreLocation,
 } from './create-state-store.js';
+export {
+  GuardedStateStore,
+  type GuardedStateStoreOptions,
+  type StateFailureReason,
+  type StateStoreHealth,
+  type StateStoreObserver,
+} from './guarded-state-store.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './memory-state-store.js';
 export { RedisStateStore, type RedisStateStoreOptions, redactRedisUrl } from './redis-state-store.js';
 export {

@@ -17,6 +17,11 @@ export interface RedisStateStoreOptions extends StateStoreBaseOptions {
   /** `redis://[user:password@]host[:port][/db]` or `rediss://...` (TLS). */
   url: string;
   logger: Logger;
+  /**
+   * Bound on every command (default 1 000 ms; ioredis `commandTimeout`): a server that stops answering
+   * (frozen in a failover, a stuck network) fails the command with ERR_STATE instead of hanging it.
+   */
+  commandTimeoutMs?: number;
   /** Extra ioredis options, applied over this store's defaults. */
   redisOptions?: RedisOptions;
 }
@@ -91,6 +96,7 @@ export class RedisStateStore implements StateStore {
     this.#client = new Redis(options.url, {
       lazyConnect: true,
       connectTimeout: 5_000,
+      commandTimeout: options.commandTimeoutMs ?? 1_000,
       maxRetriesPerRequest: 2,
       enableAutoPipelining: true,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), 2_000),

@@ -5,7 +5,8 @@ import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import { type RateLimiter, WindowRateLimiter } from '../openapi/rate-limiter.js';
 import type { DedupStore } from '../stream/dedup-store.js';
-import { createStateStore } from './create-state-store.js';
+import { type CreateStateStoreOptions, createStateStore } from './create-state-store.js';
+import { GuardedStateStore, type StateStoreHealth } from './guarded-state-store.js';
 import { StateDedupStore } from './state-dedup-store.js';
 import { StateRateLimiter } from './state-rate-limiter.js';
 import { StateRefreshLock } from './state-refresh-lock.js';
@@ -47,6 +48,12 @@ export interface SharedStateOptions {
   prefix?: string;
   /** Refresh lock lease (default 30 s). */
   leaseMs?: number;
+  /** Bound on every store call (default 1 000 ms); see {@link CreateStateStoreOptions.timeoutMs}. */
+  timeoutMs?: number;
+  /** Circuit breaker of the store; see {@link CreateStateStoreOptions.circuit}. */
+  circuit?: CreateStateStoreOptions['circuit'];
+  /** Told about store failures and outages (e.g. the Prometheus `Metrics`). */
+  observer?: CreateStateStoreOptions['observer'];
 }
 
 /** The state-backed parts of an app's runtime, ready for `AppRuntimeConfig`. */
@@ -56,6 +63,11 @@ export interface SharedState {
   tokenStore: TokenStore;
   refreshLock: RefreshLock;
   rateLimiter: RateLimiter;
+  /**
+   * Whether the store answers: one bounded round trip (answered at once during an outage); always
+   * healthy on `memory:`. For readiness (`stateReadiness`).
+   */
+  health(): Promise<StateStoreHealth>;
   /** Closes the store (connections, files, timers). */
   close(): Promise<void>;
 }
@@ -76,6 +88,9 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
   const store = await createStateStore(options.url, {
     logger: options.logger,
     ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+    ...(options.circuit === undefined ? {} : { circuit: options.circuit }),
+    ...(options.observer === undefined ? {} : { observer: options.observer }),
   });
   try {
     const tokenStore = new StateTokenStore({ store, logger: options.logger, ...(cipher ? { cipher } : {}) });
@@ -92,7 +107,9 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     const rateLimiter = local
       ? new WindowRateLimiter({ qps })
       : new StateRateLimiter({ store, logger: options.logger, qps, scope: options.clientId });
-    return { store, dedupStore, tokenStore, refreshLock, rateLimiter, close: () => store.close() };
+    const health = (): Promise<StateStoreHealth> =>
+      store instanceof GuardedStateStore ? store.check() : Promise.resolve({ healthy: true });
+    return { store, dedupStore, tokenStore, refreshLock, rateLimiter, health, close: () => store.close() };
   } catch (err) {
     await store.close();
     throw err;

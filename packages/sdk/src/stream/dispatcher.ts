@@ -99,6 +99,8 @@ export class Dispatcher {
   private readonly log: Logger;
   /** Malformed-frame warnings: a burst, then a few a second; the next line counts the rest. */
   private readonly malformedLogBudget: LogBudget;
+  /** Dedup store failures: one per event during an outage would flood the log; a burst, then one a second. */
+  private readonly dedupLogBudget = new LogBudget(5, 1);
   private readonly hooks: DispatcherHooks;
   private readonly sweepMs: number;
 
@@ -237,6 +239,12 @@ export class Dispatcher {
 
   /** Clears every timer the dispatcher holds. */
   dispose(): void {
+    const unloggedDedup = this.dedupLogBudget.flush();
+    if (unloggedDedup > 0)
+      this.log.error(
+        { suppressed: unloggedDedup },
+        'dedup store failures since the last such line were not logged',
+      );
     const unlogged = this.malformedLogBudget.flush();
     if (unlogged > 0)
       this.log.warn({ suppressed: unlogged }, 'malformed frames since the last such warning were not logged');
@@ -372,7 +380,7 @@ export class Dispatcher {
 
   /** The store is down: run the handler anyway (at-least-once beats losing the event). */
   private claimFailed(job: Job, err: unknown): void {
-    this.log.error(
+    this.dedupError(
       { messageId: job.messageId, eventId: job.event!.id, err: toError(err) },
       'dedup store failed; handling without dedup',
     );
@@ -662,7 +670,7 @@ export class Dispatcher {
   }
 
   private completeFailed(key: string, err: unknown): void {
-    this.log.error(
+    this.dedupError(
       { eventId: key, err: toError(err) },
       'dedup store failed to mark a handled event done; a redelivery after the lease may run it again',
     );
@@ -687,11 +695,18 @@ export class Dispatcher {
   }
 
   private releaseFailed(key: string, err: unknown): void {
-    this.log.error(
+    this.dedupError(
       { eventId: key, err: toError(err) },
       'dedup store failed to release a key; a redelivery may wait for the lease or be skipped',
     );
     this.observer?.dedupFailed?.('release');
+  }
+
+  /** Logs a dedup store failure within {@link dedupLogBudget}; the next line let through counts the rest. */
+  private dedupError(fields: Record<string, unknown>, message: string): void {
+    const suppressed = this.dedupLogBudget.take();
+    if (suppressed === undefined) return;
+    this.log.error(suppressed > 0 ? { ...fields, suppressed } : fields, message);
   }
 
   private deliver(job: Job, ack: UpstreamAck, wasRunning: boolean): void {

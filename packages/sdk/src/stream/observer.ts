@@ -37,5 +37,7 @@ export interface StreamObserver {
     seconds: number | undefined,
   ): void;
   /** The dedup store failed; the client went on without it (handled anyway, or acked without the mark). */
-  dedupFailed?(operation: 'claim' | 'complete' | 'release'): void;
+  dedupFailed?(operation: 'claim' | 'complete' | 'release' | 'renew'): void;
+  /** The in-memory dedup store was full and dropped `count` marks before their TTL. */
+  dedupEvicted?(count: number): void;
 }

@@ -13,6 +13,8 @@ export interface RedisServerHandle {
   /** `redis://127.0.0.1:<port>` */
   url: string;
   port: number;
+  /** The server's process id (to freeze it with SIGSTOP in an outage test). */
+  pid: number;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its working folder. */
   stop(): Promise<void>;
 }
@@ -81,9 +83,12 @@ async function startOnce(dir: string): Promise<RedisServerHandle | { failed: str
       return {
         url: `redis://127.0.0.1:${port}`,
         port,
+        pid: child.pid!,
         stop: async () => {
           process.off('exit', killOnExit);
           if (child.exitCode === null && child.signalCode === null) {
+            // A frozen (SIGSTOPped) server would never act on SIGTERM.
+            child.kill('SIGCONT');
             child.kill('SIGTERM');
             const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
             await exited(child);
