@@ -47,10 +47,13 @@ export async function startInstance(options: InstanceOptions): Promise<AppInstan
   requireBuiltCli();
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...options.env };
   for (const name of ['DINGTALK_OPS_PORT', 'DINGTALK_SANDBOX_PORT']) delete env[name];
-  const instance = spawnNode([BIN, 'start', options.app ?? LEDGER_APP, '--ops-port', '0', ...(options.args ?? [])], {
-    cwd: ROOT,
-    env,
-  });
+  const instance = spawnNode(
+    [BIN, 'start', options.app ?? LEDGER_APP, '--ops-port', '0', ...(options.args ?? [])],
+    {
+      cwd: ROOT,
+      env,
+    },
+  );
   const opsUrl = await instance.waitForOutput(
     /ops endpoints\s+(http:\/\/127\.0\.0\.1:\d+)\/metrics/,
     options.startTimeoutMs ?? 30_000,

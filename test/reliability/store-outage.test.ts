@@ -138,7 +138,10 @@ describe('the Redis state store freezes (SIGSTOP) under a running app', () => {
     // Readiness says the store is down, and why.
     let last = await readyz();
     await waitUntil(
-      async () => (last = await readyz()).status === 503,
+      async () => {
+        last = await readyz();
+        return last.status === 503;
+      },
       15_000,
       '/readyz to answer 503',
       () => ` (last: ${last.status} ${JSON.stringify(last.body)})`,
@@ -172,7 +175,10 @@ describe('the Redis state store freezes (SIGSTOP) under a running app', () => {
     frozen = false;
     let last = await readyz();
     await waitUntil(
-      async () => (last = await readyz()).status === 200,
+      async () => {
+        last = await readyz();
+        return last.status === 200;
+      },
       20_000,
       '/readyz to answer 200 again',
       () => ` (last: ${last.status} ${JSON.stringify(last.body)})`,
