@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import { LogBudget } from '../logging/log-budget.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { MAX_FRAME_BYTES } from '../protocol/topics.js';
 import { USER_AGENT } from '../version.js';
@@ -227,6 +228,7 @@ export function resolveStreamConfig(input: StreamClientConfig): ResolvedStreamCo
     throw new DingTalkSkillsError(ErrorCode.Config, `invalid StreamClient config: ${problems}`);
   }
   const c = parsed.data;
+  const logger = c.logger ?? createLogger({ secrets: [c.clientSecret] });
   return {
     clientId: c.clientId,
     clientSecret: c.clientSecret,
@@ -237,9 +239,9 @@ export function resolveStreamConfig(input: StreamClientConfig): ResolvedStreamCo
     keepalive: c.keepalive,
     reconnect: c.reconnect,
     dedup: c.dedup,
-    dedupStore: c.dedupStore ?? new MemoryDedupStore({ maxEntries: c.dedup.maxEntries }),
+    dedupStore: c.dedupStore ?? memoryDedup(c.dedup, logger, c.observer),
     observer: c.observer,
-    logger: c.logger ?? createLogger({ secrets: [c.clientSecret] }),
+    logger,
     localIp: c.localIp ?? defaultLocalIp(),
     ua: c.ua,
     fetch: c.fetch ?? globalThis.fetch,
@@ -248,4 +250,31 @@ export function resolveStreamConfig(input: StreamClientConfig): ResolvedStreamCo
     maxFrameBytes: c.maxFrameBytes,
     malformedFrameLog: c.malformedFrameLog,
   };
+}
+
+/**
+ * The default in-memory dedup, whose early evictions (more than `maxEntries` events within the TTL) are
+ * logged, a line at first and then at most one a minute with the count left out, and counted.
+ */
+function memoryDedup(
+  dedup: Required<StreamDedupOptions>,
+  logger: Logger,
+  observer: StreamObserver | undefined,
+): MemoryDedupStore {
+  const budget = new LogBudget(1, 1 / 60);
+  let unlogged = 0;
+  const store: MemoryDedupStore = new MemoryDedupStore({
+    maxEntries: dedup.maxEntries,
+    onEvict: (count) => {
+      observer?.dedupEvicted?.(count);
+      unlogged += count;
+      if (budget.take() === undefined) return;
+      logger.warn(
+        { evicted: unlogged, evictedTotal: store.evicted, maxEntries: dedup.maxEntries, ttlMs: dedup.ttlMs },
+        'EVENT dedup store is full: marks evicted before their TTL (a redelivery of those events runs the handler again); raise dedup.maxEntries or use a shared store',
+      );
+      unlogged = 0;
+    },
+  });
+  return store;
 }

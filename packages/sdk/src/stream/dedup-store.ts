@@ -61,8 +61,16 @@ export function hasLeases(
 }
 
 export interface MemoryDedupStoreOptions {
-  /** Most keys kept; the oldest are evicted first (default 10 000). */
+  /**
+   * Most keys kept (default 10 000). Beyond it the oldest are evicted before their TTL, and a
+   * redelivery of an evicted event runs its handler again: each such eviction is reported to `onEvict`.
+   */
   maxEntries?: number;
+  /**
+   * Told how many live keys (not yet expired) one claim evicted because the store was full. The Stream
+   * client logs it (rate-limited) and counts it (`dingtalk_stream_dedup_evictions_total`).
+   */
+  onEvict?: (count: number) => void;
   /** Clock in ms (default `Date.now`); only for tests of expiry. */
   now?: () => number;
 }
@@ -76,17 +84,22 @@ interface Entry {
 /**
  * The default store: in-memory, bounded, TTL + least-recently-claimed eviction; implements both
  * protocols. It dedupes within one process only; use a shared store when several processes receive the
- * same app's events.
+ * same app's events. Its bound is `maxEntries` keys **and** the TTL: more than `maxEntries` events within
+ * one TTL evicts the oldest marks early (reported to `onEvict`; a redelivery of such an event runs again).
  */
 export class MemoryDedupStore implements DedupStore {
   /** Map order is claim order, so the first entries are the oldest. */
   private readonly entries = new Map<string, Entry>();
   private readonly maxEntries: number;
   private readonly now: () => number;
+  private readonly onEvict: ((count: number) => void) | undefined;
+  /** Live keys evicted before their TTL because the store was full, since it was created. */
+  evicted = 0;
 
   constructor(options: MemoryDedupStoreOptions = {}) {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.onEvict = options.onEvict;
   }
 
   /** Number of keys held (expired ones included until they are swept). */
@@ -135,10 +148,15 @@ export class MemoryDedupStore implements DedupStore {
   /** Drops expired keys at the old end and, beyond `maxEntries`, the oldest keys. O(evicted). */
   private evict(now: number): void {
     let over = this.entries.size - this.maxEntries;
+    let live = 0;
     for (const [key, entry] of this.entries) {
       if (over <= 0 && entry.expires > now) break;
+      if (entry.expires > now) live++;
       this.entries.delete(key);
       over--;
     }
+    if (live === 0) return;
+    this.evicted += live;
+    this.onEvict?.(live);
   }
 }

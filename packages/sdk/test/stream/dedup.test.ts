@@ -1,4 +1,10 @@
-import { type DedupStore, MemoryDedupStore, readEventAck, type StreamEvent } from '@dingtalk-skills/sdk';
+import {
+  type DedupStore,
+  MemoryDedupStore,
+  Metrics,
+  readEventAck,
+  type StreamEvent,
+} from '@dingtalk-skills/sdk';
 import { describe, expect, it } from 'vitest';
 import { streamFixturePerTest } from '../support/stream-fixture.js';
 import { deferred, until } from '../support/wait.js';
@@ -259,4 +265,39 @@ describe('MemoryDedupStore', () => {
     store.claim('fresh', 10);
     expect(store.size).toBe(1);
   });
+});
+
+describe('the default in-memory dedup is full (issue 11 #14)', () => {
+  it('12,000 events then redeliveries of the first 100: the early evictions are logged (rate-limited) and counted', async () => {
+    const EVENTS = 12_000;
+    const metrics = new Metrics({ defaultMetrics: false });
+    const runs = new Map<string, number>();
+    // The default store (no dedupStore given): 10,000 marks, 10 minutes.
+    const client = fx.client({ observer: metrics, maxInFlight: 512 });
+    client.onEvent((ev) => {
+      runs.set(ev.id, (runs.get(ev.id) ?? 0) + 1);
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const deliver = async (from: number, to: number) => {
+      const ids: string[] = [];
+      for (let i = from; i < to; i++) ids.push(gw.deliver(gw.eventFrame({ i }, { eventId: `evt-${i}` })));
+      for (const id of ids)
+        expect(readEventAck((await gw.waitForAck(id, 30_000)).ack).status).toBe('SUCCESS');
+    };
+    for (let i = 0; i < EVENTS; i += 1_000) await deliver(i, i + 1_000);
+    // The platform redelivers the first 100 (within the 10-minute TTL): their marks were evicted.
+    await deliver(0, 100);
+    const total = [...runs.values()].reduce((a, b) => a + b, 0);
+    // The documented bound: beyond 10,000 marks within the TTL the oldest go, and a redelivery runs again...
+    expect(total).toBe(EVENTS + 100);
+    // ...but not silently: counted, and logged a few times rather than once per eviction.
+    const text = await metrics.render();
+    const evicted = Number(/^dingtalk_stream_dedup_evictions_total (\d+)/m.exec(text)?.[1]);
+    expect(evicted).toBe(EVENTS + 100 - 10_000);
+    const lines = fx.logs.find('EVENT dedup store is full');
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThanOrEqual(3);
+    expect(lines[0]).toMatchObject({ level: 40, maxEntries: 10_000 });
+  }, 60_000);
 });
