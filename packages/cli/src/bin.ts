@@ -95,10 +95,18 @@ program
   .addOption(
     new Option(
       '--handler-timeout <ms>',
-      'deadline of a Stream handler (EVENT then acked LATER); an EVENT lease is this plus 5 s',
+      'deadline of a Stream handler (EVENT then acked LATER); an EVENT claim is held at most this plus 5 s',
     )
       .argParser(intOption('--handler-timeout', 1, 3_600_000))
       .default(25_000),
+  )
+  .addOption(
+    new Option(
+      '--event-lease <ms>',
+      "length of one EVENT dedup lease, renewed every third of it while the handler runs: an instance that dies frees its events within this (keep it well below the platform's redelivery schedule, ~210 s)",
+    )
+      .argParser(intOption('--event-lease', 30, 3_600_000))
+      .default(30_000),
   )
   .addOption(
     new Option(

@@ -12,6 +12,8 @@ export interface StartOptions extends OpsFlags {
   drainTimeout: number;
   /** Deadline of a Stream handler (ms). */
   handlerTimeout: number;
+  /** Length of one EVENT dedup lease (ms), renewed while the handler runs. */
+  eventLease: number;
   /** Outbound OpenAPI calls per second per API. */
   qps: number;
 }
@@ -45,6 +47,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       stream: {
         connections: options.connections,
         handlerTimeoutMs: options.handlerTimeout,
+        dedup: { leaseMs: options.eventLease },
         stopTimeoutMs: options.drainTimeout,
       },
       ...state.runtime,

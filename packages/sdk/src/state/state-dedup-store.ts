@@ -16,8 +16,9 @@ const BEGIN_ROUNDS = 3;
 
 /**
  * The Stream client's EVENT dedup over a {@link StateStore}, with the lease protocol (see
- * {@link DedupStore}): `begin` = `setIfAbsent(dedup:<id>, "p:<owner>", lease)`; `complete` =
- * `compareAndSwap("p:<owner>" -> "d", ttl)`; `release` = `compareAndSwap("p:<owner>" -> absent)`. Over
+ * {@link DedupStore}): `begin` = `setIfAbsent(dedup:<id>, "p:<owner>", lease)`; `renew` =
+ * `compareAndSwap("p:<owner>" -> "p:<owner>", lease)`; `complete` = `compareAndSwap("p:<owner>" -> "d",
+ * ttl)`; `release` = `compareAndSwap("p:<owner>" -> absent)`. Over
  * SQLite or Redis, an event one instance handled is acked without running again when DingTalk
  * redelivers it to another instance, and an event whose instance died mid-handler is handled by
  * another one once the lease runs out.
@@ -56,6 +57,12 @@ export class StateDedupStore implements DedupStore {
     if (await this.#store.compareAndSwap(k, LEASED + checkKey(owner), DONE, ttlMs)) return true;
     // The lease ran out during the handler: still ours to mark, unless another delivery took the key.
     return this.#store.setIfAbsent(k, DONE, ttlMs);
+  }
+
+  /** Extends `owner`'s lease: `compareAndSwap("p:<owner>" -> "p:<owner>", lease)`. */
+  renew(key: string, owner: string, leaseMs: number): Promise<boolean> {
+    const value = LEASED + checkKey(owner);
+    return this.#store.compareAndSwap(this.#key(key), value, value, leaseMs);
   }
 
   async release(key: string, owner?: string): Promise<void> {

@@ -127,6 +127,8 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       dedupStore: this.config.dedupStore,
       dedupTtlMs: this.config.dedup.ttlMs,
       leaseMarginMs: this.config.dedup.leaseMarginMs,
+      leaseMs: this.config.dedup.leaseMs,
+      redeliveryHorizonMs: this.config.dedup.redeliveryHorizonMs,
       observer: this.config.observer,
       handlerTimeoutMs: this.config.handlerTimeoutMs,
       maxInFlight: this.config.maxInFlight,

@@ -54,6 +54,20 @@ export interface StreamDedupOptions {
    * the lease is acked LATER; after it (the holder died), the next redelivery runs the handler.
    */
   leaseMarginMs?: number;
+  /**
+   * Length of one EVENT lease when the store can renew leases (`renew`: the default and the state
+   * stores): default 30 000 ms, renewed every third of it while the handler runs, never past the handler
+   * deadline plus `leaseMarginMs`. An instance that dies leaves claims that run out within this, so the
+   * platform's next redelivery runs them elsewhere. Without `renew` a lease is the handler deadline plus
+   * `leaseMarginMs`.
+   */
+  leaseMs?: number;
+  /**
+   * How long the platform keeps redelivering an unacked EVENT (default 210 000 ms: the sandbox's default
+   * schedule, 10 s ack timeout then 10/30/60/120 s; DingTalk does not publish its own). The client warns
+   * at start when a dead instance's lease would outlast it: those events would never run.
+   */
+  redeliveryHorizonMs?: number;
 }
 
 /** Configuration of a {@link StreamClient}. Only `clientId` and `clientSecret` are required. */
@@ -142,6 +156,7 @@ function isDedupStore(v: unknown): v is DedupStore {
     optional('release') &&
     optional('begin') &&
     optional('complete') &&
+    optional('renew') &&
     // The lease protocol needs both halves.
     (s.begin === undefined) === (s.complete === undefined)
   );
@@ -189,6 +204,8 @@ const schema = z.strictObject({
       ttlMs: ms(7 * DAY).default(600_000),
       maxEntries: z.number().int().min(1).max(10_000_000).default(10_000),
       leaseMarginMs: ms(DAY).default(5_000),
+      leaseMs: z.number().int().min(30).max(DAY).default(30_000),
+      redeliveryHorizonMs: ms(7 * DAY).default(210_000),
     })
     .prefault({}),
   dedupStore: z

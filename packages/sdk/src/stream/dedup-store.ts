@@ -51,6 +51,12 @@ export interface DedupStore {
    * lease ran out during the handler, so the event may have been handled twice.
    */
   complete?(key: string, owner: string, ttlMs: number): Promise<boolean> | boolean;
+  /**
+   * Lease protocol: extends `owner`'s lease of `key` to `leaseMs` from now; false when `owner` no longer
+   * holds it (it ran out and another delivery took it, or the key was settled). With it the client keeps
+   * leases short and renews them while the handler runs (a dead instance's claims run out fast).
+   */
+  renew?(key: string, owner: string, leaseMs: number): Promise<boolean> | boolean;
 }
 
 /** True when `store` implements the lease protocol (`begin` and `complete`). */
@@ -128,6 +134,14 @@ export class MemoryDedupStore implements DedupStore {
     this.entries.delete(key);
     this.entries.set(key, { expires: now + ttlMs, owner: undefined });
     this.evict(now);
+    return true;
+  }
+
+  renew(key: string, owner: string, leaseMs: number): boolean {
+    const now = this.now();
+    const entry = this.live(key, now);
+    if (entry === undefined || entry.owner !== owner) return false;
+    entry.expires = now + leaseMs;
     return true;
   }
 

@@ -24,6 +24,7 @@ import { type DedupClaim, type DedupStore, hasLeases } from './dedup-store.js';
 import type { CallbackMessage, HandlerRegistry } from './handlers.js';
 import { ANSWERING, DONE, isThenable, Job, JobContext, QUEUED, RUNNING } from './job.js';
 import { JobList } from './job-list.js';
+import { LeaseKeeper } from './lease-keeper.js';
 import { type StreamMessageOutcome, type StreamObserver, UNREGISTERED_TOPIC } from './observer.js';
 
 /** The reason of the answers `stop()` gives when its drain deadline passes. */
@@ -55,6 +56,13 @@ export interface DispatcherOptions {
   dedupTtlMs: number;
   /** Lease protocol: a claim is held for the handler deadline plus this margin. */
   leaseMarginMs: number;
+  /**
+   * Lease protocol with a store that renews: one lease lasts this long and is renewed while the handler
+   * runs (never past the handler deadline plus `leaseMarginMs`). Default: no renewal.
+   */
+  leaseMs?: number;
+  /** How long the platform redelivers an unacked EVENT: a longer lease is warned about at start. */
+  redeliveryHorizonMs?: number;
   handlerTimeoutMs: number;
   maxInFlight: number;
   maxFrameBytes: number;
@@ -89,6 +97,10 @@ export class Dispatcher {
   /** The store implements the lease protocol (begin / complete). */
   private readonly leases: boolean;
   private readonly leaseMs: number;
+  /** The whole time a claim may be held while its handler runs (deadline plus margin). */
+  private readonly leaseHorizonMs: number;
+  /** Renews leases while their handlers run (stores with `renew`). */
+  private readonly leaseKeeper: LeaseKeeper | undefined;
   /** Names this client in lease owners (`<instanceId>:<messageId>`). */
   private readonly instanceId = randomUUID();
   private readonly observer: StreamObserver | undefined;
@@ -121,7 +133,35 @@ export class Dispatcher {
     this.registry = opts.registry;
     this.store = opts.dedupStore;
     this.leases = hasLeases(opts.dedupStore);
-    this.leaseMs = opts.handlerTimeoutMs + opts.leaseMarginMs;
+    this.leaseHorizonMs = opts.handlerTimeoutMs + opts.leaseMarginMs;
+    this.leaseMs = this.leaseHorizonMs;
+    const store = opts.dedupStore;
+    if (this.leases && opts.leaseMs !== undefined && typeof store.renew === 'function') {
+      this.leaseMs = Math.min(opts.leaseMs, this.leaseHorizonMs);
+      this.leaseKeeper = new LeaseKeeper({
+        store: store as DedupStore & Required<Pick<DedupStore, 'renew'>>,
+        leaseMs: this.leaseMs,
+        logger: opts.logger,
+        onError: (key, err) => {
+          this.dedupError(
+            { eventId: key, err: toError(err) },
+            'dedup store failed to renew a lease; it runs out unless a later renewal gets through',
+          );
+          this.observer?.dedupFailed?.('renew');
+        },
+      });
+    }
+    if (this.leases && opts.redeliveryHorizonMs !== undefined && this.leaseMs >= opts.redeliveryHorizonMs)
+      opts.logger.warn(
+        {
+          leaseMs: this.leaseMs,
+          redeliveryHorizonMs: opts.redeliveryHorizonMs,
+          renews: this.leaseKeeper !== undefined,
+        },
+        this.leaseKeeper === undefined
+          ? 'EVENT dedup lease (handler timeout + margin) outlasts the platform redelivery schedule: events held by an instance that dies are never handled; lower the handler timeout or use a store that renews leases'
+          : 'EVENT dedup lease outlasts the platform redelivery schedule: events held by an instance that dies are never handled; lower dedup.leaseMs',
+      );
     this.observer = opts.observer;
     this.dedupTtlMs = opts.dedupTtlMs;
     this.eventTimeoutMs = opts.handlerTimeoutMs;
@@ -248,6 +288,7 @@ export class Dispatcher {
     const unlogged = this.malformedLogBudget.flush();
     if (unlogged > 0)
       this.log.warn({ suppressed: unlogged }, 'malformed frames since the last such warning were not logged');
+    this.leaseKeeper?.dispose();
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     this.sweepTimer = this.drainTimer = undefined;
@@ -421,6 +462,7 @@ export class Dispatcher {
       this.answer(job, eventAck(job.messageId, 'LATER', 'in progress'), KEEP, 'in_progress');
       return;
     }
+    this.leaseKeeper?.hold(job.event!.id, job.owner!, Date.now() + this.leaseHorizonMs);
     this.invokeEvent(job, true);
   }
 
@@ -602,6 +644,7 @@ export class Dispatcher {
     // Lease protocol: the event was acked LATER at the deadline and the lease kept; now settle the key so a
     // redelivery is acked SUCCESS (done) or runs again (released) instead of waiting for the lease.
     job.claimed = false;
+    this.leaseKeeper?.drop(job.owner);
     if (outcome === 'SUCCESS') void this.complete(job);
     else void this.release(job.event.id, job.owner);
   }
@@ -621,6 +664,7 @@ export class Dispatcher {
     let pending: Promise<void> | undefined;
     if (job.claimed && settle !== KEEP) {
       job.claimed = false;
+      this.leaseKeeper?.drop(job.owner);
       if (settle === RELEASE) pending = this.release(job.event!.id, job.owner);
       else if (this.leases) pending = this.complete(job);
     }
