@@ -301,3 +301,46 @@ describe('the default in-memory dedup is full (issue 11 #14)', () => {
     expect(lines[0]).toMatchObject({ level: 40, maxEntries: 10_000 });
   }, 60_000);
 });
+
+describe('EVENT leases renew while the handler runs (issue 11 #5)', () => {
+  it('a lease far shorter than the handler still keeps a redelivery from running it twice', async () => {
+    const release = deferred();
+    let runs = 0;
+    const store = new MemoryDedupStore();
+    const client = fx.client({ dedupStore: store, handlerTimeoutMs: 10_000, dedup: { leaseMs: 90 } });
+    client.onEvent(async () => {
+      runs++;
+      await release.promise;
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const first = gw.deliver(gw.eventFrame({}, { eventId: 'evt-long' }));
+    await until(() => runs === 1, 2_000, 'the handler to start');
+    // Ten leases later the handler still runs: its lease was renewed, so the redelivery waits.
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    const second = gw.deliver(gw.eventFrame({}, { eventId: 'evt-long' }));
+    expect(readEventAck((await gw.waitForAck(second)).ack)).toEqual({
+      status: 'LATER',
+      message: 'in progress',
+    });
+    release.resolve();
+    expect(readEventAck((await gw.waitForAck(first)).ack).status).toBe('SUCCESS');
+    expect(runs).toBe(1);
+    // Once settled nothing renews it any more: the key is done.
+    expect(store.begin('evt-long', 'someone-else', 100)).toBe('done');
+  });
+
+  it('warns at start when a lease outlasts the redelivery horizon', async () => {
+    const client = fx.client({
+      handlerTimeoutMs: 300_000,
+      dedup: { leaseMs: 240_000, redeliveryHorizonMs: 210_000 },
+    });
+    client.onEvent(() => undefined);
+    await client.start();
+    expect(fx.logs.find('outlasts the platform redelivery schedule')[0]).toMatchObject({
+      level: 40,
+      leaseMs: 240_000,
+      redeliveryHorizonMs: 210_000,
+    });
+  });
+});
