@@ -64,6 +64,8 @@ export interface GatewayStats {
   pendingAcks: number;
   timers: number;
   activeEvents: number;
+  /** EVENTs waiting for a connection of their app. */
+  heldEvents: number;
   tickets: number;
   deliveries: number;
 }
@@ -239,6 +241,8 @@ export class Gateway implements GatewayCore {
       'gateway connection opened',
     );
     for (const w of [...this.#waiters]) if (matches(conn, w.filter)) w.settle(conn);
+    // EVENTs pushed while the app had no live connection go out now (oldest first).
+    if (conn.subscribes('EVENT', '*')) this.#events.releaseHeld(conn.appId);
   }
 
   #onClose(conn: GatewayConnection, code: number): void {
@@ -404,6 +408,10 @@ export class Gateway implements GatewayCore {
     };
     if (frame.headers.eventId !== undefined) record.eventId = frame.headers.eventId;
     if (meta.duplicate) record.duplicate = true;
+    if (meta.heldSince !== undefined) {
+      record.heldSince = meta.heldSince;
+      record.heldMs = record.sentAt - meta.heldSince;
+    }
     return this.log.add(record);
   }
 
@@ -450,6 +458,11 @@ export class Gateway implements GatewayCore {
   pushEvent(input: EventPush): PushedEvent {
     this.#assertOpen();
     return this.#events.push(input);
+  }
+
+  /** EVENTs held while their app has no live connection (oldest first). */
+  heldEvents(appId?: string): ReturnType<EventDeliveries['heldEvents']> {
+    return this.#events.heldEvents(appId);
   }
 
   /** Sends a CALLBACK and awaits its answer; never rejects. */
@@ -569,6 +582,7 @@ export class Gateway implements GatewayCore {
       pendingAcks: this.pending.size,
       timers: this.timers.size,
       activeEvents: this.#events.activeCount,
+      heldEvents: this.#events.heldEvents().length,
       tickets: this.#tickets.size,
       deliveries: this.log.size,
     };
