@@ -162,7 +162,9 @@ export class EventDeliveries {
   }
 
   /** EVENTs held for the app (or all apps), oldest first. */
-  heldEvents(appId?: string): Array<{ eventId: string; appId: string; eventType: string; heldSince: number }> {
+  heldEvents(
+    appId?: string,
+  ): Array<{ eventId: string; appId: string; eventType: string; heldSince: number }> {
     const lists = appId === undefined ? [...this.#held.values()] : [this.#held.get(appId) ?? []];
     return lists.flat().map((d) => ({
       eventId: d.eventId,
@@ -177,7 +179,10 @@ export class EventDeliveries {
     const held = this.#held.get(appId);
     if (held === undefined) return;
     this.#held.delete(appId);
-    this.#core.ctx.logger.info({ appId, count: held.length }, 'delivering events held while the app had no connection');
+    this.#core.ctx.logger.info(
+      { appId, count: held.length },
+      'delivering events held while the app had no connection',
+    );
     for (const d of held) {
       this.#core.timers.clear(d.expiryTimer);
       d.expiryTimer = undefined;

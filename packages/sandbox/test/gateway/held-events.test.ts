@@ -4,7 +4,7 @@
  * control API (`POST /sandbox/events`, `GET /sandbox/deliveries`) and the SDK's StreamClient.
  */
 import { SEED_APP } from '@dingtalk-skills/sandbox';
-import { type StreamEvent, StreamClient, silentLogger } from '@dingtalk-skills/sdk';
+import { StreamClient, type StreamEvent, silentLogger } from '@dingtalk-skills/sdk';
 import { describe, expect, it } from 'vitest';
 import { eventually, http, sandboxPerTest } from './support.js';
 
@@ -67,7 +67,11 @@ describe('EVENTs pushed with no live connection', () => {
       expect(seen.map((e) => e.id)).toEqual(['evt-held-1', 'evt-held-2']);
       expect(seen.map((e) => e.data)).toEqual([{ n: 1 }, { n: 2 }]);
       const log = await eventually(async () => {
-        const res = await http<{ deliveries: DeliveryView[] }>(sandbox, 'GET', '/sandbox/deliveries?type=EVENT');
+        const res = await http<{ deliveries: DeliveryView[] }>(
+          sandbox,
+          'GET',
+          '/sandbox/deliveries?type=EVENT',
+        );
         const events = res.body.deliveries.filter((d) => d.type === 'EVENT');
         return events.length === 2 && events.every((d) => d.outcome === 'acked') ? events : undefined;
       }, 10_000);

@@ -3,6 +3,8 @@ import { AuthFailureCode, type Logger, readAuthFailure, toError } from '@dingtal
 import { AssistantError, AssistantErrorCode } from '../errors.js';
 import type { AssistantUser, AuthorizationPort, Directory, SkillCaller, SkillCallResult } from '../ports.js';
 import type { FoundAction, RegisteredSkills, SkillRegistry } from '../registry.js';
+import type { SessionReply } from '../session-webhook/reply.js';
+import type { SessionWebhooks } from '../session-webhook/store.js';
 import { parseSkillsYaml } from '../spec/parse.js';
 import { type CommandCandidate, parseCommand } from './command.js';
 import { ConversationStore } from './conversations.js';
@@ -32,6 +34,8 @@ export interface AssistantDeps {
   consentTtlMs?: number;
   /** Conversations kept in memory (default 500, oldest dropped). */
   maxConversations?: number;
+  /** Issues the `sessionWebhook` of each skill call (none: the parameter has no value). */
+  sessionWebhooks?: SessionWebhooks;
 }
 
 /** Input of {@link Assistant.invoke}. */
@@ -202,6 +206,33 @@ export class Assistant {
   reset(): void {
     this.#store.clear();
     this.#pending.clear();
+    this.#deps.sessionWebhooks?.clear();
+  }
+
+  /**
+   * A skill posted a reply to its session webhook: it becomes a `reply` step of that invocation.
+   * False when the conversation is gone (the sandbox keeps a bounded number).
+   */
+  recordReply(target: { conversationId: string; invocationId: string }, reply: SessionReply): boolean {
+    let conversation: Conversation;
+    try {
+      conversation = this.#store.get(target.conversationId);
+    } catch (err) {
+      if (err instanceof AssistantError) return false;
+      throw err;
+    }
+    this.#store.append(conversation, {
+      step: 'reply',
+      via: 'sessionWebhook',
+      at: this.#deps.clock.now(),
+      invocationId: target.invocationId,
+      ...reply,
+    });
+    this.#log.info(
+      { conversationId: conversation.id, invocationId: target.invocationId, msgtype: reply.msgtype },
+      'session webhook reply',
+    );
+    return true;
   }
 
   // ---- invoking ---------------------------------------------------------------------------------
@@ -419,9 +450,19 @@ export class Assistant {
       }
     }
 
+    const webhook = this.#deps.sessionWebhooks?.issue({
+      conversationId: run.conversation.id,
+      invocationId: run.id,
+      clientId,
+      userId: run.user.userId,
+    });
+    if (webhook) run.conversation.sessionWebhook = { url: webhook.url, expiresAt: webhook.expiresAt };
     const built = buildRequest(action, run.values, {
       user: run.user,
       conversationId: run.conversation.id,
+      conversationToken: run.conversation.conversationToken,
+      inputAttribute: JSON.stringify({ inputType: run.text !== undefined ? 'text' : 'form' }),
+      ...(webhook ? { sessionWebhook: webhook.url } : {}),
       ...(authCode !== undefined ? { authCode } : {}),
       ...(run.text !== undefined ? { text: run.text } : {}),
     });
