@@ -153,7 +153,12 @@
 
   function allActions() {
     return state.skills.flatMap((s) =>
-      s.actions.map((action) => ({ clientId: s.clientId, appName: s.appName, action })),
+      s.actions.map((action) => ({
+        clientId: s.clientId,
+        appName: s.appName,
+        legacyPlugin: s.legacyPlugin,
+        action,
+      })),
     );
   }
 
@@ -192,6 +197,13 @@
           class: 'skill-id',
           text: `${a.method} · ${a.operationId}${state.skills.length > 1 ? ` · ${item.clientId}` : ''}`,
         }),
+        item.legacyPlugin
+          ? el('span', {
+              class: 'skill-scopes',
+              'data-testid': `legacy-plugin-${a.operationId}`,
+              text: `AI 插件 legacy plugin ${item.legacyPlugin.pluginId} v${item.legacyPlugin.pluginVersion}`,
+            })
+          : null,
         scopes ? el('span', { class: 'skill-scopes', text: scopes }) : null,
       );
       list.append(button);
@@ -547,6 +559,10 @@
     );
   }
 
+  function isLegacyPlugin(clientId) {
+    return Boolean(state.skills.find((x) => x.clientId === clientId)?.legacyPlugin);
+  }
+
   function renderStep(s) {
     switch (s.step) {
       case 'invoke':
@@ -554,7 +570,7 @@
         return el('div', {
           class: 'note',
           'data-testid': 'rerun-note',
-          text: `${time(s.at)} · 授权后重新执行 Running ${s.operationId} again after consent${s.withAuthCode ? ' (with a fresh oauthAuthCode)' : ''}`,
+          text: `${time(s.at)} · 授权后重新执行 Running ${s.operationId} again after consent${s.withAuthCode ? (isLegacyPlugin(s.clientId) ? ' (with a fresh accessToken in data)' : ' (with a fresh oauthAuthCode)') : ''}`,
         });
       case 'auth_card':
         return authCard(s);

@@ -70,6 +70,15 @@ export function platformAuthorization(platform: Platform, ctx: SandboxContext): 
       });
       return { code: result.code, scopes: result.grant.scopes };
     },
+    pluginAccessToken(userId, clientId, code) {
+      if (code !== undefined) {
+        const redeemed = platform.repos.codes.consume(code, clientId);
+        if (redeemed === undefined || redeemed.userId !== userId) return undefined;
+      }
+      const grant = platform.repos.grants.get(userId, clientId);
+      if (!grant || grant.revokedAt !== null) return undefined;
+      return platform.issueUserTokens(userId, clientId).accessToken;
+    },
     ensureRedirectUri(clientId, uri) {
       const app = platform.repos.apps.get(clientId);
       if (app && !app.redirectUris.includes(uri)) platform.addRedirectUri(clientId, uri);

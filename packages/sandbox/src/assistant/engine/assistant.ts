@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuthFailureCode, type Logger, readAuthFailure, toError } from '@dingtalk-skills/sdk';
+import type { LegacyPluginRef } from '../callers/plugin.js';
 import { AssistantError, AssistantErrorCode } from '../errors.js';
 import type { AssistantUser, AuthorizationPort, Directory, SkillCaller, SkillCallResult } from '../ports.js';
 import type { FoundAction, RegisteredSkills, SkillRegistry } from '../registry.js';
@@ -158,11 +159,15 @@ export class Assistant {
    * Registers (or replaces) an app's actions from its OpenAPI description (YAML or JSON text).
    * @throws AssistantError `unknownApp`; SkillSpecError `invalidSpec` listing every problem.
    */
-  registerSkillsYaml(clientId: string, yamlText: string): RegisteredSkills {
+  registerSkillsYaml(
+    clientId: string,
+    yamlText: string,
+    options: { legacyPlugin?: LegacyPluginRef } = {},
+  ): RegisteredSkills {
     if (this.#deps.directory.appName(clientId) === undefined)
       throw new AssistantError(AssistantErrorCode.UnknownApp, `no app with clientId ${clientId}`, 'clientId');
     const document = parseSkillsYaml(yamlText);
-    const entry = this.registry.register(clientId, document, this.#deps.clock.now());
+    const entry = this.registry.register(clientId, document, this.#deps.clock.now(), options.legacyPlugin);
     try {
       this.registerCallbackUri([clientId]);
     } catch (err) {
@@ -174,6 +179,7 @@ export class Assistant {
         clientId,
         protocol: document.protocol,
         actions: document.actions.map((a) => a.operationId),
+        ...(options.legacyPlugin ? { legacyPlugin: options.legacyPlugin.pluginId } : {}),
       },
       'skills registered',
     );
@@ -423,7 +429,8 @@ export class Assistant {
       });
 
     // Platform-triggered: the action declares delegated scopes the user has not granted to this app.
-    if (action.delegatedScopes.length > 0) {
+    // A legacy AI plugin triggers the card itself (seed: "AI 插件服务端触发"): it is always called.
+    if (action.delegatedScopes.length > 0 && skills.legacyPlugin === undefined) {
       const granted = this.#deps.authorization.grantedScopes(run.user.userId, clientId);
       const missing = action.delegatedScopes.filter((s) => !granted?.includes(s));
       if (missing.length > 0) {
@@ -467,6 +474,12 @@ export class Assistant {
       ...(run.text !== undefined ? { text: run.text } : {}),
     });
     const requestId = randomUUID();
+    let pluginData: Record<string, unknown> | undefined;
+    if (skills.legacyPlugin !== undefined) {
+      // "需要token": the user's access token rides in data (fresh from the code right after consent).
+      const accessToken = this.#deps.authorization.pluginAccessToken(run.user.userId, clientId, authCode);
+      pluginData = { ...run.values, ...(accessToken !== undefined ? { accessToken } : {}) };
+    }
     run.summary.skillCalls++;
     let result: SkillCallResult;
     try {
@@ -478,9 +491,11 @@ export class Assistant {
           uri: built.uri,
           body: built.body,
           requestId,
+          ...(pluginData !== undefined ? { pluginData } : {}),
         },
         {
           protocol: skills.document.protocol,
+          ...(skills.legacyPlugin !== undefined ? { legacyPlugin: skills.legacyPlugin } : {}),
           ...(skills.document.serverUrl !== undefined ? { serverUrl: skills.document.serverUrl } : {}),
         },
       );
