@@ -100,6 +100,14 @@ export const sandboxOptionsSchema = z
      * DingTalk does not publish its retention; 24 h is the sandbox's choice.
      */
     heldEventRetentionMs: positiveMs.default(24 * 60 * 60 * 1000),
+    /**
+     * Serve https and `wss://` with this certificate chain and key (PEM). `createSelfSignedTls()`
+     * makes a throwaway CA and server certificate; the CLI's `--tls` uses it.
+     */
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .strict()
+      .optional(),
     /** Where the sandbox logs (default: a redacting pino logger on stdout, level info). */
     logger: loggerSchema.optional(),
     /** The sandbox's clock; tests pass one to advance time (ticket expiry, token expiry). */

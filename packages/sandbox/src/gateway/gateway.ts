@@ -168,7 +168,9 @@ export class Gateway implements GatewayCore {
       { clientId: app.clientId, subscriptions: req.subscriptions, ua: req.ua },
       'connections/open: ticket issued',
     );
-    return { status: 200, body: { endpoint: `ws://${host}${CONNECT_PATH}`, ticket } };
+    // Behind TLS (`tls` option) the endpoint is wss://, as DingTalk's (wss-open-connection.dingtalk.com:443).
+    const scheme = this.ctx.options.tls ? 'wss' : 'ws';
+    return { status: 200, body: { endpoint: `${scheme}://${host}${CONNECT_PATH}`, ticket } };
   }
 
   // ---- WebSocket handshake ----------------------------------------------------------------------
