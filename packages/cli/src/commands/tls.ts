@@ -111,6 +111,11 @@ export function rerunTrustingCa(flags: TlsFlags, host: string): boolean {
     stdio: 'inherit',
     env: { ...process.env, NODE_EXTRA_CA_CERTS: caFile },
   });
+  child.on('error', (err) => {
+    rmSync(dir, { recursive: true, force: true });
+    process.stderr.write(`dingtalk-skills: could not run again trusting the CA: ${err.message}\n`);
+    process.exitCode = 1;
+  });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on('SIGINT', forward);
   process.on('SIGTERM', forward);
