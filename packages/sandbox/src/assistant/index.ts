@@ -108,7 +108,7 @@ export async function registerAssistant(
   };
 
   registerPage(app);
-  registerSessionWebhookRoute(app, {
+  await registerSessionWebhookRoute(app, {
     webhooks: sessionWebhooks,
     logger: ctx.logger,
     deliver: (webhook, reply) => {

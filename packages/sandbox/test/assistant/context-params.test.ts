@@ -175,6 +175,15 @@ describe('sessionWebhook', () => {
     expect(bad.body.errcode).toBe(40035);
     const noCard = await post(url, { msgtype: 'actionCard', actionCard: { title: 't', text: 'x' } });
     expect(noCard.body.errcode).toBe(40035);
+    for (const [type, text] of [
+      ['application/json', '{not json'],
+      ['text/plain', 'hello'],
+      ['application/xml', '<a/>'],
+    ] as const) {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body: text });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { errcode: number }).errcode).toBe(40035);
+    }
     const unknown = await post(`${h.url}/robot/sendBySession?session=${'0'.repeat(32)}`, {
       msgtype: 'text',
       text: { content: 'x' },

@@ -28,14 +28,24 @@ export interface SessionWebhookDeps {
  * No token is required (the Python, Go and Java SDKs send none; the `x-acs-dingtalk-access-token`
  * header others add is ignored).
  */
-export function registerSessionWebhookRoute(app: FastifyInstance, deps: SessionWebhookDeps): void {
+export async function registerSessionWebhookRoute(
+  app: FastifyInstance,
+  deps: SessionWebhookDeps,
+): Promise<void> {
   const budget = new LogBudget(20, 1);
   const warn = (fields: Record<string, unknown>, message: string) => {
     const suppressed = budget.take();
     if (suppressed !== undefined) deps.logger.warn({ ...fields, suppressed }, message);
   };
-  app.post(SESSION_WEBHOOK_PATH, async (req) => {
-    const query = req.query as Record<string, unknown>;
+  // Any content type is read as text and parsed here, so every body gets the errcode answer.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    scope.post(SESSION_WEBHOOK_PATH, async (req) => answer(req.query, req.body));
+  });
+
+  function answer(queryIn: unknown, bodyIn: unknown) {
+    const query = (queryIn ?? {}) as Record<string, unknown>;
     const session = typeof query.session === 'string' ? query.session : '';
     const found =
       session === '' ? ({ ok: false, reason: 'unknown' } as const) : deps.webhooks.lookup(session);
@@ -43,7 +53,17 @@ export function registerSessionWebhookRoute(app: FastifyInstance, deps: SessionW
       warn({ reason: found.reason }, 'session webhook refused: unknown or expired session');
       return SESSION_WEBHOOK_ANSWERS.expired;
     }
-    const parsed = parseSessionReply(req.body);
+    let json: unknown;
+    try {
+      json = typeof bodyIn === 'string' && bodyIn.trim() !== '' ? JSON.parse(bodyIn) : undefined;
+    } catch (err) {
+      warn({ problem: (err as Error).message }, 'session webhook refused: body is not JSON');
+      return {
+        ...SESSION_WEBHOOK_ANSWERS.invalid,
+        errmsg: `${SESSION_WEBHOOK_ANSWERS.invalid.errmsg}: body is not JSON`,
+      };
+    }
+    const parsed = parseSessionReply(json);
     if (!parsed.ok) {
       warn({ problem: parsed.problem }, 'session webhook refused: not a reply format');
       return {
@@ -53,5 +73,5 @@ export function registerSessionWebhookRoute(app: FastifyInstance, deps: SessionW
     }
     deps.deliver(found.webhook, parsed.reply);
     return SESSION_WEBHOOK_ANSWERS.ok;
-  });
+  }
 }
