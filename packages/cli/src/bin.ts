@@ -6,6 +6,7 @@ import { invokeCommand } from './commands/invoke.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { specCommand } from './commands/spec.js';
 import { startCommand } from './commands/start.js';
+import { tlsOptions } from './commands/tls.js';
 import { EnvError } from './env.js';
 import { AppLoadError } from './load-app.js';
 
@@ -80,6 +81,7 @@ program
   .addOption(opsHostOption())
   .addOption(callbackRedeliveryOption())
   .action((app: string, opts) => devCommand(app, opts));
+for (const option of tlsOptions()) program.commands.find((c) => c.name() === 'dev')?.addOption(option);
 
 program
   .command('start')
@@ -135,6 +137,7 @@ program
   .option('--db <path>', 'the SQLite file')
   .addOption(callbackRedeliveryOption())
   .action((opts) => sandboxCommand(opts));
+for (const option of tlsOptions()) program.commands.find((c) => c.name() === 'sandbox')?.addOption(option);
 
 program
   .command('spec')

@@ -23,3 +23,4 @@ export {
 export * from './platform/index.js';
 export { SEED_APP, SEED_CORP, SEED_USERS, type SeedUser } from './seed.js';
 export { createSandbox, parseSandboxOptions, type Sandbox } from './server.js';
+export { createSelfSignedTls, type TlsFiles } from './tls/self-signed.js';

@@ -89,6 +89,25 @@ export const sandboxOptionsSchema = z
     ephemeral: z.boolean().optional(),
     /** OpenAPI calls per app per API per second before `QpsLimitForAppkeyAndApi`; 0 = off. */
     qpsLimit: z.number().int().min(0).default(0),
+    /**
+     * EVENTs pushed while the app has no live connection are held (the platform keeps unacked
+     * events) and delivered when one connects: at most this many per app (more: 429
+     * `heldEventsFull`); 0 = refuse at once with 409 `noSubscriber` (the sandbox's old behaviour).
+     */
+    heldEventLimit: z.number().int().min(0).max(100_000).default(1_000),
+    /**
+     * How long (sandbox clock) a held EVENT waits for a connection before it is dropped (`expired`).
+     * DingTalk does not publish its retention; 24 h is the sandbox's choice.
+     */
+    heldEventRetentionMs: positiveMs.default(24 * 60 * 60 * 1000),
+    /**
+     * Serve https and `wss://` with this certificate chain and key (PEM). `createSelfSignedTls()`
+     * makes a throwaway CA and server certificate; the CLI's `--tls` uses it.
+     */
+    tls: z
+      .object({ cert: z.string().min(1), key: z.string().min(1) })
+      .strict()
+      .optional(),
     /** Where the sandbox logs (default: a redacting pino logger on stdout, level info). */
     logger: loggerSchema.optional(),
     /** The sandbox's clock; tests pass one to advance time (ticket expiry, token expiry). */

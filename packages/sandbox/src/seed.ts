@@ -21,6 +21,9 @@ export interface SeedUser {
   email: string;
 }
 
+/** Job numbers (工号) of the seed users: the assistant's `currentUser/jobNum`. */
+export const SEED_JOB_NUMBERS: Readonly<Record<string, string>> = { zhangsan: 'SB0001', lisi: 'SB0002' };
+
 export const SEED_USERS: readonly SeedUser[] = [
   {
     userId: 'zhangsan',

@@ -11,7 +11,7 @@ import { createPlatform, type Platform, registerPlatform } from './platform/inde
 
 /** A running sandbox. */
 export interface Sandbox {
-  /** `http://127.0.0.1:<port>`: the API base (`/v1.0/...`), the gateway and the control API (`/sandbox/...`). */
+  /** `http://127.0.0.1:<port>` (`https://` with `tls`): the API base (`/v1.0/...`), the gateway and the control API (`/sandbox/...`). */
   readonly url: string;
   readonly port: number;
   readonly host: string;
@@ -91,11 +91,14 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
     authenticateApp: (clientId, clientSecret) => platform.repos.apps.authenticate(clientId, clientSecret),
   };
 
+  // With `tls` the same routes are served over https (the instance's type is the http one's: the
+  // routes do not depend on the transport).
   const server = Fastify({
     logger: false,
     forceCloseConnections: true,
     bodyLimit: Math.max(1024 * 1024, 4 * options.maxFrameBytes),
-  });
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+  }) as unknown as FastifyInstance;
   server.addHook('onResponse', async (req, reply) => {
     logger.debug(
       {
@@ -131,7 +134,7 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
   }
   const address = server.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
-  baseUrl = `http://${urlHost(options.host)}:${port}`;
+  baseUrl = `${options.tls ? 'https' : 'http'}://${urlHost(options.host)}:${port}`;
   // The assistant's OAuth callback becomes a login redirect URI of every app (like baymax's).
   assistant.registerCallbackUri(platform.repos.apps.list().map((a) => a.clientId));
   logger.info({ url: baseUrl, apps: options.apps.map((a) => a.clientId) }, 'sandbox listening');

@@ -7,8 +7,9 @@ import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
 import { seedLines } from './sandbox.js';
+import { rerunTrustingCa, resolveTls, type TlsFlags, tlsLines } from './tls.js';
 
-export interface DevOptions extends OpsFlags {
+export interface DevOptions extends OpsFlags, TlsFlags {
   host: string;
   port?: number;
   ephemeral?: boolean;
@@ -24,7 +25,10 @@ export interface DevOptions extends OpsFlags {
  * the OpenAPI YAML that `spec` prints (the same document the DingTalk console takes).
  */
 export async function devCommand(target: string, options: DevOptions): Promise<void> {
+  // --tls: the in-process app must trust the CA made now; the command runs again trusting it.
+  if (rerunTrustingCa(options, options.host)) return;
   const env = readEnv();
+  const tls = resolveTls(options, options.host);
   const { app, entry } = await loadApp(target);
   const yaml = generateSpecYaml(app.skills, {
     title: app.name,
@@ -37,6 +41,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     port: options.port ?? env.DINGTALK_SANDBOX_PORT,
     host: options.host,
     logger: logger.child({ part: 'sandbox' }),
+    ...(tls.tls ? { tls: tls.tls } : {}),
     ...(options.ephemeral ? { ephemeral: true } : {}),
     ...(options.db ? { dbPath: options.db } : {}),
     ...(options.callbackRedelivery ? { callbackRedelivery: options.callbackRedelivery } : {}),
@@ -90,6 +95,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     `  app              ${entry} — ${app.skills.length} skills (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
     `  sandbox          DINGTALK_API_BASE=${sandbox.url}  control API ${sandbox.url}/sandbox/`,
     ...(ops ? [opsLine(ops).trimEnd()] : []),
+    ...tlsLines(tls),
     ...seedLines(),
     `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox.url}`,
     '  stop with Ctrl+C',

@@ -2,8 +2,9 @@ import { createSandbox, SEED_APP, SEED_CORP, SEED_USERS } from '@dingtalk-skills
 import { readEnv } from '../env.js';
 import { cliLogger } from '../logger.js';
 import { onShutdown } from '../signals.js';
+import { resolveTls, type TlsFlags, tlsLines } from './tls.js';
 
-export interface SandboxCommandOptions {
+export interface SandboxCommandOptions extends TlsFlags {
   host: string;
   port?: number;
   ephemeral?: boolean;
@@ -25,7 +26,9 @@ export function seedLines(): string[] {
 export async function sandboxCommand(options: SandboxCommandOptions): Promise<void> {
   const env = readEnv();
   const logger = cliLogger(env.LOG_LEVEL, [SEED_APP.clientSecret], 'sandbox');
+  const tls = resolveTls(options, options.host);
   const sandbox = await createSandbox({
+    ...(tls.tls ? { tls: tls.tls } : {}),
     port: options.port ?? env.DINGTALK_SANDBOX_PORT,
     host: options.host,
     logger,
@@ -39,6 +42,7 @@ export async function sandboxCommand(options: SandboxCommandOptions): Promise<vo
     `  API base         DINGTALK_API_BASE=${sandbox.url}  (OpenAPI /v1.0/..., Stream gateway /v1.0/gateway/connections/open)`,
     `  OAuth consent    ${sandbox.url}/oauth2/auth`,
     `  control API      ${sandbox.url}/sandbox/`,
+    ...tlsLines(tls),
     ...seedLines(),
     '  stop with Ctrl+C',
   ];

@@ -131,6 +131,16 @@
     renderConversation();
   }
 
+  /** Reloads the conversation; renders again only when it changed (keeps the scroll position otherwise). */
+  async function refreshConversation() {
+    const before = state.conversation;
+    const stamp = before ? `${before.updatedAt}:${before.transcript.length}:${before.status}` : '';
+    const fresh = await api('GET', `/sandbox/assistant/conversations/${encodeURIComponent(before.id)}`);
+    if (state.conversation !== before) return;
+    state.conversation = fresh;
+    if (`${fresh.updatedAt}:${fresh.transcript.length}:${fresh.status}` !== stamp) renderConversation();
+  }
+
   function selectUser(userId, conversationId) {
     state.userId = userId;
     $('user-select').value = userId;
@@ -143,7 +153,12 @@
 
   function allActions() {
     return state.skills.flatMap((s) =>
-      s.actions.map((action) => ({ clientId: s.clientId, appName: s.appName, action })),
+      s.actions.map((action) => ({
+        clientId: s.clientId,
+        appName: s.appName,
+        legacyPlugin: s.legacyPlugin,
+        action,
+      })),
     );
   }
 
@@ -182,6 +197,13 @@
           class: 'skill-id',
           text: `${a.method} · ${a.operationId}${state.skills.length > 1 ? ` · ${item.clientId}` : ''}`,
         }),
+        item.legacyPlugin
+          ? el('span', {
+              class: 'skill-scopes',
+              'data-testid': `legacy-plugin-${a.operationId}`,
+              text: `AI 插件 legacy plugin ${item.legacyPlugin.pluginId} v${item.legacyPlugin.pluginVersion}`,
+            })
+          : null,
         scopes ? el('span', { class: 'skill-scopes', text: scopes }) : null,
       );
       list.append(button);
@@ -502,6 +524,45 @@
     );
   }
 
+  // A reply the skill posted to its session webhook (text, markdown, actionCard, link). Markdown is
+  // shown as its source text: the page renders no HTML from a skill.
+  function replyMessage(s) {
+    const buttons = (s.buttons || []).map((b) =>
+      el('a', {
+        class: 'reply-button',
+        href: /^https?:\/\//.test(b.url) ? b.url : '#',
+        target: '_blank',
+        rel: 'noopener noreferrer',
+        text: b.title,
+      }),
+    );
+    return el(
+      'div',
+      { class: 'msg assistant' },
+      el('div', {
+        class: 'meta',
+        text: `${time(s.at)} · ${operationOf(s)} 回复 reply (sessionWebhook, ${s.msgtype})`,
+      }),
+      el(
+        'div',
+        { class: 'card reply-card', 'data-testid': 'reply-card', 'data-msgtype': s.msgtype },
+        s.title !== undefined
+          ? el('div', { class: 'card-head', 'data-testid': 'reply-title', text: s.title })
+          : null,
+        el(
+          'div',
+          { class: 'card-body' },
+          el('p', { class: 'reply-text', 'data-testid': 'reply-text', text: s.text }),
+          buttons.length ? el('div', { class: 'reply-buttons' }, ...buttons) : null,
+        ),
+      ),
+    );
+  }
+
+  function isLegacyPlugin(clientId) {
+    return Boolean(state.skills.find((x) => x.clientId === clientId)?.legacyPlugin);
+  }
+
   function renderStep(s) {
     switch (s.step) {
       case 'invoke':
@@ -509,7 +570,7 @@
         return el('div', {
           class: 'note',
           'data-testid': 'rerun-note',
-          text: `${time(s.at)} · 授权后重新执行 Running ${s.operationId} again after consent${s.withAuthCode ? ' (with a fresh oauthAuthCode)' : ''}`,
+          text: `${time(s.at)} · 授权后重新执行 Running ${s.operationId} again after consent${s.withAuthCode ? (isLegacyPlugin(s.clientId) ? ' (with a fresh accessToken in data)' : ' (with a fresh oauthAuthCode)') : ''}`,
         });
       case 'auth_card':
         return authCard(s);
@@ -525,6 +586,8 @@
         return resultCard(s);
       case 'error':
         return errorCard(s);
+      case 'reply':
+        return replyMessage(s);
       default:
         return el('pre', { class: 'json', text: JSON.stringify(s, null, 2) });
     }
@@ -753,7 +816,11 @@
       if (state.busy || document.hidden) return;
       Promise.all([
         loadOverview(),
-        state.conversation && state.conversation.status === 'awaiting_consent' ? loadConversation() : null,
+        // Waiting for consent, or a skill may still post to its session webhook: keep the conversation fresh.
+        state.conversation &&
+        (state.conversation.status === 'awaiting_consent' || state.conversation.sessionWebhook)
+          ? refreshConversation()
+          : null,
         loadSkills(),
       ]).catch((err) => console.warn('refresh failed', err));
     }, POLL_MS);

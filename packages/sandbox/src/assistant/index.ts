@@ -12,6 +12,8 @@ import { Assistant } from './engine/assistant.js';
 import { registerPage } from './page.js';
 import { SkillRegistry } from './registry.js';
 import { registerAssistantRoutes } from './routes.js';
+import { registerSessionWebhookRoute } from './session-webhook/routes.js';
+import { SessionWebhooks } from './session-webhook/store.js';
 import { ASSISTANT_CALLBACK_PATH, platformAuthorization, platformDirectory } from './wiring.js';
 
 export { callOverHttp, callOverStream, createSkillCaller, graphRequestFor } from './callers/index.js';
@@ -28,10 +30,13 @@ export type * from './engine/transcript.js';
 export { AssistantError, AssistantErrorCode, SkillSpecError } from './errors.js';
 export type * from './ports.js';
 export { type FoundAction, type RegisteredSkills, SkillRegistry } from './registry.js';
+export type { SessionReply } from './session-webhook/reply.js';
+export { SESSION_WEBHOOK_ANSWERS } from './session-webhook/routes.js';
+export { SESSION_WEBHOOK_PATH, SESSION_WEBHOOK_TTL_MS, SessionWebhooks } from './session-webhook/store.js';
 export { parseSkillsYaml } from './spec/parse.js';
 export type * from './spec/types.js';
 export { type ActionView, type ParamView, type SkillsView, skillsView } from './views.js';
-export { ASSISTANT_CALLBACK_PATH, platformAuthorization, platformDirectory } from './wiring.js';
+export { ASSISTANT_CALLBACK_PATH, jobNumberOf, platformAuthorization, platformDirectory } from './wiring.js';
 
 /** What {@link registerAssistant} needs from the sandbox. */
 export interface RegisterAssistantDeps {
@@ -64,7 +69,9 @@ export async function registerAssistant(
   const registry = new SkillRegistry(
     ctx.options.apps[0]?.clientId ?? platform.repos.apps.list()[0]?.clientId ?? '',
   );
+  const sessionWebhooks = new SessionWebhooks({ clock: ctx.clock, baseUrl: () => ctx.url() });
   const assistant = new Assistant({
+    sessionWebhooks,
     registry,
     directory,
     authorization,
@@ -101,6 +108,13 @@ export async function registerAssistant(
   };
 
   registerPage(app);
+  await registerSessionWebhookRoute(app, {
+    webhooks: sessionWebhooks,
+    logger: ctx.logger,
+    deliver: (webhook, reply) => {
+      assistant.recordReply(webhook, reply);
+    },
+  });
   await registerAssistantRoutes(app, { assistant, directory, logger: ctx.logger, overview });
   return assistant;
 }

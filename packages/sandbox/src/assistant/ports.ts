@@ -3,6 +3,7 @@
  * tested against them; `wiring.ts` connects them to the real gateway and platform.
  */
 import type { GraphMethod } from '@dingtalk-skills/sdk';
+import type { LegacyPluginRef } from './callers/plugin.js';
 
 /** A person the assistant talks to (a seed user of the sandbox's organization). */
 export interface AssistantUser {
@@ -55,6 +56,12 @@ export interface AuthorizationPort {
    * usable); undefined when the code is unknown, used or expired.
    */
   codeOwner(code: string, clientId: string): string | undefined;
+  /**
+   * The user access token a legacy AI plugin gets in `data.accessToken` (用户代理凭证): with `code`
+   * (right after consent) the code is redeemed and a fresh token issued; without, a token for the
+   * user's active grant. Undefined when there is no grant (or the code is unknown, used or not theirs).
+   */
+  pluginAccessToken(userId: string, clientId: string, code?: string): string | undefined;
   /** Registers the assistant's callback as a login redirect URI of the app (idempotent). */
   ensureRedirectUri(clientId: string, uri: string): void;
   describeScope(code: string): ScopeLabel;
@@ -70,6 +77,8 @@ export interface SkillRequest {
   /** JSON body, or undefined when the action declares none. */
   body: Record<string, unknown> | undefined;
   requestId: string;
+  /** Legacy AI plugins: the ability's `data` (the user's input, plus `accessToken` when there is one). */
+  pluginData?: Record<string, unknown>;
 }
 
 /** What came back from a call. */
@@ -92,6 +101,6 @@ export type SkillCallResult =
 export interface SkillCaller {
   call(
     request: SkillRequest,
-    target: { protocol: 'stream' | 'http'; serverUrl?: string },
+    target: { protocol: 'stream' | 'http'; serverUrl?: string; legacyPlugin?: LegacyPluginRef },
   ): Promise<SkillCallResult>;
 }

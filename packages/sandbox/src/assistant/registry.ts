@@ -1,3 +1,4 @@
+import type { LegacyPluginRef } from './callers/plugin.js';
 import { AssistantError, AssistantErrorCode } from './errors.js';
 import type { SkillAction, SkillsDocument } from './spec/types.js';
 
@@ -7,6 +8,8 @@ export interface RegisteredSkills {
   document: SkillsDocument;
   /** Sandbox clock time of the (last) registration. */
   registeredAt: number;
+  /** Registered as a legacy AI plugin: called on `/v1.0/agi/plugins/callback` with the ability key. */
+  legacyPlugin?: LegacyPluginRef;
 }
 
 /** An action found for an invocation, with the app it belongs to. */
@@ -32,8 +35,14 @@ export class SkillRegistry {
     return this.#defaultClientId;
   }
 
-  register(clientId: string, document: SkillsDocument, now: number): RegisteredSkills {
-    const entry = { clientId, document, registeredAt: now };
+  register(
+    clientId: string,
+    document: SkillsDocument,
+    now: number,
+    legacyPlugin?: LegacyPluginRef,
+  ): RegisteredSkills {
+    const entry: RegisteredSkills = { clientId, document, registeredAt: now };
+    if (legacyPlugin !== undefined) entry.legacyPlugin = legacyPlugin;
     this.#byApp.set(clientId, entry);
     return entry;
   }

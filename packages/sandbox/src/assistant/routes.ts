@@ -29,7 +29,15 @@ const sayBody = z.object({
   clientId: id.optional(),
 });
 
-const skillsJsonBody = z.object({ yaml: z.string(), clientId: id.optional() });
+const skillsJsonBody = z.object({
+  yaml: z.string(),
+  clientId: id.optional(),
+  /** Register the description as a legacy AI plugin (AI 插件): its abilities are called on `/v1.0/agi/plugins/callback`. */
+  legacyPlugin: z
+    .object({ pluginId: id.optional(), pluginVersion: z.string().min(1).max(32).optional() })
+    .strict()
+    .optional(),
+});
 const skillsQuery = z.object({ clientId: id.optional() });
 const conversationsQuery = z.object({ userId: id.optional() });
 const idParams = z.object({ id });
@@ -64,6 +72,7 @@ export async function registerAssistantRoutes(app: FastifyInstance, deps: RouteD
     scope.post('/sandbox/skills', async (req) => {
       let yaml: string;
       let clientId: string | undefined;
+      let legacyPlugin: { pluginId: string; pluginVersion: string } | undefined;
       if (typeof req.body === 'string') {
         yaml = req.body;
         clientId = parseInput(skillsQuery, req.query, 'query').clientId;
@@ -71,9 +80,14 @@ export async function registerAssistantRoutes(app: FastifyInstance, deps: RouteD
         const body = parseInput(skillsJsonBody, req.body);
         yaml = body.yaml;
         clientId = body.clientId ?? parseInput(skillsQuery, req.query, 'query').clientId;
+        if (body.legacyPlugin !== undefined)
+          legacyPlugin = {
+            pluginId: body.legacyPlugin.pluginId ?? `AI-${clientId ?? assistant.registry.defaultClientId}`,
+            pluginVersion: body.legacyPlugin.pluginVersion ?? '1.0.0',
+          };
       }
       const target = clientId ?? assistant.registry.defaultClientId;
-      const entry = assistant.registerSkillsYaml(target, yaml);
+      const entry = assistant.registerSkillsYaml(target, yaml, legacyPlugin ? { legacyPlugin } : {});
       return skillsView(entry, directory.appName(target) ?? target);
     });
 

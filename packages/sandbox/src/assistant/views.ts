@@ -35,6 +35,8 @@ export interface SkillsView {
   version: string;
   protocol: 'stream' | 'http';
   serverUrl?: string;
+  /** Registered as a legacy AI plugin (topic `/v1.0/agi/plugins/callback`). */
+  legacyPlugin?: { pluginId: string; pluginVersion: string };
   registeredAt: number;
   actions: ActionView[];
 }
@@ -75,5 +77,6 @@ export function skillsView(entry: RegisteredSkills, appName: string): SkillsView
     actions: document.actions.map(actionView),
   };
   if (document.serverUrl !== undefined) out.serverUrl = document.serverUrl;
+  if (entry.legacyPlugin !== undefined) out.legacyPlugin = { ...entry.legacyPlugin };
   return out;
 }

@@ -79,9 +79,13 @@ export async function registerGatewayControl(scope: FastifyInstance, gateway: Ga
     return gateway.blast(id, body);
   });
 
-  scope.post('/events', async (req) => {
+  scope.post('/events', async (req, reply) => {
     const { wait, waitTimeoutMs, ...push } = parseInput(pushEventBody, req.body);
     const pushed = gateway.pushEvent(push);
+    if (pushed.messageId === undefined) {
+      // No live connection: held until the app connects (202), `wait` or not.
+      return reply.code(202).send({ eventId: pushed.eventId, status: 'held', heldSince: pushed.heldSince });
+    }
     if (!wait) return { eventId: pushed.eventId, messageId: pushed.messageId };
     const result = await settleWithin(pushed.done, waitTimeoutMs ?? 60_000, {
       eventId: pushed.eventId,
@@ -91,6 +95,8 @@ export async function registerGatewayControl(scope: FastifyInstance, gateway: Ga
     });
     return { eventId: pushed.eventId, messageId: pushed.messageId, result };
   });
+
+  scope.get('/events/held', async () => ({ held: gateway.heldEvents() }));
 
   scope.post('/callbacks', async (req, reply) => {
     const body = parseInput(invokeCallbackBody, req.body);

@@ -1,7 +1,7 @@
 import { type JsonValue, readCallbackResponse, type UpstreamAck } from '@dingtalk-skills/sdk';
 import { ackRecord, malformedAckRecord } from './ack-records.js';
 import type { GatewayCore } from './core.js';
-import { GatewayError } from './errors.js';
+import { GatewayError, GatewayErrorCode } from './errors.js';
 import { buildFrame, newMessageId } from './frames.js';
 
 /** A CALLBACK for an app's connections (e.g. a Graph API invocation on `/v1.0/graph/api/invoke`). */
@@ -181,6 +181,8 @@ function unanswered(result: CallbackResult): boolean {
 }
 
 function errorResult(err: unknown): CallbackResult {
-  if (err instanceof GatewayError) return { status: 'error', code: err.code, message: err.message };
+  // heldEventsFull is an EVENT-only answer; a callback never gets it.
+  if (err instanceof GatewayError && err.code !== GatewayErrorCode.HeldEventsFull)
+    return { status: 'error', code: err.code, message: err.message };
   throw err;
 }

@@ -9,6 +9,8 @@ import type { TimerSet } from './timers.js';
 export interface SendMeta {
   attempt?: number;
   duplicate?: boolean;
+  /** An EVENT held while the app had no live connection: since when (sandbox clock ms). */
+  heldSince?: number;
 }
 
 /** What the delivery parts (events, callbacks, keepalive, blast) need from the gateway. */

@@ -77,7 +77,11 @@ export interface DeliveryRecord {
   attempt: number;
   /** The extra copy of an EVENT sent by `duplicate: true`. */
   duplicate?: boolean;
+  /** When the frame was sent (for a held EVENT: when it was delivered). */
   sentAt: number;
+  /** A held EVENT (pushed with no live connection): when it was pushed, and how long it waited. */
+  heldSince?: number;
+  heldMs?: number;
   bytes: number;
   outcome: DeliveryOutcome;
   ack?: AckRecord;

@@ -12,6 +12,8 @@ export const GatewayErrorCode = {
   UnknownApp: 'unknownApp',
   /** The gateway is closing or closed. */
   Closed: 'gatewayClosed',
+  /** No live connection and the app already has `heldEventLimit` EVENTs held. */
+  HeldEventsFull: 'heldEventsFull',
 } as const;
 export type GatewayErrorCode = (typeof GatewayErrorCode)[keyof typeof GatewayErrorCode];
 
@@ -22,6 +24,7 @@ const HTTP_STATUS: Record<GatewayErrorCode, number> = {
   connectionNotOpen: 409,
   unknownApp: 404,
   gatewayClosed: 503,
+  heldEventsFull: 429,
 };
 
 /** A request to the gateway that cannot be carried out; `httpStatus` is what the control API answers. */

@@ -27,8 +27,11 @@ export interface EventPush {
   duplicate?: boolean;
 }
 
-/** Final state of a pushed EVENT. */
-export type EventStatus = 'pending' | 'acked' | 'failed' | 'cancelled';
+/**
+ * Final state of a pushed EVENT. `expired`: it was held (no live connection) longer than
+ * `heldEventRetentionMs` and was dropped undelivered.
+ */
+export type EventStatus = 'pending' | 'acked' | 'failed' | 'cancelled' | 'expired';
 
 export interface EventResult {
   eventId: string;
@@ -44,7 +47,10 @@ export interface EventResult {
 /** Answer of a push: the first frame's ids, and a promise of the final result. */
 export interface PushedEvent {
   eventId: string;
-  messageId: string;
+  /** The first frame's messageId; undefined while the event is held. */
+  messageId: string | undefined;
+  /** Set when the app had no live connection: the event waits (sandbox clock ms since) for one. */
+  heldSince?: number;
   /** Resolves when the event is acked (and its duplicate settled), given up, or cancelled. Never rejects. */
   done: Promise<EventResult>;
 }
@@ -63,6 +69,9 @@ interface Delivery {
   messageIds: string[];
   duplicateMessageId: string | undefined;
   retryTimer: TimerHandle | undefined;
+  /** While held: when it was pushed, and the timer that drops it after the retention. */
+  heldSince: number | undefined;
+  expiryTimer: TimerHandle | undefined;
   resolve: (r: EventResult) => void;
 }
 
@@ -75,21 +84,39 @@ interface Delivery {
 export class EventDeliveries {
   readonly #core: GatewayCore;
   readonly #active = new Set<Delivery>();
+  /** EVENTs pushed while their app had no live connection, per app, oldest first. */
+  readonly #held = new Map<string, Delivery[]>();
 
   constructor(core: GatewayCore) {
     this.#core = core;
   }
 
-  /** Pushes an EVENT. Throws `unknownApp`, `noSubscriber` (no live connection subscribes to EVENT `*`) or `frameTooLarge`. */
+  /**
+   * Pushes an EVENT. With no live connection subscribed to EVENT `*` the event is held (the platform
+   * keeps unacked events) until one connects, at most `heldEventLimit` per app for
+   * `heldEventRetentionMs`. Throws `unknownApp`, `frameTooLarge`, `heldEventsFull` (the app's held
+   * events are at the limit) or `noSubscriber` (no connection and `heldEventLimit` 0).
+   */
   push(input: EventPush): PushedEvent {
     const { ctx } = this.#core;
     const app = this.#core.resolveApp(input.clientId);
     const conn = this.#core.pick(app.clientId, 'EVENT', '*');
-    if (conn === undefined)
-      throw new GatewayError(
-        GatewayErrorCode.NoSubscriber,
-        `no live connection of app ${app.clientId} subscribes to EVENT "*"`,
-      );
+    const held = this.#held.get(app.clientId) ?? [];
+    if (conn === undefined) {
+      const limit = ctx.options.heldEventLimit;
+      if (limit === 0)
+        throw new GatewayError(
+          GatewayErrorCode.NoSubscriber,
+          `no live connection of app ${app.clientId} subscribes to EVENT "*"`,
+        );
+      if (held.length >= limit) {
+        this.#warnFull(app.clientId, limit);
+        throw new GatewayError(
+          GatewayErrorCode.HeldEventsFull,
+          `app ${app.clientId} has no live connection and already ${held.length} held events (heldEventLimit ${limit})`,
+        );
+      }
+    }
     let resolve: (r: EventResult) => void = () => undefined;
     const done = new Promise<EventResult>((r) => {
       resolve = r;
@@ -108,8 +135,11 @@ export class EventDeliveries {
       messageIds: [],
       duplicateMessageId: undefined,
       retryTimer: undefined,
+      heldSince: undefined,
+      expiryTimer: undefined,
       resolve,
     };
+    if (conn === undefined) return this.#hold(d, held, done);
     // The first send throws frameTooLarge before anything is registered.
     const record = this.#sendCopy(d, conn, false);
     this.#active.add(d);
@@ -119,14 +149,87 @@ export class EventDeliveries {
 
   /** Settles every pending event as `cancelled` (reset, close). */
   cancelAll(): void {
+    this.#held.clear();
     for (const d of [...this.#active]) {
       this.#core.timers.clear(d.retryTimer);
+      this.#core.timers.clear(d.expiryTimer);
       this.#settle(d, 'cancelled');
     }
   }
 
   get activeCount(): number {
     return this.#active.size;
+  }
+
+  /** EVENTs held for the app (or all apps), oldest first. */
+  heldEvents(
+    appId?: string,
+  ): Array<{ eventId: string; appId: string; eventType: string; heldSince: number }> {
+    const lists = appId === undefined ? [...this.#held.values()] : [this.#held.get(appId) ?? []];
+    return lists.flat().map((d) => ({
+      eventId: d.eventId,
+      appId: d.appId,
+      eventType: d.eventType,
+      heldSince: d.heldSince ?? d.bornTime,
+    }));
+  }
+
+  /** A connection of the app subscribed to EVENT `*` opened: delivers the app's held events, oldest first. */
+  releaseHeld(appId: string): void {
+    const held = this.#held.get(appId);
+    if (held === undefined) return;
+    this.#held.delete(appId);
+    this.#core.ctx.logger.info(
+      { appId, count: held.length },
+      'delivering events held while the app had no connection',
+    );
+    for (const d of held) {
+      this.#core.timers.clear(d.expiryTimer);
+      d.expiryTimer = undefined;
+      this.#attempt(d);
+    }
+  }
+
+  #hold(d: Delivery, held: Delivery[], done: Promise<EventResult>): PushedEvent {
+    const { ctx, timers } = this.#core;
+    // Same size check as a send, so an event too large is refused now, not at delivery.
+    if (Buffer.byteLength(d.dataText, 'utf8') > ctx.options.maxFrameBytes)
+      throw new GatewayError(
+        GatewayErrorCode.FrameTooLarge,
+        `event data is larger than maxFrameBytes (${ctx.options.maxFrameBytes})`,
+      );
+    d.heldSince = ctx.clock.now();
+    held.push(d);
+    this.#held.set(d.appId, held);
+    this.#active.add(d);
+    d.expiryTimer = timers.clockTimeout(ctx.options.heldEventRetentionMs, () => {
+      d.expiryTimer = undefined;
+      const list = this.#held.get(d.appId);
+      const i = list?.indexOf(d) ?? -1;
+      if (list === undefined || i < 0) return;
+      list.splice(i, 1);
+      if (list.length === 0) this.#held.delete(d.appId);
+      ctx.logger.warn(
+        { eventId: d.eventId, appId: d.appId, heldMs: ctx.clock.now() - (d.heldSince ?? d.bornTime) },
+        'held event dropped: no connection within heldEventRetentionMs',
+      );
+      this.#settle(d, 'expired');
+    });
+    ctx.logger.info(
+      { eventId: d.eventId, appId: d.appId, held: held.length },
+      'event held: the app has no live connection subscribed to EVENT',
+    );
+    return { eventId: d.eventId, messageId: undefined, heldSince: d.heldSince, done };
+  }
+
+  #lastFullWarning = 0;
+
+  /** One warning per app flood, at most every 10 s of real time. */
+  #warnFull(appId: string, limit: number): void {
+    const now = Date.now();
+    if (now - this.#lastFullWarning < 10_000) return;
+    this.#lastFullWarning = now;
+    this.#core.ctx.logger.warn({ appId, heldEventLimit: limit }, 'event refused: held events at the limit');
   }
 
   #sendCopy(d: Delivery, conn: GatewayConnection, duplicate: boolean): DeliveryRecord {
@@ -146,6 +249,7 @@ export class EventDeliveries {
     const record = this.#core.send(conn, frame, {
       attempt: duplicate ? d.attempts : d.attempts + 1,
       duplicate,
+      ...(d.heldSince !== undefined && d.attempts === 0 && !duplicate ? { heldSince: d.heldSince } : {}),
     });
     if (duplicate) d.duplicateMessageId = messageId;
     else {

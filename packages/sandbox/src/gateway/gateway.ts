@@ -64,6 +64,8 @@ export interface GatewayStats {
   pendingAcks: number;
   timers: number;
   activeEvents: number;
+  /** EVENTs waiting for a connection of their app. */
+  heldEvents: number;
   tickets: number;
   deliveries: number;
 }
@@ -166,7 +168,9 @@ export class Gateway implements GatewayCore {
       { clientId: app.clientId, subscriptions: req.subscriptions, ua: req.ua },
       'connections/open: ticket issued',
     );
-    return { status: 200, body: { endpoint: `ws://${host}${CONNECT_PATH}`, ticket } };
+    // Behind TLS (`tls` option) the endpoint is wss://, as DingTalk's (wss-open-connection.dingtalk.com:443).
+    const scheme = this.ctx.options.tls ? 'wss' : 'ws';
+    return { status: 200, body: { endpoint: `${scheme}://${host}${CONNECT_PATH}`, ticket } };
   }
 
   // ---- WebSocket handshake ----------------------------------------------------------------------
@@ -239,6 +243,8 @@ export class Gateway implements GatewayCore {
       'gateway connection opened',
     );
     for (const w of [...this.#waiters]) if (matches(conn, w.filter)) w.settle(conn);
+    // EVENTs pushed while the app had no live connection go out now (oldest first).
+    if (conn.subscribes('EVENT', '*')) this.#events.releaseHeld(conn.appId);
   }
 
   #onClose(conn: GatewayConnection, code: number): void {
@@ -404,6 +410,10 @@ export class Gateway implements GatewayCore {
     };
     if (frame.headers.eventId !== undefined) record.eventId = frame.headers.eventId;
     if (meta.duplicate) record.duplicate = true;
+    if (meta.heldSince !== undefined) {
+      record.heldSince = meta.heldSince;
+      record.heldMs = record.sentAt - meta.heldSince;
+    }
     return this.log.add(record);
   }
 
@@ -450,6 +460,11 @@ export class Gateway implements GatewayCore {
   pushEvent(input: EventPush): PushedEvent {
     this.#assertOpen();
     return this.#events.push(input);
+  }
+
+  /** EVENTs held while their app has no live connection (oldest first). */
+  heldEvents(appId?: string): ReturnType<EventDeliveries['heldEvents']> {
+    return this.#events.heldEvents(appId);
   }
 
   /** Sends a CALLBACK and awaits its answer; never rejects. */
@@ -569,6 +584,7 @@ export class Gateway implements GatewayCore {
       pendingAcks: this.pending.size,
       timers: this.timers.size,
       activeEvents: this.#events.activeCount,
+      heldEvents: this.#events.heldEvents().length,
       tickets: this.#tickets.size,
       deliveries: this.log.size,
     };

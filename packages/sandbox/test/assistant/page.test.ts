@@ -135,4 +135,57 @@ describe.skipIf(!existsSync(CHROMIUM))('the page in a real browser (Chromium)', 
     await shot('5-more');
     expect(errors).toEqual([]);
   });
+
+  it('shows replies the skill posts to its session webhook (text, markdown, actionCard) in the conversation', async () => {
+    await page.goto(`${h.url}/`);
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.selectOption('[data-testid="user-select"]', 'lisi');
+    await page.fill('[data-testid="command-input"]', 'echo word=hi');
+    await page.press('[data-testid="command-input"]', 'Enter');
+    await page.locator('[data-testid="result-field-echo"]').waitFor();
+    const conversationId = await page
+      .locator('[data-testid="conversation"]')
+      .getAttribute('data-conversation-id');
+    const conv = (await (
+      await fetch(`${h.url}/sandbox/assistant/conversations/${conversationId}`)
+    ).json()) as {
+      sessionWebhook: { url: string };
+    };
+    const post = (body: unknown) =>
+      fetch(conv.sessionWebhook.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      }).then((r) => r.json());
+    expect(await post({ msgtype: 'text', text: { content: '稍后提醒你 reminder set' } })).toEqual({
+      errcode: 0,
+      errmsg: 'ok',
+    });
+    expect(
+      await post({ msgtype: 'markdown', markdown: { title: '日报', text: '**完成** 3 项' } }),
+    ).toMatchObject({ errcode: 0 });
+    expect(
+      await post({
+        msgtype: 'actionCard',
+        actionCard: {
+          title: '审批',
+          text: '请处理',
+          singleTitle: '查看',
+          singleURL: 'https://example.com/x',
+        },
+      }),
+    ).toMatchObject({ errcode: 0 });
+    // The page polls the conversation while its webhook may still be used.
+    const replies = page.locator('[data-testid="reply-card"]');
+    await expect.poll(() => replies.count(), { timeout: 15_000 }).toBe(3);
+    expect(await replies.nth(0).getAttribute('data-msgtype')).toBe('text');
+    expect(await replies.nth(0).locator('[data-testid="reply-text"]').textContent()).toBe(
+      '稍后提醒你 reminder set',
+    );
+    expect(await replies.nth(1).locator('[data-testid="reply-title"]').textContent()).toBe('日报');
+    expect(await replies.nth(1).locator('[data-testid="reply-text"]').textContent()).toBe('**完成** 3 项');
+    expect(await replies.nth(2).locator('a.reply-button').getAttribute('href')).toBe('https://example.com/x');
+    await shot('6-replies');
+    expect(errors).toEqual([]);
+  });
 });

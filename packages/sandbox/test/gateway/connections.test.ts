@@ -33,10 +33,11 @@ describe('SYSTEM disconnect', () => {
     const frame = await client.nextFrame((f) => f.headers.topic === 'disconnect');
     expect(frame.type).toBe('SYSTEM');
     expect(JSON.parse(frame.data)).toEqual({ reason: 'persistent connection is timeout' });
-    // No delivery to a disconnecting connection.
+    // No delivery to a disconnecting connection: the event is held for the app's next connection.
     const push = await http(sandbox, 'POST', '/sandbox/events', { eventType: 't' });
-    expect(push.status).toBe(409);
-    expect(push.body).toMatchObject({ code: 'noSubscriber' });
+    expect(push.status).toBe(202);
+    expect(push.body).toMatchObject({ status: 'held' });
+    expect(client.received('EVENT')).toHaveLength(0);
     expect(client.ws.readyState).toBe(client.ws.OPEN);
     const closed = await client.closed;
     expect(closed.code).toBe(1000);

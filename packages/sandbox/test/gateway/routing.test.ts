@@ -85,8 +85,18 @@ describe('subscriptions routing', () => {
     expect(direct).toMatchObject({ status: 'error', code: 'noSubscriber' });
   });
 
-  it('answers an EVENT push with no EVENT subscriber with 409 noSubscriber', async () => {
+  it('holds an EVENT push with no EVENT subscriber (202 held); heldEventLimit 0 answers 409 noSubscriber', async () => {
     const sandbox = await start();
+    const graphOnly = await connect(sandbox, { subscriptions: [{ type: 'CALLBACK', topic: GRAPH }] });
+    const res = await http(sandbox, 'POST', '/sandbox/events', { eventType: 't', data: {} });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({ status: 'held' });
+    expect(graphOnly.received('EVENT')).toHaveLength(0);
+    expect(sandbox.gateway.heldEvents()).toHaveLength(1);
+  });
+
+  it('answers an EVENT push with no EVENT subscriber with 409 noSubscriber when holding is off', async () => {
+    const sandbox = await start({ heldEventLimit: 0 });
     await connect(sandbox, { subscriptions: [{ type: 'CALLBACK', topic: GRAPH }] });
     const res = await http(sandbox, 'POST', '/sandbox/events', { eventType: 't', data: {} });
     expect(res.status).toBe(409);

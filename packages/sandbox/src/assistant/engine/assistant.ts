@@ -1,8 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuthFailureCode, type Logger, readAuthFailure, toError } from '@dingtalk-skills/sdk';
+import type { LegacyPluginRef } from '../callers/plugin.js';
 import { AssistantError, AssistantErrorCode } from '../errors.js';
 import type { AssistantUser, AuthorizationPort, Directory, SkillCaller, SkillCallResult } from '../ports.js';
 import type { FoundAction, RegisteredSkills, SkillRegistry } from '../registry.js';
+import type { SessionReply } from '../session-webhook/reply.js';
+import type { SessionWebhooks } from '../session-webhook/store.js';
 import { parseSkillsYaml } from '../spec/parse.js';
 import { type CommandCandidate, parseCommand } from './command.js';
 import { ConversationStore } from './conversations.js';
@@ -32,6 +35,8 @@ export interface AssistantDeps {
   consentTtlMs?: number;
   /** Conversations kept in memory (default 500, oldest dropped). */
   maxConversations?: number;
+  /** Issues the `sessionWebhook` of each skill call (none: the parameter has no value). */
+  sessionWebhooks?: SessionWebhooks;
 }
 
 /** Input of {@link Assistant.invoke}. */
@@ -154,11 +159,15 @@ export class Assistant {
    * Registers (or replaces) an app's actions from its OpenAPI description (YAML or JSON text).
    * @throws AssistantError `unknownApp`; SkillSpecError `invalidSpec` listing every problem.
    */
-  registerSkillsYaml(clientId: string, yamlText: string): RegisteredSkills {
+  registerSkillsYaml(
+    clientId: string,
+    yamlText: string,
+    options: { legacyPlugin?: LegacyPluginRef } = {},
+  ): RegisteredSkills {
     if (this.#deps.directory.appName(clientId) === undefined)
       throw new AssistantError(AssistantErrorCode.UnknownApp, `no app with clientId ${clientId}`, 'clientId');
     const document = parseSkillsYaml(yamlText);
-    const entry = this.registry.register(clientId, document, this.#deps.clock.now());
+    const entry = this.registry.register(clientId, document, this.#deps.clock.now(), options.legacyPlugin);
     try {
       this.registerCallbackUri([clientId]);
     } catch (err) {
@@ -170,6 +179,7 @@ export class Assistant {
         clientId,
         protocol: document.protocol,
         actions: document.actions.map((a) => a.operationId),
+        ...(options.legacyPlugin ? { legacyPlugin: options.legacyPlugin.pluginId } : {}),
       },
       'skills registered',
     );
@@ -202,6 +212,33 @@ export class Assistant {
   reset(): void {
     this.#store.clear();
     this.#pending.clear();
+    this.#deps.sessionWebhooks?.clear();
+  }
+
+  /**
+   * A skill posted a reply to its session webhook: it becomes a `reply` step of that invocation.
+   * False when the conversation is gone (the sandbox keeps a bounded number).
+   */
+  recordReply(target: { conversationId: string; invocationId: string }, reply: SessionReply): boolean {
+    let conversation: Conversation;
+    try {
+      conversation = this.#store.get(target.conversationId);
+    } catch (err) {
+      if (err instanceof AssistantError) return false;
+      throw err;
+    }
+    this.#store.append(conversation, {
+      step: 'reply',
+      via: 'sessionWebhook',
+      at: this.#deps.clock.now(),
+      invocationId: target.invocationId,
+      ...reply,
+    });
+    this.#log.info(
+      { conversationId: conversation.id, invocationId: target.invocationId, msgtype: reply.msgtype },
+      'session webhook reply',
+    );
+    return true;
   }
 
   // ---- invoking ---------------------------------------------------------------------------------
@@ -392,7 +429,8 @@ export class Assistant {
       });
 
     // Platform-triggered: the action declares delegated scopes the user has not granted to this app.
-    if (action.delegatedScopes.length > 0) {
+    // A legacy AI plugin triggers the card itself (seed: "AI 插件服务端触发"): it is always called.
+    if (action.delegatedScopes.length > 0 && skills.legacyPlugin === undefined) {
       const granted = this.#deps.authorization.grantedScopes(run.user.userId, clientId);
       const missing = action.delegatedScopes.filter((s) => !granted?.includes(s));
       if (missing.length > 0) {
@@ -419,13 +457,29 @@ export class Assistant {
       }
     }
 
+    const webhook = this.#deps.sessionWebhooks?.issue({
+      conversationId: run.conversation.id,
+      invocationId: run.id,
+      clientId,
+      userId: run.user.userId,
+    });
+    if (webhook) run.conversation.sessionWebhook = { url: webhook.url, expiresAt: webhook.expiresAt };
     const built = buildRequest(action, run.values, {
       user: run.user,
       conversationId: run.conversation.id,
+      conversationToken: run.conversation.conversationToken,
+      inputAttribute: JSON.stringify({ inputType: run.text !== undefined ? 'text' : 'form' }),
+      ...(webhook ? { sessionWebhook: webhook.url } : {}),
       ...(authCode !== undefined ? { authCode } : {}),
       ...(run.text !== undefined ? { text: run.text } : {}),
     });
     const requestId = randomUUID();
+    let pluginData: Record<string, unknown> | undefined;
+    if (skills.legacyPlugin !== undefined) {
+      // "需要token": the user's access token rides in data (fresh from the code right after consent).
+      const accessToken = this.#deps.authorization.pluginAccessToken(run.user.userId, clientId, authCode);
+      pluginData = { ...run.values, ...(accessToken !== undefined ? { accessToken } : {}) };
+    }
     run.summary.skillCalls++;
     let result: SkillCallResult;
     try {
@@ -437,9 +491,11 @@ export class Assistant {
           uri: built.uri,
           body: built.body,
           requestId,
+          ...(pluginData !== undefined ? { pluginData } : {}),
         },
         {
           protocol: skills.document.protocol,
+          ...(skills.legacyPlugin !== undefined ? { legacyPlugin: skills.legacyPlugin } : {}),
           ...(skills.document.serverUrl !== undefined ? { serverUrl: skills.document.serverUrl } : {}),
         },
       );

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { AssistantError, AssistantErrorCode } from '../errors.js';
 import type { Conversation, InvocationSummary, TranscriptStep } from './transcript.js';
 
@@ -29,6 +29,7 @@ export class ConversationStore {
     const conversation: Conversation = {
       id: `conv-${randomUUID()}`,
       userId,
+      conversationToken: randomBytes(24).toString('base64url'),
       createdAt: now,
       updatedAt: now,
       status: 'done',

@@ -10,6 +10,12 @@ export interface ContextValues {
   authCode?: string;
   /** The plain-text command (`currentInput/raw`), when there was one. */
   text?: string;
+  /** `currentConversation/conversationToken`: the conversation's own token. */
+  conversationToken?: string;
+  /** `currentConversation/sessionWebhook`: where the skill may post replies (until it expires). */
+  sessionWebhook?: string;
+  /** `currentInput/attribute`: how the input came (a JSON string). */
+  inputAttribute?: string;
 }
 
 /** A call ready for a transport: method, path + encoded query, JSON body. */
@@ -19,7 +25,7 @@ export interface BuiltRequest {
   body: Record<string, unknown> | undefined;
 }
 
-/** The value of one context parameter, or undefined when the sandbox has none (e.g. jobNum). */
+/** The value of one context parameter, or undefined when it has none for this call (oauthAuthCode before consent, raw without a command). */
 export function contextValue(ref: ContextRef, ctx: ContextValues): string | undefined {
   switch (`${ref.property}/${ref.format}`) {
     case 'currentUser/userId':
@@ -34,9 +40,14 @@ export function contextValue(ref: ContextRef, ctx: ContextValues): string | unde
       return ctx.user.corpId;
     case 'currentInput/raw':
       return ctx.text;
+    case 'currentInput/attribute':
+      return ctx.inputAttribute;
     case 'currentConversation/openConversationId':
-    case 'currentConversation/conversationToken':
       return ctx.conversationId;
+    case 'currentConversation/conversationToken':
+      return ctx.conversationToken;
+    case 'currentConversation/sessionWebhook':
+      return ctx.sessionWebhook;
     default:
       return undefined;
   }

@@ -95,7 +95,20 @@ export interface ErrorStep extends StepBase {
   text?: string;
 }
 
-export type TranscriptStep = InvokeStep | AuthCardStep | ConsentStep | ResultStep | ErrorStep;
+/** A reply the skill posted to its session webhook (`sessionWebhook`), shown in the conversation. */
+export interface ReplyStep extends StepBase {
+  step: 'reply';
+  via: 'sessionWebhook';
+  msgtype: 'text' | 'markdown' | 'actionCard' | 'link';
+  title?: string;
+  text: string;
+  buttons?: Array<{ title: string; url: string }>;
+  picUrl?: string;
+  atUserIds?: string[];
+  isAtAll?: boolean;
+}
+
+export type TranscriptStep = InvokeStep | AuthCardStep | ConsentStep | ResultStep | ErrorStep | ReplyStep;
 
 /** `done` when the invocation ended (result or error); `awaiting_consent` while a card waits. */
 export type InvocationStatus = 'done' | 'awaiting_consent';
@@ -115,6 +128,10 @@ export interface InvocationSummary {
 export interface Conversation {
   id: string;
   userId: string;
+  /** The conversation's own `conversationToken` (never equal to its id, the `openConversationId`). */
+  conversationToken: string;
+  /** The session webhook handed to the last skill call, and when it expires (`sessionWebhookExpiredTime`). */
+  sessionWebhook?: { url: string; expiresAt: number };
   createdAt: number;
   updatedAt: number;
   /** `awaiting_consent` while any invocation waits for consent. */
