@@ -5,6 +5,7 @@
  */
 export {
   AuthorizationRequiredError,
+  IdentityMismatchError,
   type AuthorizationRequiredOptions,
   toAuthorizationRequired,
 } from './authorization-required.js';

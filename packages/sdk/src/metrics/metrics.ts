@@ -117,6 +117,7 @@ export class Metrics implements StreamObserver, OpenApiObserver, UserTokenObserv
   readonly #openapiHistogram: Histogram;
   readonly #refreshes: Counter;
   readonly #exchanges: Counter;
+  readonly #identityMismatches: Counter;
   readonly #skills: Children<Inc>;
   readonly #skillSeconds: Map<string, Observe> = new Map();
   readonly #skillHistogram: Histogram;
@@ -187,6 +188,12 @@ export class Metrics implements StreamObserver, OpenApiObserver, UserTokenObserv
       name: `${p}user_token_code_exchanges_total`,
       help: 'Authorization code exchanges, by result (ok, rejected, error).',
       labelNames: ['result'],
+      registers,
+    });
+    this.#identityMismatches = new Counter({
+      name: `${p}security_identity_mismatches_total`,
+      help: 'Credentials presented for one user that belonged to another, refused (authCode, accessToken).',
+      labelNames: ['via'],
       registers,
     });
     const skills = new Counter({
@@ -271,6 +278,10 @@ export class Metrics implements StreamObserver, OpenApiObserver, UserTokenObserv
 
   codeExchanged(result: TokenCallResult): void {
     this.#exchanges.labels(result).inc();
+  }
+
+  identityMismatch(via: 'authCode' | 'accessToken'): void {
+    this.#identityMismatches.labels(via).inc();
   }
 
   // ---- SkillObserver -------------------------------------------------------------------------------

@@ -22,7 +22,13 @@ export interface GraphResponse {
 
 /** A Graph request's URI split into a path and decoded query parameters. */
 export interface DecodedUri {
+  /** The decoded path, for logs and messages only: route on `segments` (a decoded `%2F` is a `/` here). */
   path: string;
+  /**
+   * The path split on `/` first, then each segment decoded (`['', 'v1', 'tickets', 'a/b']` for
+   * `/v1/tickets/a%2Fb`): an encoded slash stays inside its segment and cannot shift the route.
+   */
+  segments: string[];
   /** Decoded query; a repeated name keeps every value in order. */
   query: Record<string, string | string[]>;
 }
@@ -81,14 +87,16 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
   const q = target.indexOf('?');
   const rawPath = q === -1 ? target : target.slice(0, q);
   const rawQuery = q === -1 ? '' : target.slice(q + 1);
-  let path: string;
+  // Split first, then decode: decoding first would turn `%2F` into a separator.
+  let segments: string[];
   try {
-    path = decodeURIComponent(rawPath);
+    segments = rawPath.split('/').map((s) => (s.includes('%') ? decodeURIComponent(s) : s));
   } catch (err) {
     throw new ProtocolError('data.requestLine.uri', 'a validly %-encoded path', rawPath, messageId, {
       cause: err,
     });
   }
+  const path = segments.join('/');
   const query: Record<string, string | string[]> = {};
   if (rawQuery !== '') {
     for (const part of rawQuery.split('&')) {
@@ -119,7 +127,7 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
       else setOwn(query, key, [prev, value]);
     }
   }
-  return { path, query };
+  return { path, segments, query };
 }
 
 /** Parses a Graph request body: "" is an empty object; anything else must be a JSON object. */
