@@ -1,4 +1,4 @@
-import { isPlainObject, type JsonObject, parseJsonObject } from './json.js';
+import { isPlainObject, type JsonObject, parseJsonObject, requireJsonDepth } from './json.js';
 import { ProtocolError } from './protocol-error.js';
 
 export const GRAPH_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
@@ -64,7 +64,11 @@ export function parseGraphRequest(data: string, messageId?: string): GraphReques
   }
   let body = doc.body;
   if (body === undefined || body === null) body = '';
-  else if (isPlainObject(body)) body = JSON.stringify(body); // tolerated: a body sent as an object
+  else if (isPlainObject(body)) {
+    // Tolerated: a body sent as an object (checked for depth first: JSON.stringify recurses).
+    requireJsonDepth(body, 'data.body', messageId);
+    body = JSON.stringify(body);
+  }
   if (typeof body !== 'string')
     throw new ProtocolError('data.body', 'a string holding JSON', body, messageId);
   return { requestLine: { method: method as GraphMethod, uri }, headers, body };
@@ -133,7 +137,9 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
 /** Parses a Graph request body: "" is an empty object; anything else must be a JSON object. */
 export function parseGraphBody(body: string, messageId?: string): JsonObject {
   if (body.trim() === '') return {};
-  return parseJsonObject(body, 'data.body', messageId);
+  const doc = parseJsonObject(body, 'data.body', messageId);
+  requireJsonDepth(doc, 'data.body', messageId);
+  return doc;
 }
 
 const REASONS: Record<number, string> = {
