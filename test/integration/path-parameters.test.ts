@@ -233,13 +233,16 @@ describe('path attacks', () => {
     ['%2E%2E', '/v1/actions/tickets/%2E%2E'],
     ['.', '/v1/actions/tickets/.'],
     ['%2e', '/v1/actions/tickets/%2e'],
-  ])('a dot segment (%s) as a path parameter: 400 naming the parameter, with and without x-ability-key', async (_label, uri) => {
-    for (const headers of [{}, byKey('getTicket')]) {
-      const res = await graph('GET', uri, headers);
-      expect(res.status).toBe(400);
-      expect(res.body).toMatchObject({ code: 'InvalidParameter', fields: [{ field: 'id' }] });
-    }
-  });
+  ])(
+    'a dot segment (%s) as a path parameter: 400 naming the parameter, with and without x-ability-key',
+    async (_label, uri) => {
+      for (const headers of [{}, byKey('getTicket')]) {
+        const res = await graph('GET', uri, headers);
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({ code: 'InvalidParameter', fields: [{ field: 'id' }] });
+      }
+    },
+  );
 
   it('a dot segment over HTTP (sent as is: fetch would normalize it away): 400', async () => {
     for (const path of ['/v1/actions/tickets/%2E%2E', '/v1/actions/tickets/..']) {

@@ -332,7 +332,11 @@ describe('HTTP receiver', () => {
     expect(ok.status).toBe(200);
     const none = await fetch(`${http.url}/v1/actions/todos?userId=nobody`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'h-2', 'x-dingtalk-skills-secret': HTTP_SECRET },
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': 'h-2',
+        'x-dingtalk-skills-secret': HTTP_SECRET,
+      },
       body: JSON.stringify({ subject: 'x' }),
     });
     expect(none.status).toBe(400);

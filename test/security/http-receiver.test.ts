@@ -88,7 +88,10 @@ async function close(server: { close(cb: () => void): void; closeAllConnections?
 
 beforeAll(async () => {
   sandbox = await createSandbox({ ephemeral: true, logger: silentLogger(), pingIntervalMs: 0 });
-  store = new MemoryTokenStore({ logger: silentLogger(), cipher: new TokenCipher(TokenCipher.generateKey()) });
+  store = new MemoryTokenStore({
+    logger: silentLogger(),
+    cipher: new TokenCipher(TokenCipher.generateKey()),
+  });
   // lisi authorized the app once (through a skill's card): her token is stored.
   const code = sandbox.platform.authorize({ userId: 'lisi', clientId: CLIENT_ID, scopes: ['openid'] }).code;
   const setup = runtime([echo]);
@@ -111,13 +114,15 @@ describe('authentication: fail closed', () => {
     await rt.openapi.close();
   });
 
-  it("the explicit opt-out serves (the old attack works: it is for a laptop) and warns on every start", async () => {
+  it('the explicit opt-out serves (the old attack works: it is for a laptop) and warns on every start', async () => {
     const rt = runtime([me], { auth: INSECURE });
     const mark = logs.entries.length;
     const first = await rt.skills.listenHttp();
     const second = await rt.skills.listenHttp();
     try {
-      const warnings = logs.entries.slice(mark).filter((e) => e.level === 40 && String(e.msg).includes('WITHOUT authentication'));
+      const warnings = logs.entries
+        .slice(mark)
+        .filter((e) => e.level === 40 && String(e.msg).includes('WITHOUT authentication'));
       expect(warnings).toHaveLength(2);
       const res = await fetch(`${first.url}/v1/actions/crm/me?unionId=union-lisi`);
       expect(await res.json()).toEqual({ name: '李四', unionId: 'union-lisi' });

@@ -44,7 +44,9 @@ const createTodo = defineSkill({
   path: '/v1/actions/crm/todos',
   input: z.object({ subject: z.string().min(1) }),
   scopes: ['Todo.PersonalTodo.Write'],
-  handler: async (input, ctx) => ({ taskId: (await ctx.userApi.todo.create({ subject: input.subject })).taskId }),
+  handler: async (input, ctx) => ({
+    taskId: (await ctx.userApi.todo.create({ subject: input.subject })).taskId,
+  }),
 });
 
 /** Tells who the framework says the user is, without acting as them. */
@@ -112,7 +114,11 @@ async function mismatchCount(via: string): Promise<number> {
 }
 
 beforeAll(async () => {
-  sandbox = await createSandbox({ ephemeral: true, logger: logs.logger.child({ part: 'sandbox' }), pingIntervalMs: 0 });
+  sandbox = await createSandbox({
+    ephemeral: true,
+    logger: logs.logger.child({ part: 'sandbox' }),
+    pingIntervalMs: 0,
+  });
   running = await startApp(defineApp({ name: 'identity', skills: [whoami, createTodo, context] }), {
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
@@ -144,7 +150,10 @@ describe('context parameters come only from the query the platform fills', () =>
     expect(later).toMatchObject({ status: 400, body: { code: 'InvalidAuthentication' } });
     expect(await running.tokens.resolve({ unionId: 'union-zhangsan' })).toBeUndefined();
     // The code was never spent by the app: lisi can still use it herself.
-    const lisi = await graph('GET', `/v1/actions/crm/me?userId=lisi&unionId=union-lisi&oauthAuthCode=${lisiCode}`);
+    const lisi = await graph(
+      'GET',
+      `/v1/actions/crm/me?userId=lisi&unionId=union-lisi&oauthAuthCode=${lisiCode}`,
+    );
     expect(lisi).toEqual({ status: 200, body: { name: '李四', unionId: 'union-lisi' } });
   });
 
@@ -171,7 +180,12 @@ describe('a token is filed only under the user it belongs to', () => {
     // zhangsan's later call: still no token (lisi's was not filed under him).
     expect((await graph('GET', `/v1/actions/crm/me?${zhangsanQuery}`)).status).toBe(400);
     const event = logs.entries.slice(mark).find((e) => e.event === 'security.identity_mismatch');
-    expect(event).toMatchObject({ level: 40, via: 'authCode', asserted: 'union-zhangsan', owner: 'union-lisi' });
+    expect(event).toMatchObject({
+      level: 40,
+      via: 'authCode',
+      asserted: 'union-zhangsan',
+      owner: 'union-lisi',
+    });
     expect(JSON.stringify(logs.entries.slice(mark))).not.toContain(lisiCode);
     expect(await mismatchCount('authCode')).toBe(before + 1);
     // zhangsan's own consent then works and files his token under him.

@@ -8,7 +8,13 @@
  */
 import { StreamClient, silentLogger } from '@dingtalk-skills/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_ID, HTTP_SECRET, PLUGIN, startWireApp, type WireApp } from '../reliability/support/wire-app.js';
+import {
+  CLIENT_ID,
+  HTTP_SECRET,
+  PLUGIN,
+  startWireApp,
+  type WireApp,
+} from '../reliability/support/wire-app.js';
 
 /** Frames of a stack trace: `at fn (file:line:col)`, `file.ts:12:3`, Node internals. */
 const STACK = /\bat \S+ \(|\bat (?:file|node):|[\w/.-]+\.(?:ts|js|mjs|cjs):\d+(?::\d+)?|node:internal/;

@@ -5,8 +5,8 @@
  */
 export {
   AuthorizationRequiredError,
-  IdentityMismatchError,
   type AuthorizationRequiredOptions,
+  IdentityMismatchError,
   toAuthorizationRequired,
 } from './authorization-required.js';
 export { MemoryTokenStore, type MemoryTokenStoreOptions } from './memory-token-store.js';

@@ -17,9 +17,11 @@ export interface RouteMatch {
 }
 
 function parseTemplate(path: string): Segment[] {
-  return path.split('/').map((seg) =>
-    seg.startsWith('{') && seg.endsWith('}') ? { param: seg.slice(1, -1) } : { literal: seg },
-  );
+  return path
+    .split('/')
+    .map((seg) =>
+      seg.startsWith('{') && seg.endsWith('}') ? { param: seg.slice(1, -1) } : { literal: seg },
+    );
 }
 
 /** Drops one trailing empty segment (`/a/b/` routes like `/a/b`), never the root's. */
@@ -31,7 +33,10 @@ function withoutTrailingSlash(segments: readonly string[]): readonly string[] {
  * Matches decoded request segments against a template. Segments were split before they were decoded,
  * so a value holding `/` (sent as `%2F`) stays one parameter and never equals a literal.
  */
-function match(template: readonly Segment[], segments: readonly string[]): Record<string, string> | undefined {
+function match(
+  template: readonly Segment[],
+  segments: readonly string[],
+): Record<string, string> | undefined {
   if (template.length !== segments.length) return undefined;
   const params: Record<string, string> = {};
   for (let i = 0; i < template.length; i++) {
