@@ -12,9 +12,8 @@ export interface HttpReceiverOptions {
   /**
    * Shared secret every request must carry in `sharedSecretHeader` (compared in constant time), at
    * least 16 characters. DingTalk documents no signature for AI assistant HTTP actions, so this is the
-   * authentication: set the same header on the platform side (e.g. a header parameter of the action
-   * with its value as default, or a gateway in front that adds it). Required when a skill acts as the
-   * user, unless `auth` is {@link INSECURE_NO_AUTH}.
+   * authentication: whatever sits between DingTalk and the app (a gateway you control) adds the header.
+   * Required when a skill acts as the user, unless `auth` is {@link INSECURE_NO_AUTH}. See docs/security.md.
    */
   sharedSecret?: string | undefined;
   /** Header that carries the shared secret (default `x-dingtalk-skills-secret`). */
