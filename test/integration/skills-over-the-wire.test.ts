@@ -20,6 +20,7 @@ const CLIENT_ID = 'dingsandboxapp001';
 const CLIENT_SECRET = 'sandbox-secret';
 const GRAPH = '/v1.0/graph/api/invoke';
 const PLUGIN = '/v1.0/agi/plugins/callback';
+const HTTP_SECRET = 'wire-test-shared-secret';
 
 const whoami = defineSkill({
   operationId: 'whoami',
@@ -142,6 +143,7 @@ beforeAll(async () => {
     stream: { maxInFlight: 128 },
     // DingTalk's 20 QPS per API would spread 100 calls over 5 s; these tests are about tokens, not pacing.
     rateLimiter: new WindowRateLimiter({ qps: 1_000 }),
+    http: { sharedSecret: HTTP_SECRET },
   });
   http = await running.skills.listenHttp();
 });
@@ -324,13 +326,17 @@ describe('HTTP receiver', () => {
     const { accessToken } = sandbox.platform.issueUserTokens('zhangsan', CLIENT_ID);
     const ok = await fetch(`${http.url}/v1/actions/me?${ctxQuery('zhangsan')}`, {
       method: 'GET',
-      headers: { 'x-request-id': 'h-1' },
+      headers: { 'x-request-id': 'h-1', 'x-dingtalk-skills-secret': HTTP_SECRET },
     });
     // GET carries no body: the stored token from the Graph tests answers.
     expect(ok.status).toBe(200);
     const none = await fetch(`${http.url}/v1/actions/todos?userId=nobody`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-request-id': 'h-2' },
+      headers: {
+        'content-type': 'application/json',
+        'x-request-id': 'h-2',
+        'x-dingtalk-skills-secret': HTTP_SECRET,
+      },
       body: JSON.stringify({ subject: 'x' }),
     });
     expect(none.status).toBe(400);
@@ -341,7 +347,7 @@ describe('HTTP receiver', () => {
     });
     const denied = await fetch(`${http.url}/v1/actions/todos`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', 'x-dingtalk-skills-secret': HTTP_SECRET },
       body: JSON.stringify({ subject: 'x', accessToken }),
     });
     expect(denied.status).toBe(403);

@@ -8,7 +8,13 @@
  */
 import { StreamClient, silentLogger } from '@dingtalk-skills/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLIENT_ID, PLUGIN, startWireApp, type WireApp } from '../reliability/support/wire-app.js';
+import {
+  CLIENT_ID,
+  HTTP_SECRET,
+  PLUGIN,
+  startWireApp,
+  type WireApp,
+} from '../reliability/support/wire-app.js';
 
 /** Frames of a stack trace: `at fn (file:line:col)`, `file.ts:12:3`, Node internals. */
 const STACK = /\bat \S+ \(|\bat (?:file|node):|[\w/.-]+\.(?:ts|js|mjs|cjs):\d+(?::\d+)?|node:internal/;
@@ -151,7 +157,7 @@ describe('no stack trace in any answer', () => {
       const call = async (path: string, body: string) => {
         const res = await fetch(`${http.url}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', 'x-dingtalk-skills-secret': HTTP_SECRET },
           body,
         });
         return `${res.status} ${await res.text()}`;

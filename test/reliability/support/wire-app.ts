@@ -23,6 +23,8 @@ export const GRAPH = '/v1.0/graph/api/invoke';
 export const PLUGIN = '/v1.0/agi/plugins/callback';
 /** Deadline of the skill that never returns (the app answers 504 well before the platform's wait). */
 export const HANG_TIMEOUT_MS = 300;
+/** The HTTP receiver's shared secret (`app.skills.listenHttp()`), header `x-dingtalk-skills-secret`. */
+export const HTTP_SECRET = 'wire-app-http-shared-secret';
 
 /** Throws what it is told to: an Error (with a stack), a runtime TypeError, or values that are not Errors. */
 const throwsNonError = defineSkill({
@@ -123,6 +125,7 @@ export async function startWireApp(options: { logLevel?: 'trace' | 'debug' } = {
     rateLimiter: new WindowRateLimiter({ qps: 10_000 }),
     // These tests check the warning of every malformed frame: no rate limit on them here.
     stream: { malformedFrameLog: { burst: 1_000_000 } },
+    http: { sharedSecret: HTTP_SECRET },
   });
   await sandbox.gateway.waitForConnection({ clientId: CLIENT_ID }, 5_000);
 

@@ -56,6 +56,17 @@ export class AuthorizationRequiredError extends DingTalkSkillsError {
 }
 
 /**
+ * A credential was presented for one user that belongs to another (an authorization code or a token
+ * whose owner, as DingTalk reports it, is not the user the platform named). Answered like a missing
+ * token (`InvalidAuthentication`: the authorization card), never acted on; logged as a security event.
+ */
+export class IdentityMismatchError extends AuthorizationRequiredError {
+  constructor(message: string) {
+    super(AuthFailureCode.InvalidAuthentication, { message });
+  }
+}
+
+/**
  * Maps an error to AuthorizationRequiredError when it means "the user must authorize": an
  * OpenApiError with `InvalidAuthentication` (or a missing token header) or
  * `Forbidden.AccessDenied.AccessTokenPermissionDenied` (with its `requiredScopes`). An

@@ -6,6 +6,7 @@
 export {
   AuthorizationRequiredError,
   type AuthorizationRequiredOptions,
+  IdentityMismatchError,
   toAuthorizationRequired,
 } from './authorization-required.js';
 export { MemoryTokenStore, type MemoryTokenStoreOptions } from './memory-token-store.js';

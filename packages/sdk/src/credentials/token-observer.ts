@@ -16,4 +16,9 @@ export interface UserTokenObserver {
   tokenRefreshed(result: TokenCallResult): void;
   /** An authorization code exchange (`grantType: authorization_code`) ended. */
   codeExchanged(result: TokenCallResult): void;
+  /**
+   * A credential presented for one user belonged to another and was refused (a security event):
+   * `authCode` for an exchanged code, `accessToken` for a token handed over with the call.
+   */
+  identityMismatch?(via: 'authCode' | 'accessToken'): void;
 }

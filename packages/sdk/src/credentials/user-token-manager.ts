@@ -1,10 +1,11 @@
+import { createHash } from 'node:crypto';
 import { createLogger, type Logger } from '../logging/logger.js';
 import type { OpenApiClient } from '../openapi/client.js';
 import { OpenApiError } from '../openapi/errors.js';
 import type { UserTokenGrant } from '../openapi/grants.js';
 import { AuthFailureCode } from '../protocol/auth-failure.js';
 import { OpenApiErrorCode } from '../protocol/openapi-error.js';
-import { AuthorizationRequiredError } from './authorization-required.js';
+import { AuthorizationRequiredError, IdentityMismatchError } from './authorization-required.js';
 import { InProcessRefreshLock, type RefreshLock } from './refresh-lock.js';
 import type { TokenCallResult, UserTokenObserver } from './token-observer.js';
 import type { StoredUserToken, TokenStore } from './token-store.js';
@@ -39,6 +40,9 @@ export interface ResolveUserTokenInput {
 }
 
 const DAY_MS = 86_400_000;
+/** How long a token's owner is remembered, and how many are. */
+const OWNER_CACHE_MS = 60_000;
+const OWNER_CACHE_MAX = 10_000;
 
 /** The OpenAPI codes of the token endpoint that mean the app itself is misconfigured, not the user's grant. */
 const APP_CREDENTIAL_CODES: ReadonlySet<string> = new Set([
@@ -75,6 +79,8 @@ export class UserTokenManager {
   readonly #now: () => number;
   readonly #observer: UserTokenObserver | undefined;
   readonly #inflight = new Map<string, Promise<StoredUserToken>>();
+  /** Owners of handed-over tokens, by sha256 of the token (see {@link identify}). */
+  readonly #owners = new Map<string, { unionId: string; until: number }>();
 
   constructor(options: UserTokenManagerOptions) {
     this.#openapi = options.openapi;
@@ -96,7 +102,9 @@ export class UserTokenManager {
 
   /**
    * The user's token for this invocation, looked for in this order: a direct `accessToken`; an
-   * `authCode` (exchanged, then stored under the unionId, learnt from `contact.me` when not given);
+   * `authCode` (exchanged, then stored under its owner's unionId as DingTalk reports it; refused with
+   * IdentityMismatchError when that is not the given unionId; used once, unstored, when DingTalk does
+   * not say);
    * a stored token for `unionId` (refreshed when expired or within the skew). Undefined when there
    * is none (the caller asks the user to authorize). Rejects with OpenApiError on transport or
    * app-credential failures, never hides them as undefined.
@@ -152,22 +160,63 @@ export class UserTokenManager {
       return undefined;
     }
     const held = heldFromGrant(grant);
-    let unionId = givenUnionId;
-    if (!unionId) {
-      try {
-        unionId = (await this.#openapi.asUser(held.accessToken).contact.me()).unionId || undefined;
-      } catch (err) {
-        this.#logger.info(
-          { reason: err instanceof OpenApiError ? err.apiCode : String(err) },
-          'unionId unknown (contact.me failed): the token serves this invocation only',
-        );
-      }
+    // File the token only under the identity it is proven to belong to: ask DingTalk whose it is.
+    const owner = await this.#ownerOf(held.accessToken);
+    if (owner && givenUnionId && owner !== givenUnionId) {
+      this.#observer?.identityMismatch?.('authCode');
+      this.#logger.warn(
+        { event: 'security.identity_mismatch', via: 'authCode', asserted: givenUnionId, owner },
+        'security: an authorization code of another user was presented; refused, nothing stored',
+      );
+      throw new IdentityMismatchError('the authorization code belongs to another user');
     }
-    if (!unionId) return this.#handle('authCode', undefined, false, held);
-    const key = this.keyFor(unionId);
-    await this.#save(key, unionId, held);
-    this.#logger.info({ unionId, refreshable: held.refreshToken !== undefined }, 'user token stored');
-    return this.#handle('authCode', unionId, true, held);
+    if (!owner) {
+      this.#logger.info(
+        { unionId: givenUnionId },
+        "the token's owner is unknown (contact.me failed): it serves this invocation only, not stored",
+      );
+      return this.#handle('authCode', givenUnionId, false, held);
+    }
+    const key = this.keyFor(owner);
+    await this.#save(key, owner, held);
+    this.#logger.info({ unionId: owner, refreshable: held.refreshToken !== undefined }, 'user token stored');
+    return this.#handle('authCode', owner, true, held);
+  }
+
+  /**
+   * The unionId of a token's owner, asked of DingTalk (`GET /v1.0/contact/users/me`, reachable with the
+   * `openid` scope every consent carries). Undefined when DingTalk does not say (no scope, expired
+   * token, an outage): the caller then must not file the token under anyone.
+   */
+  async #ownerOf(accessToken: string): Promise<string | undefined> {
+    try {
+      return (await this.#openapi.asUser(accessToken).contact.me()).unionId || undefined;
+    } catch (err) {
+      if (!(err instanceof OpenApiError)) throw err;
+      this.#logger.debug({ apiCode: err.apiCode, requestId: err.requestId }, 'contact.me failed');
+      return undefined;
+    }
+  }
+
+  /**
+   * The unionId of the user a token handed over by the platform belongs to (the legacy plugin's
+   * `accessToken`), asked of DingTalk and remembered for a short while per token hash (never the
+   * token itself). Undefined when DingTalk does not say.
+   */
+  async identify(accessToken: string): Promise<string | undefined> {
+    const hash = createHash('sha256').update(accessToken).digest('base64url');
+    const now = this.#now();
+    const cached = this.#owners.get(hash);
+    if (cached && cached.until > now) return cached.unionId;
+    const unionId = await this.#ownerOf(accessToken);
+    if (unionId) {
+      if (this.#owners.size >= OWNER_CACHE_MAX) {
+        for (const [k, v] of this.#owners) if (v.until <= now) this.#owners.delete(k);
+        if (this.#owners.size >= OWNER_CACHE_MAX) this.#owners.clear();
+      }
+      this.#owners.set(hash, { unionId, until: now + OWNER_CACHE_MS });
+    }
+    return unionId;
   }
 
   async #fromStore(unionId: string): Promise<UserTokenHandle | undefined> {

@@ -126,6 +126,7 @@ export class Metrics
   readonly #openapiHistogram: Histogram;
   readonly #refreshes: Counter;
   readonly #exchanges: Counter;
+  readonly #identityMismatches: Counter;
   readonly #skills: Children<Inc>;
   readonly #skillSeconds: Map<string, Observe> = new Map();
   readonly #skillHistogram: Histogram;
@@ -213,6 +214,12 @@ export class Metrics
       name: `${p}user_token_code_exchanges_total`,
       help: 'Authorization code exchanges, by result (ok, rejected, error).',
       labelNames: ['result'],
+      registers,
+    });
+    this.#identityMismatches = new Counter({
+      name: `${p}security_identity_mismatches_total`,
+      help: 'Credentials presented for one user that belonged to another, refused (authCode, accessToken).',
+      labelNames: ['via'],
       registers,
     });
     const skills = new Counter({
@@ -311,6 +318,10 @@ export class Metrics
 
   codeExchanged(result: TokenCallResult): void {
     this.#exchanges.labels(result).inc();
+  }
+
+  identityMismatch(via: 'authCode' | 'accessToken'): void {
+    this.#identityMismatches.labels(via).inc();
   }
 
   // ---- SkillObserver -------------------------------------------------------------------------------

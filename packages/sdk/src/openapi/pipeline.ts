@@ -121,6 +121,12 @@ export class OpenApiPipeline {
           ErrorCode.InvalidInput,
           `${call.method} ${call.path}: path parameter "${name}" must be a non-empty string`,
         );
+      // encodeURIComponent leaves dots alone, and `..` as a segment would reach another DingTalk URL.
+      if (value === '.' || value === '..')
+        throw new DingTalkSkillsError(
+          ErrorCode.InvalidInput,
+          `${call.method} ${call.path}: path parameter "${name}" cannot be "." or ".."`,
+        );
       return encodeURIComponent(value);
     });
     let url = this.#base + path;

@@ -1,4 +1,4 @@
-import { isPlainObject, type JsonObject, parseJsonObject } from './json.js';
+import { isPlainObject, type JsonObject, parseJsonObject, requireJsonDepth } from './json.js';
 import { ProtocolError } from './protocol-error.js';
 
 export const GRAPH_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const;
@@ -22,7 +22,13 @@ export interface GraphResponse {
 
 /** A Graph request's URI split into a path and decoded query parameters. */
 export interface DecodedUri {
+  /** The decoded path, for logs and messages only: route on `segments` (a decoded `%2F` is a `/` here). */
   path: string;
+  /**
+   * The path split on `/` first, then each segment decoded (`['', 'v1', 'tickets', 'a/b']` for
+   * `/v1/tickets/a%2Fb`): an encoded slash stays inside its segment and cannot shift the route.
+   */
+  segments: string[];
   /** Decoded query; a repeated name keeps every value in order. */
   query: Record<string, string | string[]>;
 }
@@ -58,7 +64,11 @@ export function parseGraphRequest(data: string, messageId?: string): GraphReques
   }
   let body = doc.body;
   if (body === undefined || body === null) body = '';
-  else if (isPlainObject(body)) body = JSON.stringify(body); // tolerated: a body sent as an object
+  else if (isPlainObject(body)) {
+    // Tolerated: a body sent as an object (checked for depth first: JSON.stringify recurses).
+    requireJsonDepth(body, 'data.body', messageId);
+    body = JSON.stringify(body);
+  }
   if (typeof body !== 'string')
     throw new ProtocolError('data.body', 'a string holding JSON', body, messageId);
   return { requestLine: { method: method as GraphMethod, uri }, headers, body };
@@ -81,14 +91,16 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
   const q = target.indexOf('?');
   const rawPath = q === -1 ? target : target.slice(0, q);
   const rawQuery = q === -1 ? '' : target.slice(q + 1);
-  let path: string;
+  // Split first, then decode: decoding first would turn `%2F` into a separator.
+  let segments: string[];
   try {
-    path = decodeURIComponent(rawPath);
+    segments = rawPath.split('/').map((s) => (s.includes('%') ? decodeURIComponent(s) : s));
   } catch (err) {
     throw new ProtocolError('data.requestLine.uri', 'a validly %-encoded path', rawPath, messageId, {
       cause: err,
     });
   }
+  const path = segments.join('/');
   const query: Record<string, string | string[]> = {};
   if (rawQuery !== '') {
     for (const part of rawQuery.split('&')) {
@@ -119,13 +131,15 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
       else setOwn(query, key, [prev, value]);
     }
   }
-  return { path, query };
+  return { path, segments, query };
 }
 
 /** Parses a Graph request body: "" is an empty object; anything else must be a JSON object. */
 export function parseGraphBody(body: string, messageId?: string): JsonObject {
   if (body.trim() === '') return {};
-  return parseJsonObject(body, 'data.body', messageId);
+  const doc = parseJsonObject(body, 'data.body', messageId);
+  requireJsonDepth(doc, 'data.body', messageId);
+  return doc;
 }
 
 const REASONS: Record<number, string> = {

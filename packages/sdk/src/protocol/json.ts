@@ -18,6 +18,32 @@ export function parseJsonText(text: string, field: string, messageId?: string): 
   }
 }
 
+/**
+ * Deepest nesting accepted in a request body or plugin data. DingTalk's actions take one level of
+ * parameters; deeper values would overflow the stack of every recursive walk after parsing
+ * (`JSON.stringify`, schema validation, logging), so they are refused up front with a 400.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Throws a ProtocolError when `value` nests deeper than `max` (checked without recursion). */
+export function requireJsonDepth(
+  value: unknown,
+  field: string,
+  messageId?: string,
+  max = MAX_JSON_DEPTH,
+): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth > max)
+      throw new ProtocolError(field, `JSON nested at most ${max} levels deep`, '(deeper)', messageId);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+    }
+  }
+}
+
 /** Parses JSON text that must hold an object. */
 export function parseJsonObject(text: string, field: string, messageId?: string): JsonObject {
   const value = parseJsonText(text, field, messageId);

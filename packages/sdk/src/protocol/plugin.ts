@@ -1,4 +1,4 @@
-import { isPlainObject, type JsonObject, parseJsonObject } from './json.js';
+import { isPlainObject, type JsonObject, parseJsonObject, requireJsonDepth } from './json.js';
 import { ProtocolError } from './protocol-error.js';
 
 /** The legacy AI plugin request (topic `/v1.0/agi/plugins/callback`). */
@@ -38,6 +38,7 @@ export function parsePluginRequest(data: string, messageId?: string): PluginRequ
   else if (typeof payload === 'string')
     payload = payload.trim() === '' ? {} : parseJsonObject(payload, 'data.data', messageId);
   if (!isPlainObject(payload)) throw new ProtocolError('data.data', 'an object', payload, messageId);
+  requireJsonDepth(payload, 'data.data', messageId);
   return {
     abilityKey,
     data: payload as JsonObject,

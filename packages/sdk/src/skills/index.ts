@@ -29,7 +29,12 @@ export {
 } from './outcome.js';
 export type { AppApi, CredentialResolver } from './ports.js';
 export { decodeGraphInvocation } from './receivers/graph.js';
-export { createHttpHandler, type HttpReceiverOptions } from './receivers/http.js';
+export {
+  createHttpHandler,
+  type HttpReceiverAuth,
+  type HttpReceiverOptions,
+  INSECURE_NO_AUTH,
+} from './receivers/http.js';
 export { decodePluginInvocation } from './receivers/plugin.js';
 export type { InvocationResult } from './skill-runner.js';
 export { type CallbackLike, type CallbackRegistry, SkillsApp, type SkillsAppOptions } from './skills-app.js';

@@ -15,8 +15,15 @@ export interface SkillInvocation {
   /** AI plugin ability key (`x-ability-key`, legacy `abilityKey`); routes first when present. */
   abilityKey?: string;
   method?: GraphMethod;
-  /** Decoded path (no query). */
+  /** Decoded path (no query), for logs and messages: routing uses `segments`. */
   path?: string;
+  /** The path split on `/`, then each segment decoded (see `decodeRequestUri`). */
+  segments?: string[];
+  /**
+   * False when the invocation did not provably come from the platform (an HTTP receiver without
+   * authentication): its context parameters are ignored and no user credential is resolved for it.
+   */
+  trusted?: boolean;
   /** Decoded query parameters. */
   query: Record<string, string | string[]>;
   /** JSON body (Graph/HTTP) or plugin `data`. */

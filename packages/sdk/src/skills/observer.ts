@@ -14,4 +14,6 @@ export interface SkillObserver {
    * `outcome.kind` is `ok`, `auth` (answered with the authorization-card structure) or `error`.
    */
   invocationFinished(skill: string, source: InvocationSource, outcome: SkillOutcome, seconds: number): void;
+  /** A token handed over with the call belonged to another user than the platform named (refused). */
+  identityMismatch?(via: 'authCode' | 'accessToken'): void;
 }

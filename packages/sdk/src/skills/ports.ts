@@ -17,6 +17,11 @@ export interface CredentialResolver {
     authCode?: string;
     unionId?: string;
   }): Promise<TokenSource | undefined>;
+  /**
+   * The unionId of the user a handed-over token belongs to, as DingTalk reports it (undefined when it
+   * does not say). Without it, a handed-over token's owner is taken as unknown.
+   */
+  identify?(accessToken: string): Promise<string | undefined>;
 }
 
 /** The OpenAPI as the app (企业凭证): the OpenAPI client itself. */

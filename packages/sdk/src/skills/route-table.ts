@@ -1,47 +1,88 @@
 import type { GraphMethod } from '../protocol/graph.js';
 import type { AnySkill } from './define-skill.js';
 
+/** One segment of a skill's path: a literal, or a `{name}` template variable. */
+type Segment = { literal: string } | { param: string };
+
 interface PathRoute {
   method: GraphMethod;
-  segments: string[];
+  segments: Segment[];
   skill: AnySkill;
+}
+
+/** A routed skill and the path parameters taken from its template (decoded values). */
+export interface RouteMatch {
+  skill: AnySkill;
+  params: Record<string, string>;
+}
+
+function parseTemplate(path: string): Segment[] {
+  return path
+    .split('/')
+    .map((seg) =>
+      seg.startsWith('{') && seg.endsWith('}') ? { param: seg.slice(1, -1) } : { literal: seg },
+    );
+}
+
+/** Drops one trailing empty segment (`/a/b/` routes like `/a/b`), never the root's. */
+function withoutTrailingSlash(segments: readonly string[]): readonly string[] {
+  return segments.length > 2 && segments[segments.length - 1] === '' ? segments.slice(0, -1) : segments;
+}
+
+/**
+ * Matches decoded request segments against a template. Segments were split before they were decoded,
+ * so a value holding `/` (sent as `%2F`) stays one parameter and never equals a literal.
+ */
+function match(
+  template: readonly Segment[],
+  segments: readonly string[],
+): Record<string, string> | undefined {
+  if (template.length !== segments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < template.length; i++) {
+    const t = template[i]!;
+    const seg = segments[i]!;
+    if ('param' in t) params[t.param] = seg;
+    else if (t.literal !== seg) return undefined;
+  }
+  return params;
 }
 
 /** Finds a skill by ability key, or by method + path (templates like `/customers/{id}` supported). */
 export class RouteTable {
-  readonly #byAbility = new Map<string, AnySkill>();
-  readonly #exact = new Map<string, AnySkill>();
-  readonly #templates: PathRoute[] = [];
+  readonly #byAbility = new Map<string, PathRoute>();
+  readonly #routes: PathRoute[] = [];
 
   add(skill: AnySkill): void {
-    this.#byAbility.set(skill.abilityKey, skill);
-    if (skill.path.includes('{')) {
-      this.#templates.push({ method: skill.method, segments: skill.path.split('/'), skill });
-    } else {
-      this.#exact.set(`${skill.method} ${skill.path}`, skill);
-    }
+    const route: PathRoute = { method: skill.method, segments: parseTemplate(skill.path), skill };
+    this.#byAbility.set(skill.abilityKey, route);
+    // Literal paths first, so `/customers/me` wins over `/customers/{id}`.
+    if (route.segments.some((s) => 'param' in s)) this.#routes.push(route);
+    else this.#routes.unshift(route);
   }
 
   byAbility(key: string): AnySkill | undefined {
-    return this.#byAbility.get(key);
+    return this.#byAbility.get(key)?.skill;
   }
 
-  /** The skill and the path parameters taken from a template. */
-  byPath(method: GraphMethod, path: string): { skill: AnySkill; params: Record<string, string> } | undefined {
-    const normalized = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
-    const exact = this.#exact.get(`${method} ${normalized}`);
-    if (exact) return { skill: exact, params: {} };
-    const parts = normalized.split('/');
-    for (const route of this.#templates) {
-      if (route.method !== method || route.segments.length !== parts.length) continue;
-      const params: Record<string, string> = {};
-      let ok = true;
-      for (let i = 0; i < parts.length && ok; i++) {
-        const seg = route.segments[i]!;
-        if (seg.startsWith('{') && seg.endsWith('}')) params[seg.slice(1, -1)] = parts[i]!;
-        else ok = seg === parts[i];
-      }
-      if (ok) return { skill: route.skill, params };
+  /**
+   * The path parameters of `skill`'s own template in the request's segments: the platform routes by
+   * `x-ability-key` and still sends the action's path with its parameters filled in. Empty when the
+   * request carries no path or a path of another shape (the input check then names what is missing).
+   */
+  paramsFor(skill: AnySkill, segments: readonly string[] | undefined): Record<string, string> {
+    const route = this.#byAbility.get(skill.abilityKey);
+    if (!route || !segments) return {};
+    return match(route.segments, withoutTrailingSlash(segments)) ?? {};
+  }
+
+  /** The skill for a method and the request's decoded path segments, with its path parameters. */
+  byPath(method: GraphMethod, segments: readonly string[]): RouteMatch | undefined {
+    const parts = withoutTrailingSlash(segments);
+    for (const route of this.#routes) {
+      if (route.method !== method) continue;
+      const params = match(route.segments, parts);
+      if (params) return { skill: route.skill, params };
     }
     return undefined;
   }

@@ -1,12 +1,12 @@
 import type { z } from 'zod';
 import {
   AuthorizationRequiredError,
+  IdentityMismatchError,
   toAuthorizationRequired,
 } from '../credentials/authorization-required.js';
 import { ErrorCode, isCodedError, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import { AuthFailureCode } from '../protocol/auth-failure.js';
-import type { JsonObject } from '../protocol/json.js';
 import { coerceQuery } from './coerce.js';
 import type { CurrentUser } from './context.js';
 import { type AnySkill, type ContextParam, inputInQuery } from './define-skill.js';
@@ -17,7 +17,7 @@ import { compose, type InvocationState, type Middleware } from './middleware.js'
 import { type SkillObserver, UNROUTED_SKILL } from './observer.js';
 import { type FieldIssue, SkillErrorCode, type SkillOutcome } from './outcome.js';
 import type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
-import type { RouteTable } from './route-table.js';
+import type { RouteMatch, RouteTable } from './route-table.js';
 
 export interface RunnerDeps {
   routes: RouteTable;
@@ -57,6 +57,18 @@ function noToken(): AuthorizationRequiredError {
   });
 }
 
+/**
+ * A path parameter of `.` or `..` (sent plain or as `%2E%2E`) is refused with a 400: a handler that
+ * puts it into a path of its own (a file, another URL) would climb out of the intended place.
+ */
+function refuseDotSegments(params: Record<string, string>): void {
+  const bad = Object.entries(params).filter(([, v]) => v === '.' || v === '..');
+  if (bad.length > 0)
+    throw new InvalidInputError(
+      bad.map(([field]) => ({ field, message: 'a path parameter cannot be "." or ".."' })),
+    );
+}
+
 const CONTEXT_KEYS: readonly ContextParam[] = ['userId', 'unionId', 'corpId', 'oauthAuthCode', 'jobNum'];
 const CONTEXT_KEY_SET: ReadonlySet<string> = new Set(CONTEXT_KEYS);
 
@@ -73,15 +85,17 @@ export class SkillRunner {
     this.#chain = compose(deps.middleware, (state) => this.#runHandler(state));
   }
 
-  route(inv: SkillInvocation): { skill: AnySkill; params: Record<string, string> } {
+  route(inv: SkillInvocation): RouteMatch {
     const { routes } = this.#deps;
+    const segments = inv.segments ?? inv.path?.split('/');
     if (inv.abilityKey) {
       const skill = routes.byAbility(inv.abilityKey);
-      if (skill) return { skill, params: {} };
+      // The ability key picks the skill; its path parameters still come from the request's path.
+      if (skill) return { skill, params: routes.paramsFor(skill, segments) };
       if (inv.source === 'plugin') throw new SkillNotFoundError(`ability key "${inv.abilityKey}"`);
     }
-    if (inv.method && inv.path) {
-      const found = routes.byPath(inv.method, inv.path);
+    if (inv.method && segments) {
+      const found = routes.byPath(inv.method, segments);
       if (found) return found;
       throw new SkillNotFoundError(
         inv.abilityKey
@@ -99,6 +113,7 @@ export class SkillRunner {
     try {
       const routed = this.route(inv);
       skill = routed.skill;
+      refuseDotSegments(routed.params);
       outcome = await this.#invoke(inv, routed.skill, routed.params);
     } catch (err) {
       outcome = this.#errorOutcome(err, inv, skill);
@@ -203,8 +218,46 @@ export class SkillRunner {
     return raw;
   }
 
+  /**
+   * A context parameter: only from the query, where the platform puts what `x-dingtalk-context` names;
+   * never from the body (the model fills it) and nothing for an invocation that is not trusted.
+   */
   #contextValue(inv: SkillInvocation, key: ContextParam): string | undefined {
-    return firstString(inv.query[key]) ?? firstString((inv.body as JsonObject)[key]);
+    return inv.trusted === false ? undefined : firstString(inv.query[key]);
+  }
+
+  /**
+   * The user of an invocation. With a handed-over token (the legacy plugin's `accessToken`) the unionId
+   * is its owner's as DingTalk reports it; a different unionId named alongside is refused as a
+   * security event.
+   */
+  async #currentUser(inv: SkillInvocation, skill: AnySkill): Promise<CurrentUser> {
+    const user: CurrentUser = {
+      userId: this.#contextValue(inv, 'userId'),
+      unionId: this.#contextValue(inv, 'unionId'),
+      jobNum: this.#contextValue(inv, 'jobNum'),
+    };
+    const { identify } = this.#deps.credentials;
+    if (inv.trusted === false || !inv.accessToken || !identify) return user;
+    const owner = await identify.call(this.#deps.credentials, inv.accessToken);
+    if (owner && user.unionId && owner !== user.unionId) {
+      this.#deps.observer?.identityMismatch?.('accessToken');
+      this.#deps.logger.warn(
+        {
+          event: 'security.identity_mismatch',
+          via: 'accessToken',
+          requestId: inv.requestId,
+          source: inv.source,
+          skill: skill.operationId,
+          asserted: user.unionId,
+          owner,
+        },
+        'security: a token of another user was handed over; refused',
+      );
+      throw new IdentityMismatchError('the handed-over token belongs to another user');
+    }
+    if (owner) user.unionId = owner;
+    return user;
   }
 
   async #invoke(
@@ -215,11 +268,7 @@ export class SkillRunner {
     const parsed = skill.input.safeParse(this.#rawInput(inv, skill, params));
     if (!parsed.success) throw new InvalidInputError(zodIssues(parsed.error));
 
-    const user: CurrentUser = {
-      userId: this.#contextValue(inv, 'userId'),
-      unionId: this.#contextValue(inv, 'unionId'),
-      jobNum: this.#contextValue(inv, 'jobNum'),
-    };
+    const user = await this.#currentUser(inv, skill);
     const authCode = this.#contextValue(inv, 'oauthAuthCode');
     const timeoutMs = skill.timeoutMs ?? this.#deps.skillTimeoutMs;
     const deps = this.#deps;
@@ -228,6 +277,8 @@ export class SkillRunner {
     // handler runs), lazily on first use otherwise.
     let tokenPromise: Promise<TokenSource | undefined> | undefined;
     const resolveToken = () => {
+      // An invocation that did not provably come from the platform never acts as a user.
+      if (inv.trusted === false) return Promise.resolve(undefined);
       tokenPromise ??= deps.credentials.resolve({
         ...(inv.accessToken ? { accessToken: inv.accessToken } : {}),
         ...(authCode ? { authCode } : {}),

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { toError } from '../errors/coded-error.js';
+import { DingTalkSkillsError, ErrorCode, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { GraphResponse } from '../protocol/graph.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
@@ -13,10 +13,23 @@ import type { SkillObserver } from './observer.js';
 import { SkillErrorCode, type SkillOutcome, toGraphResponse, toPluginAnswer } from './outcome.js';
 import type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
 import { decodeGraphInvocation, graphDecodeFailure } from './receivers/graph.js';
-import { createHttpHandler, type HttpReceiverOptions } from './receivers/http.js';
+import {
+  createHttpHandler,
+  type HttpReceiverAuth,
+  type HttpReceiverOptions,
+  INSECURE_NO_AUTH,
+} from './receivers/http.js';
 import { decodePluginInvocation } from './receivers/plugin.js';
 import { RouteTable } from './route-table.js';
 import { type InvocationResult, SkillRunner } from './skill-runner.js';
+
+/** Shortest shared secret the HTTP receiver accepts. */
+const MIN_SECRET_LENGTH = 16;
+
+/** A skill acts as the user when it declares scopes or receives an authorization code. */
+function actsAsUser(skill: AnySkill): boolean {
+  return skill.scopes.length > 0 || skill.context.includes('oauthAuthCode');
+}
 
 /** A raw CALLBACK as the Stream client hands it over. */
 export interface CallbackLike {
@@ -43,7 +56,7 @@ export interface SkillsAppOptions {
   middleware?: Middleware[];
   /** Error boundary hook: return an outcome to answer with it, or undefined for the default 500. */
   onError?: (err: Error, invocation: SkillInvocation) => SkillOutcome | undefined;
-  /** HTTP receiver options (shared secret). */
+  /** HTTP receiver options (authentication, body limit, timeouts). */
   http?: HttpReceiverOptions;
   /** Told how every invocation ended (e.g. the Prometheus `Metrics`). */
   observer?: SkillObserver;
@@ -146,9 +159,52 @@ export class SkillsApp {
     return this;
   }
 
-  /** A node:http handler serving the skills on their method + path. */
+  /**
+   * How the HTTP receiver authenticates, decided on every start. Fails closed: a skill that acts as the
+   * user is never served without authentication unless the app opted out explicitly (warned each time).
+   * Without authentication, requests are not trusted: context parameters are ignored, no user credential.
+   */
+  #httpAuth(): HttpReceiverAuth {
+    const options = this.#options.http ?? {};
+    if (options.sharedSecret !== undefined) {
+      if (options.sharedSecret.length < MIN_SECRET_LENGTH)
+        throw new DingTalkSkillsError(
+          ErrorCode.Config,
+          `http.sharedSecret must be at least ${MIN_SECRET_LENGTH} characters`,
+        );
+      return { trusted: true };
+    }
+    if (options.auth === INSECURE_NO_AUTH) {
+      this.#options.logger.warn(
+        { auth: INSECURE_NO_AUTH },
+        'HTTP receiver WITHOUT authentication: anyone who reaches the port can act as any user who authorized the app. Local testing only; set http.sharedSecret for a real deployment.',
+      );
+      return { trusted: true };
+    }
+    if (options.auth !== undefined)
+      throw new DingTalkSkillsError(
+        ErrorCode.Config,
+        `http.auth must be "${INSECURE_NO_AUTH}" or absent (got ${JSON.stringify(options.auth)})`,
+      );
+    const asUser = this.skills.filter(actsAsUser).map((s) => s.operationId);
+    if (asUser.length > 0)
+      throw new DingTalkSkillsError(
+        ErrorCode.Config,
+        `the HTTP receiver needs authentication: ${asUser.join(', ')} act${asUser.length === 1 ? 's' : ''} as the user. Set http.sharedSecret (or, for local testing only, http.auth: '${INSECURE_NO_AUTH}')`,
+      );
+    return { trusted: false };
+  }
+
+  /**
+   * A node:http handler serving the skills on their method + path. Throws ERR_CONFIG when a skill acts
+   * as the user and the receiver has no authentication (see `http` in the options).
+   */
   httpHandler(): (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void {
-    const handle = createHttpHandler(async (inv) => (await this.invoke(inv)).outcome, this.#options.http);
+    const handle = createHttpHandler(
+      async (inv) => (await this.invoke(inv)).outcome,
+      this.#options.http,
+      this.#httpAuth(),
+    );
     return (req, res) => {
       handle(req, res).catch((thrown: unknown) => {
         this.#options.logger.error(
@@ -165,9 +221,24 @@ export class SkillsApp {
     };
   }
 
-  /** Serves the skills over HTTP on host:port (default 127.0.0.1:0). */
+  /**
+   * Serves the skills over HTTP on host:port (default 127.0.0.1:0), with header, request and keep-alive
+   * timeouts (`http.headersTimeoutMs` 10 s, `requestTimeoutMs` 30 s, `keepAliveTimeoutMs` 5 s).
+   */
   async listenHttp(options: { port?: number; host?: string } = {}): Promise<{ server: Server; url: string }> {
-    const server = createServer(this.httpHandler());
+    const http = this.#options.http ?? {};
+    const headersTimeout = http.headersTimeoutMs ?? 10_000;
+    const requestTimeout = Math.max(http.requestTimeoutMs ?? 30_000, headersTimeout);
+    const server = createServer(
+      {
+        headersTimeout,
+        requestTimeout,
+        keepAliveTimeout: http.keepAliveTimeoutMs ?? 5_000,
+        // How often Node checks the two timeouts above (its default, 30 s, would make them late).
+        connectionsCheckingInterval: Math.max(100, Math.min(1_000, Math.floor(headersTimeout / 2))),
+      },
+      this.httpHandler(),
+    );
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

@@ -5,6 +5,7 @@ import { SEED_APP } from '@dingtalk-skills/sandbox';
 import {
   AuthorizationRequiredError,
   createOpenApiClient,
+  IdentityMismatchError,
   InProcessRefreshLock,
   MemoryTokenStore,
   type OpenApiClient,
@@ -90,13 +91,27 @@ describe('UserTokenManager.resolve', () => {
     expect(await sandbox.tokenStats('zhangsan')).toMatchObject({ authorizationCode: 1, refreshToken: 0 });
   });
 
-  it('a given unionId files the token without asking contact.me', async () => {
+  it("a given unionId is checked against the token's owner (contact.me) before the token is filed", async () => {
     const { store, tokens } = manager();
     sandbox.resetCounts();
     const handle = await tokens.resolve({ authCode: await consent('lisi'), unionId: 'union-lisi' });
     expect(handle?.persisted).toBe(true);
-    expect(sandbox.requests('GET /v1.0/contact/users/me')).toBe(0);
+    expect(sandbox.requests('GET /v1.0/contact/users/me')).toBe(1);
     expect(await store.get(tokens.keyFor('union-lisi'))).toBeDefined();
+  });
+
+  it("another user's code presented for zhangsan: refused (IdentityMismatchError, the card's code), nothing filed, a security event logged", async () => {
+    const { store, tokens } = manager();
+    const mark = logs.lines().length;
+    const lisiCode = await consent('lisi');
+    const err = await caught(tokens.resolve({ authCode: lisiCode, unionId: 'union-zhangsan' }));
+    expect(err).toBeInstanceOf(IdentityMismatchError);
+    expect(err).toMatchObject({ code: 'ERR_AUTHORIZATION_REQUIRED', authCode: 'InvalidAuthentication' });
+    expect((store as MemoryTokenStore).size).toBe(0);
+    const lines = logs.lines().slice(mark);
+    const event = lines.find((e) => e.event === 'security.identity_mismatch');
+    expect(event).toMatchObject({ via: 'authCode', asserted: 'union-zhangsan', owner: 'union-lisi' });
+    expect(JSON.stringify(lines)).not.toContain(lisiCode);
   });
 
   it('without Contact.User.Read the unionId stays unknown: the token serves this invocation only', async () => {

@@ -187,6 +187,7 @@ describe('decodeRequestUri', () => {
   it('decodes the URL-encoded Chinese query value of the documented example', () => {
     expect(decodeRequestUri(WEATHER.requestLine.uri)).toEqual({
       path: '/v1/actions/example/weather/get',
+      segments: ['', 'v1', 'actions', 'example', 'weather', 'get'],
       query: { date: '2021-10-1', location: '杭州' },
     });
   });
@@ -194,6 +195,7 @@ describe('decodeRequestUri', () => {
   it('decodes Chinese in the path and in keys', () => {
     expect(decodeRequestUri('/v1/%E5%AE%A2%E6%88%B7?%E5%90%8D%E5%AD%97=%E5%BC%A0%E4%B8%89')).toEqual({
       path: '/v1/客户',
+      segments: ['', 'v1', '客户'],
       query: { 名字: '张三' },
     });
   });
@@ -201,6 +203,7 @@ describe('decodeRequestUri', () => {
   it('reads + as a space in the query only; %2B stays a plus', () => {
     expect(decodeRequestUri('/a+b?q=hello+world&r=1%2B1&s+t=x')).toEqual({
       path: '/a+b',
+      segments: ['', 'a+b'],
       query: { q: 'hello world', r: '1+1', 's t': 'x' },
     });
   });
@@ -208,6 +211,7 @@ describe('decodeRequestUri', () => {
   it('keeps every value of a repeated key, in order', () => {
     expect(decodeRequestUri('/x?tag=a&id=1&tag=%E6%9D%AD&tag=c')).toEqual({
       path: '/x',
+      segments: ['', 'x'],
       query: { tag: ['a', '杭', 'c'], id: '1' },
     });
   });
@@ -215,19 +219,20 @@ describe('decodeRequestUri', () => {
   it('reads a key without "=" as "", skips empty parts, keeps "=" inside values', () => {
     expect(decodeRequestUri('/x?flag&&a=b=c&=v&empty=')).toEqual({
       path: '/x',
+      segments: ['', 'x'],
       query: { flag: '', a: 'b=c', '': 'v', empty: '' },
     });
   });
 
   it('reads a URI without a query, or with an empty one', () => {
-    expect(decodeRequestUri('/x')).toEqual({ path: '/x', query: {} });
-    expect(decodeRequestUri('/x?')).toEqual({ path: '/x', query: {} });
+    expect(decodeRequestUri('/x')).toEqual({ path: '/x', segments: ['', 'x'], query: {} });
+    expect(decodeRequestUri('/x?')).toEqual({ path: '/x', segments: ['', 'x'], query: {} });
   });
 
   it('drops a fragment wherever it starts', () => {
-    expect(decodeRequestUri('/x?a=1#frag')).toEqual({ path: '/x', query: { a: '1' } });
-    expect(decodeRequestUri('/x#frag')).toEqual({ path: '/x', query: {} });
-    expect(decodeRequestUri('/x#frag?a=1')).toEqual({ path: '/x', query: {} });
+    expect(decodeRequestUri('/x?a=1#frag')).toEqual({ path: '/x', segments: ['', 'x'], query: { a: '1' } });
+    expect(decodeRequestUri('/x#frag')).toEqual({ path: '/x', segments: ['', 'x'], query: {} });
+    expect(decodeRequestUri('/x#frag?a=1')).toEqual({ path: '/x', segments: ['', 'x'], query: {} });
   });
 
   it('treats names like constructor and __proto__ as ordinary query names', () => {
@@ -255,6 +260,14 @@ describe('decodeRequestUri', () => {
       messageId: 'm1',
     });
     expect(err.cause).toBeInstanceOf(URIError);
+  });
+
+  it('splits the path before decoding it: an encoded "/" stays inside its segment', () => {
+    expect(decodeRequestUri('/v1/tickets/a%2Fb/c%252F?x=1')).toEqual({
+      path: '/v1/tickets/a/b/c%2F',
+      segments: ['', 'v1', 'tickets', 'a/b', 'c%2F'],
+      query: { x: '1' },
+    });
   });
 
   it('names the URI on malformed %-encoding in the path', () => {

@@ -168,14 +168,17 @@ describe('round trips', () => {
     );
   });
 
-  it('decodeRequestUri recovers the path and every query pair, in order', () => {
+  it('decodeRequestUri recovers the path, each segment and every query pair, in order', () => {
     fc.assert(
       fc.property(
         fc.array(uriText, { maxLength: 4 }),
         fc.array(fc.tuple(uriText, uriText), { maxLength: 6 }),
         (segments, pairs) => {
-          const { path, query } = decodeRequestUri(buildUri(segments, pairs));
+          const decoded = decodeRequestUri(buildUri(segments, pairs));
+          const { path, query } = decoded;
           expect(path).toBe(`/${segments.join('/')}`);
+          // Split before decoding: every segment comes back whole, even one holding "/".
+          expect(decoded.segments).toEqual(segments.length === 0 ? ['', ''] : ['', ...segments]);
           const want = new Map<string, string[]>();
           for (const [k, v] of pairs) want.set(k, [...(want.get(k) ?? []), v]);
           // Values keep their order; names are compared sorted, since an object lists integer-like

@@ -42,7 +42,7 @@ beforeAll(async () => {
     },
     userApiFor: (s) => ({ token: () => s.getToken() }) as unknown as UserApi,
     appApi: {} as AppApi,
-    http: { sharedSecret: 's3cret-value', maxBodyBytes: 1024 },
+    http: { sharedSecret: 's3cret-value-0123456789', maxBodyBytes: 1024 },
   });
   const listening = await app.listenHttp();
   server = listening.server;
@@ -50,7 +50,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((r) => server.close(() => r())));
 
-const auth = { 'x-dingtalk-skills-secret': 's3cret-value' };
+const auth = { 'x-dingtalk-skills-secret': 's3cret-value-0123456789' };
 
 describe('HTTP receiver', () => {
   it('serves a skill on its method + path with real HTTP', async () => {

@@ -15,7 +15,7 @@ import { SkillErrorCode, type SkillOutcome, toGraphResponse } from '../outcome.j
  */
 export function decodeGraphInvocation(data: string, messageId: string): SkillInvocation {
   const req = parseGraphRequest(data, messageId);
-  const { path, query } = decodeRequestUri(req.requestLine.uri, messageId);
+  const { path, segments, query } = decodeRequestUri(req.requestLine.uri, messageId);
   const body = parseGraphBody(req.body, messageId);
   const accessToken = extractAccessToken(body);
   const inv: SkillInvocation = {
@@ -23,6 +23,7 @@ export function decodeGraphInvocation(data: string, messageId: string): SkillInv
     requestId: req.headers['x-request-id'] || req.headers['x-acs-request-id'] || messageId,
     method: req.requestLine.method,
     path,
+    segments,
     query,
     body,
     headers: req.headers,
