@@ -28,6 +28,7 @@ export async function sandboxCommand(options: SandboxCommandOptions): Promise<vo
   const sandbox = await createSandbox({
     port: options.port ?? env.DINGTALK_SANDBOX_PORT,
     host: options.host,
+    allowedHosts: env.DINGTALK_SANDBOX_ALLOWED_HOSTS,
     logger,
     ...(options.ephemeral ? { ephemeral: true } : {}),
     ...(options.db ? { dbPath: options.db } : {}),
