@@ -94,7 +94,7 @@ describe('body limits of the sandbox', () => {
     expect((await fetch(`${sandbox.url}/sandbox/health`)).status).toBe(200);
   });
 
-  it('reads a spec whose servers[0].url holds 150 KB of slashes (trailing slashes trimmed)', async () => {
+  it('reads a spec whose servers[0].url holds 150 KB of slashes (trailing slashes trimmed), or a path of 150 KB of {', async () => {
     const spec = (url: string) => `openapi: 3.0.1
 info: {title: Slashes, version: 1.0.0}
 servers: [{url: "${url}"}]
@@ -108,5 +108,15 @@ paths:
     const trailing = await post('/sandbox/skills', spec(`http://a.example/api${slashes}`), 'application/yaml');
     expect(trailing.status).toBe(200);
     expect(JSON.stringify(trailing.body)).toContain('"http://a.example/api"');
+    // The path-template scan (`{name}`) was quadratic on a run of '{' as well.
+    const braces = `openapi: 3.0.1
+info: {title: Braces, version: 1.0.0}
+x-dingtalk-protocol: stream
+paths:
+  "/v1/${'{'.repeat(150_000)}":
+    get: {summary: B, description: B., operationId: braces}
+`;
+    const brace = await post('/sandbox/skills', braces, 'application/yaml');
+    expect(brace).toMatchObject({ status: 400, body: { code: 'invalidSpec' } }); // not a path template
   });
 });

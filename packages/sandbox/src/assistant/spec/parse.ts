@@ -244,7 +244,7 @@ class SpecReader {
     read(shared, `paths['${path}'].parameters`);
     read(ownList, `${at}.parameters`);
     const params = [...byKey.values()];
-    const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+    const templated = [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
     for (const name of templated)
       if (!params.some((p) => p.in === 'path' && p.name === name))
         this.problem(
