@@ -129,9 +129,7 @@ describe('sandbox admission over the wire', () => {
   });
 
   it('refuses a state-changing request from another origin with 403 forbiddenOrigin; the state stays', async () => {
-    expect((await send(port, 'POST', '/sandbox/faults/acks', json, '{"mode":"withhold"}')).status).toBe(
-      200,
-    );
+    expect((await send(port, 'POST', '/sandbox/faults/acks', json, '{"mode":"withhold"}')).status).toBe(200);
     for (const origin of [
       `http://127.0.0.1:${port + 1}`,
       `http://localhost:${port + 1}`,
@@ -165,9 +163,7 @@ describe('sandbox admission over the wire', () => {
   });
 
   it('refuses body-less and text/plain control API changes with 415 sandboxClientRequired; the state stays', async () => {
-    expect((await send(port, 'POST', '/sandbox/faults/acks', json, '{"mode":"withhold"}')).status).toBe(
-      200,
-    );
+    expect((await send(port, 'POST', '/sandbox/faults/acks', json, '{"mode":"withhold"}')).status).toBe(200);
     for (const path of ['/sandbox/gateway/reset', '/sandbox/users/zhangsan/expire-token', '/sandbox/reset']) {
       const res = await send(port, 'POST', path);
       expect(res.status, path).toBe(415);
@@ -185,7 +181,13 @@ describe('sandbox admission over the wire', () => {
     const reset = await send(port, 'POST', '/sandbox/gateway/reset', { 'x-sandbox-client': 'test' });
     expect(reset.status).toBe(200);
     expect(await ackFault()).toEqual({ mode: 'none' });
-    const yaml = await send(port, 'POST', '/sandbox/skills', { 'content-type': 'application/yaml' }, SKILLS_YAML);
+    const yaml = await send(
+      port,
+      'POST',
+      '/sandbox/skills',
+      { 'content-type': 'application/yaml' },
+      SKILLS_YAML,
+    );
     expect(yaml.status).toBe(200);
     expect((await send(port, 'POST', '/sandbox/gateway/reset', json, '{}')).status).toBe(200);
   });

@@ -67,7 +67,10 @@ describe('body limits of the sandbox', () => {
       // Brackets inside strings are not nesting; 64 levels (body, data, 62 arrays) are accepted.
       const fine = await post(
         '/sandbox/events',
-        JSON.stringify({ eventType: 'ok', data: { text: '['.repeat(1000), nested: JSON.parse(deepArray(62)) } }),
+        JSON.stringify({
+          eventType: 'ok',
+          data: { text: '['.repeat(1000), nested: JSON.parse(deepArray(62)) },
+        }),
       );
       expect(fine.status).toBe(200);
     } finally {
@@ -105,7 +108,11 @@ paths:
     const slashes = '/'.repeat(150_000);
     const inner = await post('/sandbox/skills', spec(`http://a.example${slashes}x`), 'application/yaml');
     expect(inner.status).toBe(200);
-    const trailing = await post('/sandbox/skills', spec(`http://a.example/api${slashes}`), 'application/yaml');
+    const trailing = await post(
+      '/sandbox/skills',
+      spec(`http://a.example/api${slashes}`),
+      'application/yaml',
+    );
     expect(trailing.status).toBe(200);
     expect(JSON.stringify(trailing.body)).toContain('"http://a.example/api"');
     // The path-template scan (`{name}`) was quadratic on a run of '{' as well.

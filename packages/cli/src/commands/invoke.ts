@@ -52,9 +52,7 @@ export async function invokeCommand(skill: string, options: InvokeOptions): Prom
   }
   if (typeof params !== 'object' || params === null || Array.isArray(params))
     throw new Error('--data must be a JSON object');
-  const base = trimTrailingSlashes(
-    options.sandbox ?? `http://127.0.0.1:${readEnv().DINGTALK_SANDBOX_PORT}`,
-  );
+  const base = trimTrailingSlashes(options.sandbox ?? `http://127.0.0.1:${readEnv().DINGTALK_SANDBOX_PORT}`);
   let res: Response;
   try {
     res = await fetch(`${base}/sandbox/assistant/invoke`, {

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { type Logger, LogBudget } from '@dingtalk-skills/sdk';
+import { LogBudget, type Logger } from '@dingtalk-skills/sdk';
 import type { FastifyInstance } from 'fastify';
 import type { HostPolicy } from './hosts.js';
 
@@ -148,7 +148,9 @@ export class Admission {
       return false; // "null" and garbage: an opaque origin is never the sandbox's own
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return false;
-    return this.#hosts.allows(url.port === '' ? `${url.hostname}:${url.protocol === 'https:' ? 443 : 80}` : url.host);
+    return this.#hosts.allows(
+      url.port === '' ? `${url.hostname}:${url.protocol === 'https:' ? 443 : 80}` : url.host,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
-import { CONNECTIONS_OPEN_PATH } from '@dingtalk-skills/sdk';
 import type { IncomingHttpHeaders } from 'node:http';
+import { CONNECTIONS_OPEN_PATH } from '@dingtalk-skills/sdk';
 import type { FastifyInstance } from 'fastify';
 import { type Gateway, rejectUpgrade } from './gateway.js';
 

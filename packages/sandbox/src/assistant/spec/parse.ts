@@ -17,7 +17,6 @@ const UNSUPPORTED_METHODS = new Set(['head', 'options', 'trace']);
 const PATH_ITEM_KEYS = new Set(['parameters', 'summary', 'description', 'servers', '$ref']);
 const MAX_REF_HOPS = 16;
 
-
 /** `paths['/v1/x'].post`: where an operation sits in the document. */
 function opAt(path: string, method: string): string {
   return `paths['${path}'].${method}`;
