@@ -9,6 +9,16 @@ const envSchema = z.object({
   DINGTALK_CLIENT_SECRET: z.string().min(1).optional(),
   DINGTALK_API_BASE: z.url({ protocol: /^https?$/ }).default('https://api.dingtalk.com'),
   DINGTALK_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8720),
+  /** `sandbox`/`dev`: extra `Host` names the sandbox serves, comma-separated (`name` or `name:port`). */
+  DINGTALK_SANDBOX_ALLOWED_HOSTS: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((h) => h.trim())
+        .filter((h) => h !== ''),
+    ),
   DINGTALK_STATE: z.string().default('memory:'),
   DINGTALK_TOKEN_KEY: z.string().min(1).optional(),
   /** `start`: port of the ops endpoints (/metrics, /healthz, /readyz); unset = off. */

@@ -39,6 +39,12 @@ export const sandboxOptionsSchema = z
     /** Interface to listen on; loopback unless told otherwise. */
     host: z.string().min(1).default('127.0.0.1'),
     /**
+     * `Host` names served besides 127.0.0.1, localhost, [::1] and `host` (every address of this machine
+     * when `host` is 0.0.0.0 / ::): `name` (on the sandbox's port) or `name:port` (exactly, e.g. behind
+     * a port mapping). Any other `Host` gets 403 `forbiddenHost` (DNS rebinding protection).
+     */
+    allowedHosts: z.array(z.string().min(1).max(255)).max(100).default([]),
+    /**
      * Apps registered at start (default: the seed app `dingsandboxapp001` / `sandbox-secret`, which
      * the platform always has; an entry with its clientId only adds redirect URIs).
      */

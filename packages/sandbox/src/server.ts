@@ -1,5 +1,6 @@
 import { createLogger, DingTalkSkillsError, ErrorCode, scrubSecrets } from '@dingtalk-skills/sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Admission, HostPolicy, useBoundedJson } from './admission/index.js';
 import { type Assistant, registerAssistant } from './assistant/index.js';
 import { SandboxClock } from './clock.js';
 import type { SandboxContext } from './context.js';
@@ -99,6 +100,14 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
     bodyLimit: Math.max(1024 * 1024, 4 * options.maxFrameBytes),
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }) as unknown as FastifyInstance;
+  // Admission first: Host (DNS rebinding), Origin (other websites), the control API's content type.
+  const hosts = new HostPolicy({ host: options.host, allowedHosts: options.allowedHosts }, () => {
+    const bound = server.server.address();
+    return typeof bound === 'object' && bound !== null ? bound.port : options.port;
+  });
+  const admission = new Admission(hosts, logger);
+  admission.register(server);
+  useBoundedJson(server);
   server.addHook('onResponse', async (req, reply) => {
     logger.debug(
       {
@@ -115,7 +124,11 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
   const controlExtensions: ControlExtension[] = [];
   let assistant: Assistant;
   try {
-    await registerGatewayRoutes(server, gateway);
+    await registerGatewayRoutes(server, gateway, (headers) => {
+      const refusal = admission.checkUpgrade(headers);
+      if (refusal !== undefined) admission.log(refusal, 'GET', '/connect', headers);
+      return refusal;
+    });
     // platform routes: registered by platform/index.ts (OpenAPI, OAuth pages, its control API incl.
     // /sandbox/apps and /sandbox/clock)
     await registerPlatform(server, platform);

@@ -40,6 +40,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   const sandbox = await createSandbox({
     port: options.port ?? env.DINGTALK_SANDBOX_PORT,
     host: options.host,
+    allowedHosts: env.DINGTALK_SANDBOX_ALLOWED_HOSTS,
     logger: logger.child({ part: 'sandbox' }),
     ...(tls.tls ? { tls: tls.tls } : {}),
     ...(options.ephemeral ? { ephemeral: true } : {}),

@@ -1,3 +1,4 @@
+import { trimTrailingSlashes } from '@dingtalk-skills/sdk';
 import { readEnv } from '../env.js';
 
 /** One step of an assistant transcript, as the sandbox records it. */
@@ -51,7 +52,7 @@ export async function invokeCommand(skill: string, options: InvokeOptions): Prom
   }
   if (typeof params !== 'object' || params === null || Array.isArray(params))
     throw new Error('--data must be a JSON object');
-  const base = (options.sandbox ?? `http://127.0.0.1:${readEnv().DINGTALK_SANDBOX_PORT}`).replace(/\/+$/, '');
+  const base = trimTrailingSlashes(options.sandbox ?? `http://127.0.0.1:${readEnv().DINGTALK_SANDBOX_PORT}`);
   let res: Response;
   try {
     res = await fetch(`${base}/sandbox/assistant/invoke`, {

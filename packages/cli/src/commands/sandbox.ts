@@ -31,6 +31,7 @@ export async function sandboxCommand(options: SandboxCommandOptions): Promise<vo
     ...(tls.tls ? { tls: tls.tls } : {}),
     port: options.port ?? env.DINGTALK_SANDBOX_PORT,
     host: options.host,
+    allowedHosts: env.DINGTALK_SANDBOX_ALLOWED_HOSTS,
     logger,
     ...(options.ephemeral ? { ephemeral: true } : {}),
     ...(options.db ? { dbPath: options.db } : {}),

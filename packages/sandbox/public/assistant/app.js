@@ -51,7 +51,9 @@
   // ---- HTTP ------------------------------------------------------------------------------------------
 
   async function api(method, path, body) {
-    const init = { method, headers: { accept: 'application/json' } };
+    // x-sandbox-client: the control API refuses state-changing requests without it or a JSON body
+    // (a page on another website cannot set it without a CORS preflight, which the sandbox never grants).
+    const init = { method, headers: { accept: 'application/json', 'x-sandbox-client': 'page' } };
     if (body !== undefined) {
       init.headers['content-type'] = 'application/json';
       init.body = JSON.stringify(body);

@@ -1,5 +1,6 @@
 import type { Logger } from '@dingtalk-skills/sdk';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { JSON_TOO_DEEP } from '../admission/json.js';
 import { GatewayError } from '../gateway/errors.js';
 
 /** The control API's error body: a stable `code`, a message, and the failing input field if any. */
@@ -36,6 +37,7 @@ const FASTIFY_CODES: Record<string, string> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'bodyTooLarge',
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'unsupportedMediaType',
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'invalidContentLength',
+  [JSON_TOO_DEEP]: 'jsonTooDeep',
 };
 
 function isFastifyError(err: unknown): err is FastifyError {

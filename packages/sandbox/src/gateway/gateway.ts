@@ -709,9 +709,12 @@ function salvageMessageId(text: string): string | undefined {
 }
 
 /** Answers a refused WebSocket handshake with a complete HTTP response, then closes the socket. */
-function rejectUpgrade(socket: Duplex, status: number, body: { code: string; message: string }): void {
+/** Answers a WebSocket handshake with an HTTP error and a DingTalk-style JSON body, then closes. */
+export function rejectUpgrade(socket: Duplex, status: number, body: { code: string; message: string }): void {
   const text = JSON.stringify({ requestid: requestId(), ...body });
-  const reason = { 401: 'Unauthorized', 404: 'Not Found', 503: 'Service Unavailable' }[status] ?? 'Error';
+  const reason =
+    { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ??
+    'Error';
   if (!socket.writable) {
     socket.destroy();
     return;

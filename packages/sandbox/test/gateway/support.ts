@@ -84,7 +84,8 @@ export async function http<T = Record<string, unknown>>(
   body?: unknown,
   rawBody?: string,
 ): Promise<HttpAnswer<T>> {
-  const init: RequestInit = { method, headers: { accept: 'application/json' } };
+  // x-sandbox-client: what a script sends on a body-less control API call (the admission asks for it).
+  const init: RequestInit = { method, headers: { accept: 'application/json', 'x-sandbox-client': 'test' } };
   if (rawBody !== undefined) {
     init.body = rawBody;
     init.headers = { ...init.headers, 'content-type': 'application/json' };

@@ -2,6 +2,7 @@ import type { Dispatcher } from 'undici';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import { readOpenApiError } from '../protocol/openapi-error.js';
+import { trimTrailingSlashes } from '../protocol/url.js';
 import { USER_AGENT } from '../version.js';
 import { OpenApiError, TransportErrorCode } from './errors.js';
 import { OK_CODE, type OpenApiObserver } from './observer.js';
@@ -54,7 +55,7 @@ export class OpenApiPipeline {
 
   constructor(options: PipelineOptions) {
     this.#o = options;
-    this.#base = options.apiBase.replace(/\/+$/, '');
+    this.#base = trimTrailingSlashes(options.apiBase);
   }
 
   /** Sends `call`, authenticated by `auth` (none for the token endpoints), and returns the parsed JSON body. */

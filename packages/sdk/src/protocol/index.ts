@@ -10,3 +10,4 @@ export * from './plugin.js';
 export * from './protocol-error.js';
 export * from './system.js';
 export * from './topics.js';
+export * from './url.js';

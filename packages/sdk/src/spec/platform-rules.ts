@@ -24,9 +24,9 @@ export class SpecRuleError extends DingTalkSkillsError {
 const CAMEL = /^[a-z][A-Za-z0-9]*$/;
 const SCALARS = new Set(['string', 'number', 'int', 'boolean', 'bigint', 'enum', 'literal', 'date', 'null']);
 
-/** Path parameters named in a path template (`/customers/{id}` -> `id`). */
+/** Path parameters named in a path template (`/customers/{id}` -> `id`); `[^{}]` keeps the scan linear. */
 export function pathParams(path: string): string[] {
-  return [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+  return [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
 }
 
 /**

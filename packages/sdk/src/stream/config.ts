@@ -3,6 +3,7 @@ import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import { LogBudget } from '../logging/log-budget.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { MAX_FRAME_BYTES } from '../protocol/topics.js';
+import { trimTrailingSlashes } from '../protocol/url.js';
 import { USER_AGENT } from '../version.js';
 import { type DedupStore, MemoryDedupStore } from './dedup-store.js';
 import { defaultLocalIp } from './local-ip.js';
@@ -176,7 +177,7 @@ const schema = z.strictObject({
   apiBase: z
     .url({ protocol: /^https?$/ })
     .default('https://api.dingtalk.com')
-    .transform((s) => s.replace(/\/+$/, '')),
+    .transform(trimTrailingSlashes),
   connections: z.number().int().min(1).max(32).default(1),
   maxInFlight: z.number().int().min(1).max(100_000).default(64),
   handlerTimeoutMs: ms(DAY).default(25_000),

@@ -1,4 +1,4 @@
-import { toError } from '@dingtalk-skills/sdk';
+import { toError, trimTrailingSlashes } from '@dingtalk-skills/sdk';
 import type { SkillCallResult, SkillRequest } from '../ports.js';
 import { readAnswerBody } from './body.js';
 
@@ -8,7 +8,7 @@ export async function callOverHttp(
   request: SkillRequest,
   timeoutMs: number,
 ): Promise<SkillCallResult> {
-  const url = `${serverUrl.replace(/\/+$/, '')}${request.uri}`;
+  const url = `${trimTrailingSlashes(serverUrl)}${request.uri}`;
   const headers: Record<string, string> = {
     accept: 'application/json',
     'x-ability-key': request.operationId,

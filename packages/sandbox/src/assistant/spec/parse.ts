@@ -1,7 +1,7 @@
-import { GRAPH_METHODS, type GraphMethod } from '@dingtalk-skills/sdk';
-import { parseDocument } from 'yaml';
+import { GRAPH_METHODS, type GraphMethod, trimTrailingSlashes } from '@dingtalk-skills/sdk';
 import { SkillSpecError } from '../errors.js';
 import { CONTEXT_FORMATS, isKnownContext } from './context-formats.js';
+import { loadYaml } from './load.js';
 import { isFlatKind, isObject, schemaKind } from './schema-kind.js';
 import type {
   ContextRef,
@@ -48,18 +48,7 @@ class SpecReader {
   read(text: string): SkillsDocument {
     if (text.trim() === '')
       throw new SkillSpecError([{ at: '(document)', message: 'the document is empty' }]);
-    const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-    if (doc.errors.length > 0)
-      throw new SkillSpecError(
-        doc.errors.map((e) => {
-          const pos = e.linePos?.[0];
-          return {
-            at: pos ? `line ${pos.line}, column ${pos.col}` : '(document)',
-            message: `not valid YAML: ${e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
-          };
-        }),
-      );
-    const root: unknown = doc.toJS({ maxAliasCount: 100 });
+    const root = loadYaml(text);
     if (!isObject(root))
       throw new SkillSpecError([
         { at: '(document)', message: 'expected a mapping (an OpenAPI 3.0 document)' },
@@ -128,7 +117,7 @@ class SpecReader {
       actions,
     };
     if (typeof info?.description === 'string') out.description = info.description;
-    if (serverUrl !== undefined) out.serverUrl = serverUrl.replace(/\/+$/, '');
+    if (serverUrl !== undefined) out.serverUrl = trimTrailingSlashes(serverUrl);
     return out;
   }
 
@@ -254,7 +243,7 @@ class SpecReader {
     read(shared, `paths['${path}'].parameters`);
     read(ownList, `${at}.parameters`);
     const params = [...byKey.values()];
-    const templated = [...path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+    const templated = [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
     for (const name of templated)
       if (!params.some((p) => p.in === 'path' && p.name === name))
         this.problem(

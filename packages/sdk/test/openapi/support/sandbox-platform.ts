@@ -73,10 +73,11 @@ export async function startSandboxPlatform(): Promise<SandboxPlatformHarness> {
   const url = `http://127.0.0.1:${address.port}`;
 
   const control = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
-    const init: RequestInit = { method };
+    // x-sandbox-client: the sandbox's admission asks for it on a body-less control API call.
+    const init: RequestInit = { method, headers: { 'x-sandbox-client': 'test' } };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
-      init.headers = { 'content-type': 'application/json' };
+      init.headers = { 'x-sandbox-client': 'test', 'content-type': 'application/json' };
     }
     const res = await fetch(url + path, init);
     const json = (await res.json()) as T;
