@@ -99,6 +99,8 @@ export class Dispatcher {
   private readonly log: Logger;
   /** Malformed-frame warnings: a burst, then a few a second; the next line counts the rest. */
   private readonly malformedLogBudget: LogBudget;
+  /** Same budget for CALLBACKs of a topic without handler and EVENTs without an event handler. */
+  private readonly unhandledLogBudget: LogBudget;
   private readonly hooks: DispatcherHooks;
   private readonly sweepMs: number;
 
@@ -127,6 +129,7 @@ export class Dispatcher {
     this.parseOptions = { maxBytes: opts.maxFrameBytes };
     this.log = opts.logger;
     this.malformedLogBudget = new LogBudget(opts.malformedFrameLog.burst, opts.malformedFrameLog.perSecond);
+    this.unhandledLogBudget = new LogBudget(opts.malformedFrameLog.burst, opts.malformedFrameLog.perSecond);
     this.hooks = opts.hooks;
     let shortest = opts.handlerTimeoutMs;
     for (const reg of opts.registry.callbacks.values()) shortest = Math.min(shortest, reg.timeoutMs);
@@ -159,10 +162,12 @@ export class Dispatcher {
     }
     if (frame.type === 'EVENT') {
       if (this.registry.eventHandler === undefined) {
-        this.log.warn(
-          { messageId, connection: conn.id },
-          'EVENT received but no event handler is registered',
-        );
+        const suppressed = this.unhandledLogBudget.take();
+        if (suppressed !== undefined)
+          this.log.warn(
+            { messageId, connection: conn.id, ...(suppressed > 0 ? { suppressed } : {}) },
+            'EVENT received but no event handler is registered',
+          );
         this.sendNow(conn, errorAck(messageId, AckCode.NotFound, 'no EVENT handler registered'));
         this.observer?.messageAnswered('EVENT', '*', 'not_found', undefined);
         return;
@@ -181,10 +186,12 @@ export class Dispatcher {
     const reg = this.registry.callbacks.get(topic);
     if (reg === undefined) {
       const shown = topic.length > TOPIC_IN_ERROR_MAX ? `${topic.slice(0, TOPIC_IN_ERROR_MAX)}...` : topic;
-      this.log.warn(
-        { messageId, topic: shown, connection: conn.id },
-        'CALLBACK for a topic without handler; answered 404',
-      );
+      const suppressed = this.unhandledLogBudget.take();
+      if (suppressed !== undefined)
+        this.log.warn(
+          { messageId, topic: shown, connection: conn.id, ...(suppressed > 0 ? { suppressed } : {}) },
+          'CALLBACK for a topic without handler; answered 404',
+        );
       this.sendNow(conn, errorAck(messageId, AckCode.NotFound, `topic not handled: ${shown}`));
       this.observer?.messageAnswered('CALLBACK', UNREGISTERED_TOPIC, 'not_found', undefined);
       return;
@@ -240,6 +247,12 @@ export class Dispatcher {
     const unlogged = this.malformedLogBudget.flush();
     if (unlogged > 0)
       this.log.warn({ suppressed: unlogged }, 'malformed frames since the last such warning were not logged');
+    const unhandled = this.unhandledLogBudget.flush();
+    if (unhandled > 0)
+      this.log.warn(
+        { suppressed: unhandled },
+        'messages without a handler since the last such warning were not logged',
+      );
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     this.sweepTimer = this.drainTimer = undefined;
