@@ -7,6 +7,7 @@ import type { SkillOutcome } from '../skills/outcome.js';
 import type { StreamClient, StreamClientState } from '../stream/client.js';
 import type { StreamMessageOutcome, StreamObserver } from '../stream/observer.js';
 import type { SlotState } from '../stream/slot.js';
+import { openApiCodeLabel } from './code-label.js';
 
 /** Options of {@link Metrics}. */
 export interface MetricsOptions {
@@ -96,7 +97,7 @@ class Children<T> {
  * | `stream_reconnects_total` | | reconnect attempts scheduled |
  * | `stream_connect_errors_total` | code | failed connects (`ERR_CREDENTIALS`, `ERR_CONNECT`) |
  * | `stream_dedup_errors_total` | operation | dedup store failures (claim, complete, release) |
- * | `openapi_requests_total` | api, status, code | OpenAPI attempts by endpoint (`GET /v1.0/...`), HTTP status and platform code |
+ * | `openapi_requests_total` | api, status, code | OpenAPI attempts by endpoint (`GET /v1.0/...`), HTTP status and code (known codes; any other is `other`) |
  * | `openapi_request_duration_seconds` | api | attempt durations |
  * | `user_token_refreshes_total` / `user_token_code_exchanges_total` | result | `ok`, `rejected` (the user must authorize), `error` |
  * | `skill_invocations_total` | skill, source, outcome | `ok`, `auth`, `error` |
@@ -165,7 +166,7 @@ export class Metrics implements StreamObserver, OpenApiObserver, UserTokenObserv
     });
     const openapi = new Counter({
       name: `${p}openapi_requests_total`,
-      help: 'OpenAPI attempts, by endpoint (METHOD /path/template), HTTP status (0: no response) and code (OK or the platform code).',
+      help: 'OpenAPI attempts, by endpoint (METHOD /path/template), HTTP status (0: no response) and code (OK, a known platform or transport code, Http<status>, else other).',
       labelNames: ['api', 'status', 'code'],
       registers,
     });
@@ -259,7 +260,7 @@ export class Metrics implements StreamObserver, OpenApiObserver, UserTokenObserv
   // ---- OpenApiObserver -----------------------------------------------------------------------------
 
   callCompleted(api: string, status: number, code: string, seconds: number): void {
-    this.#openapi.get(api, statusText(status), code).inc();
+    this.#openapi.get(api, statusText(status), openApiCodeLabel(code)).inc();
     bound(this.#openapiSeconds, api, this.#openapiHistogram).observe(seconds);
   }
 
