@@ -294,6 +294,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       // Frames above maxFrameBytes but below this get a logged drop; beyond it ws closes with 1009.
       maxPayload: Math.max(4 * c.maxFrameBytes, 1024 * 1024),
       keepalive: c.keepalive,
+      sendBuffer: c.sendBuffer,
       ua: c.ua,
       paused: this.paused,
       logger: this.log,
