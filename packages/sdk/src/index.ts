@@ -7,6 +7,7 @@ export * from './app/index.js';
 export * from './credentials/index.js';
 export * from './errors/index.js';
 export * from './health/index.js';
+export * from './http/index.js';
 export * from './logging/index.js';
 export * from './metrics/index.js';
 export * from './openapi/index.js';

@@ -31,6 +31,10 @@ export const ErrorCode = {
   State: 'ERR_STATE',
   /** A call would have waited longer than allowed for its turn under the outbound rate limit. */
   RateLimited: 'ERR_RATE_LIMITED',
+  /** A response body was larger than the reader allows (it stopped reading and closed the connection). */
+  ResponseTooLarge: 'ERR_RESPONSE_TOO_LARGE',
+  /** A credential-bearing HTTP call was answered with a redirect, which is never followed. */
+  Redirect: 'ERR_REDIRECT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

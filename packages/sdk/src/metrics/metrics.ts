@@ -8,6 +8,7 @@ import type { StateFailureReason, StateStoreObserver } from '../state/guarded-st
 import type { StreamClient, StreamClientState } from '../stream/client.js';
 import type { StreamMessageOutcome, StreamObserver } from '../stream/observer.js';
 import type { SlotState } from '../stream/slot.js';
+import { openApiCodeLabel } from './code-label.js';
 
 /** Options of {@link Metrics}. */
 export interface MetricsOptions {
@@ -100,7 +101,7 @@ class Children<T> {
  * | `stream_dedup_evictions_total` | | dedup marks the in-memory dedup store dropped before their TTL (it was full) |
  * | `state_store_errors_total` | operation, reason | shared state store calls that failed (`timeout`, `error`, `circuit_open`) |
  * | `state_store_up` | | 1 while the shared state store answers, 0 during an outage (circuit open) |
- * | `openapi_requests_total` | api, status, code | OpenAPI attempts by endpoint (`GET /v1.0/...`), HTTP status and platform code |
+ * | `openapi_requests_total` | api, status, code | OpenAPI attempts by endpoint (`GET /v1.0/...`), HTTP status and code (known codes; any other is `other`) |
  * | `openapi_request_duration_seconds` | api | attempt durations |
  * | `user_token_refreshes_total` / `user_token_code_exchanges_total` | result | `ok`, `rejected` (the user must authorize), `error` |
  * | `skill_invocations_total` | skill, source, outcome | `ok`, `auth`, `error` |
@@ -192,7 +193,7 @@ export class Metrics
     this.#stateUp.set(1);
     const openapi = new Counter({
       name: `${p}openapi_requests_total`,
-      help: 'OpenAPI attempts, by endpoint (METHOD /path/template), HTTP status (0: no response) and code (OK or the platform code).',
+      help: 'OpenAPI attempts, by endpoint (METHOD /path/template), HTTP status (0: no response) and code (OK, a known platform or transport code, Http<status>, else other).',
       labelNames: ['api', 'status', 'code'],
       registers,
     });
@@ -306,7 +307,7 @@ export class Metrics
   // ---- OpenApiObserver -----------------------------------------------------------------------------
 
   callCompleted(api: string, status: number, code: string, seconds: number): void {
-    this.#openapi.get(api, statusText(status), code).inc();
+    this.#openapi.get(api, statusText(status), openApiCodeLabel(code)).inc();
     bound(this.#openapiSeconds, api, this.#openapiHistogram).observe(seconds);
   }
 

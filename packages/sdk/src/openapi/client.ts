@@ -1,5 +1,6 @@
 import { Agent } from 'undici';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import { CONTROL_BODY_LIMIT } from '../http/read-body.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import { AppTokenProvider } from './app-token.js';
 import { type OpenApiClientConfig, parseOpenApiClientConfig } from './config.js';
@@ -75,6 +76,8 @@ export function createOpenApiClient(config: OpenApiClientConfig): OpenApiClient 
     timeoutMs: c.timeoutMs,
     retry: c.retry,
     observer: c.observer,
+    maxResponseBytes: c.maxResponseBytes,
+    maxTokenResponseBytes: CONTROL_BODY_LIMIT,
   });
 
   const appToken = new AppTokenProvider(
@@ -86,6 +89,7 @@ export function createOpenApiClient(config: OpenApiClientConfig): OpenApiClient 
           path: APP_TOKEN_PATH,
           body: { appKey: c.clientId, appSecret: c.clientSecret },
           idempotent: true,
+          tokenEndpoint: true,
         },
         undefined,
       );
@@ -104,6 +108,7 @@ export function createOpenApiClient(config: OpenApiClientConfig): OpenApiClient 
         path: USER_TOKEN_PATH,
         body: { clientId: c.clientId, clientSecret: c.clientSecret, ...grant },
         idempotent: false,
+        tokenEndpoint: true,
       },
       undefined,
     );

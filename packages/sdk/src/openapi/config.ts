@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import { OPENAPI_BODY_LIMIT } from '../http/read-body.js';
 import type { Logger } from '../logging/logger.js';
 import type { OpenApiObserver } from './observer.js';
 import type { RateLimiter } from './rate-limiter.js';
@@ -35,6 +36,11 @@ export interface OpenApiClientConfig {
   maxConnections?: number;
   /** Deadline of one attempt in ms (default 10000). */
   timeoutMs?: number;
+  /**
+   * Largest response body read from an API call (default 10 MiB); a larger one fails with apiCode
+   * `ResponseTooLarge` and the connection is closed. Token endpoints always stop at 1 MiB.
+   */
+  maxResponseBytes?: number;
   retry?: RetryOptions;
   /** Outbound rate limit (default `{ qps: 20 }`, DingTalk's limit per app and API for standard orgs). */
   rateLimit?: RateLimitOption;
@@ -71,6 +77,7 @@ export const openApiClientConfigSchema = z.object({
   fetch: z.custom<typeof fetch>(isFunction, 'must be a function').optional(),
   maxConnections: positiveInt.default(8),
   timeoutMs: positiveInt.default(10_000),
+  maxResponseBytes: positiveInt.max(1024 * 1024 * 1024).default(OPENAPI_BODY_LIMIT),
   retry: z
     .object({
       maxAttempts: positiveInt.default(3),

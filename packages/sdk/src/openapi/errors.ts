@@ -16,6 +16,10 @@ export const TransportErrorCode = {
   Timeout: 'Timeout',
   /** A 2xx answer whose body was not the JSON the API documents. */
   InvalidResponse: 'InvalidResponse',
+  /** A 3xx answer: never followed, since the call carries a token or the app secret. */
+  Redirect: 'UnexpectedRedirect',
+  /** The body was larger than `maxResponseBytes` (the client stopped reading and closed the connection). */
+  ResponseTooLarge: 'ResponseTooLarge',
 } as const;
 
 /** What the pipeline knows about the failed call. */
@@ -61,6 +65,9 @@ export function isQpsLimitCode(apiCode: string): boolean {
 
 /** Sorts a failure into an {@link OpenApiErrorKind} from its status and DingTalk code. */
 export function classifyFailure(status: number, apiCode: string): OpenApiErrorKind {
+  // Answers the client refuses to read: repeating the call gets the same answer.
+  if (apiCode === TransportErrorCode.Redirect || apiCode === TransportErrorCode.ResponseTooLarge)
+    return 'client';
   if (isQpsLimitCode(apiCode)) return 'rate-limit';
   if (AUTH_CODES.has(apiCode) || status === 401) return 'auth';
   if (PERMISSION_CODES.has(apiCode) || status === 403) return 'permission';

@@ -1,5 +1,14 @@
 import type { Dispatcher } from 'undici';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import {
+  CONTROL_BODY_LIMIT,
+  cancelBody,
+  isRedirect,
+  OPENAPI_BODY_LIMIT,
+  ResponseTooLargeError,
+  readBodyText,
+  UnexpectedRedirectError,
+} from '../http/read-body.js';
 import type { Logger } from '../logging/logger.js';
 import { readOpenApiError } from '../protocol/openapi-error.js';
 import { trimTrailingSlashes } from '../protocol/url.js';
@@ -25,6 +34,8 @@ export interface OpenApiCall {
   body?: unknown;
   /** Whether a retry after a 5xx or network failure is safe (default: true for GET/PUT/DELETE). */
   idempotent?: boolean;
+  /** A token endpoint (its body carries the app secret): the smaller control-call body limit applies. */
+  tokenEndpoint?: boolean;
 }
 
 /** Everything the pipeline needs; built once by the client. */
@@ -38,6 +49,10 @@ export interface PipelineOptions {
   retry: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number; qpsLimitDelayMs: number };
   /** Told the status, code and duration of every attempt (metrics). */
   observer?: OpenApiObserver | undefined;
+  /** Largest response body read from an OpenAPI call (default 10 MiB). */
+  maxResponseBytes?: number;
+  /** Largest response body read from a token endpoint (default 1 MiB). */
+  maxTokenResponseBytes?: number;
 }
 
 const IDEMPOTENT: ReadonlySet<string> = new Set(['GET', 'PUT', 'DELETE']);
@@ -140,6 +155,29 @@ export class OpenApiPipeline {
     return url;
   }
 
+  /** An answer that is not read (a redirect, an oversized body): an OpenApiError that is never retried. */
+  #refused(
+    cause: UnexpectedRedirectError | ResponseTooLargeError,
+    api: string,
+    status: number,
+    requestId: string,
+    idempotent: boolean,
+    started: number,
+  ): OpenApiError {
+    const apiCode = refusedCode(cause);
+    this.#o.logger.warn({ api, status, apiCode, requestId }, cause.message);
+    this.#o.observer?.callCompleted(api, status, apiCode, (performance.now() - started) / 1000);
+    return new OpenApiError({
+      status,
+      apiCode,
+      apiMessage: cause.message,
+      requestId,
+      api,
+      idempotent,
+      cause,
+    });
+  }
+
   async #attempt(
     url: string,
     call: OpenApiCall,
@@ -155,6 +193,9 @@ export class OpenApiPipeline {
       method: call.method,
       headers,
       signal: AbortSignal.timeout(this.#o.timeoutMs),
+      // Calls carry a token or the app secret: a redirect is never followed (it would send them to
+      // wherever Location points); a 3xx is an error below.
+      redirect: 'manual',
     };
     if (call.body !== undefined) init.body = JSON.stringify(call.body);
     if (this.#o.dispatcher) init.dispatcher = this.#o.dispatcher;
@@ -167,8 +208,17 @@ export class OpenApiPipeline {
       const res = await this.#o.fetch(url, init);
       status = res.status;
       headerRequestId = res.headers.get('x-acs-request-id') ?? '';
-      text = await res.text();
+      if (isRedirect(status)) {
+        await cancelBody(res);
+        throw new UnexpectedRedirectError(api, status);
+      }
+      const limit = call.tokenEndpoint
+        ? (this.#o.maxTokenResponseBytes ?? CONTROL_BODY_LIMIT)
+        : (this.#o.maxResponseBytes ?? OPENAPI_BODY_LIMIT);
+      text = await readBodyText(res, limit, api);
     } catch (cause) {
+      if (cause instanceof UnexpectedRedirectError || cause instanceof ResponseTooLargeError)
+        throw this.#refused(cause, api, status, headerRequestId, idempotent, started);
       const timedOut =
         cause instanceof Error && (cause.name === 'TimeoutError' || cause.name === 'AbortError');
       this.#o.logger.debug({ api, attempt, error: String(cause) }, 'OpenAPI call got no response');
@@ -227,6 +277,13 @@ export class OpenApiPipeline {
     const scopes = body?.accessdenieddetail?.requiredScopes;
     throw new OpenApiError(scopes ? { ...init2, requiredScopes: scopes } : init2);
   }
+}
+
+/** Codes of answers the pipeline refuses to read. */
+function refusedCode(cause: UnexpectedRedirectError | ResponseTooLargeError): string {
+  return cause instanceof UnexpectedRedirectError
+    ? TransportErrorCode.Redirect
+    : TransportErrorCode.ResponseTooLarge;
 }
 
 function describeCause(cause: unknown): string {

@@ -13,6 +13,7 @@ import {
   type StreamEventHandler,
 } from './handlers.js';
 import { openTicket } from './open-ticket.js';
+import { PoolGate } from './pool-gate.js';
 import { ConnectionSlot, type SlotHost, type SlotStatus } from './slot.js';
 
 /** Where the client as a whole stands. */
@@ -72,6 +73,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
   private readonly log: Logger;
   private readonly registry: HandlerRegistry;
   private readonly slots: ConnectionSlot[] = [];
+  private readonly gate: PoolGate;
   private dispatcher: Dispatcher | undefined;
   private state: StreamClientState = 'idle';
   private everConnected = false;
@@ -88,6 +90,12 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.config = resolveStreamConfig(config);
     this.log = this.config.logger.child({ component: 'dingtalk-stream', clientId: this.config.clientId });
     this.registry = new HandlerRegistry(this.config.handlerTimeoutMs);
+    this.gate = new PoolGate({
+      policy: this.config.reconnect,
+      // Slot starts spread over the first retry interval per slot (at most 1 s).
+      staggerWindowMs: Math.min(1_000, this.config.reconnect.initialDelayMs * (this.config.connections - 1)),
+      anyConnected: () => this.slots.some((s) => s.current !== undefined),
+    });
     const host = this.slotHost();
     for (let i = 0; i < this.config.connections; i++) this.slots.push(new ConnectionSlot(i, host));
   }
@@ -154,7 +162,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       { connections: this.config.connections, subscriptions: this.registry.subscriptions() },
       'starting Stream client',
     );
-    for (const slot of this.slots) slot.start();
+    this.gate.start(this.slots);
     return this.startPromise;
   }
 
@@ -184,6 +192,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     this.state = 'stopping';
     this.registry.freeze();
     this.log.info({}, 'stopping Stream client');
+    this.gate.halt();
     for (const slot of this.slots) slot.halt();
     const dispatcher = this.dispatcher;
     dispatcher?.close();
@@ -241,6 +250,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
     return {
       config,
       log: this.log,
+      gate: this.gate,
       openTicket: (signal) =>
         openTicket({
           apiBase: config.apiBase,
@@ -259,6 +269,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       },
       slotConnected: (slot, conn) => {
         this.everConnected = true;
+        this.gate.connected(slot);
         this.refreshState();
         this.log.info(
           { slot: slot.index, connection: conn.id, endpoint: conn.endpoint },
@@ -296,6 +307,7 @@ export class StreamClient extends EventEmitter<StreamClientEvents> {
       // Frames above maxFrameBytes but below this get a logged drop; beyond it ws closes with 1009.
       maxPayload: Math.max(4 * c.maxFrameBytes, 1024 * 1024),
       keepalive: c.keepalive,
+      sendBuffer: c.sendBuffer,
       ua: c.ua,
       paused: this.paused,
       logger: this.log,

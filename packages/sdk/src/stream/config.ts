@@ -43,6 +43,21 @@ export interface StreamKeepaliveOptions {
   timeoutMs?: number;
 }
 
+/** Bounds on the WebSocket send buffer (acks and ping answers the gateway has not read yet). */
+export interface StreamSendBufferOptions {
+  /**
+   * Most bytes waiting to be sent on one connection (default 8 MiB). An ack that would go past it means
+   * the gateway is not reading: the connection is terminated and reopened (its unsent acks are lost,
+   * so those messages are redelivered), instead of buffering without bound.
+   */
+  maxBytes?: number;
+  /**
+   * A send buffer that has not drained at all for this long (default 15 000 ms) means the gateway
+   * stopped reading (while it may still send): the connection is terminated and reopened.
+   */
+  stallTimeoutMs?: number;
+}
+
 /** Bounds of the default in-memory EVENT dedup. */
 export interface StreamDedupOptions {
   /** How long a handled event id is remembered (default 10 min). */
@@ -89,6 +104,7 @@ export interface StreamClientConfig {
   /** Deadline per handler (default 25 000 ms): an EVENT is then acked LATER, a CALLBACK answered 500. */
   handlerTimeoutMs?: number;
   keepalive?: StreamKeepaliveOptions;
+  sendBuffer?: StreamSendBufferOptions;
   reconnect?: StreamReconnectOptions;
   dedup?: StreamDedupOptions;
   /** Where EVENT ids are claimed (default an in-memory bounded TTL store, one per client). */
@@ -125,6 +141,7 @@ export interface ResolvedStreamConfig {
   maxInFlight: number;
   handlerTimeoutMs: number;
   keepalive: Required<StreamKeepaliveOptions>;
+  sendBuffer: Required<StreamSendBufferOptions>;
   reconnect: Required<StreamReconnectOptions>;
   dedup: Required<StreamDedupOptions>;
   dedupStore: DedupStore;
@@ -186,6 +203,17 @@ const schema = z.strictObject({
       enabled: z.boolean().default(true),
       intervalMs: ms(DAY).default(20_000),
       timeoutMs: ms(DAY).default(5_000),
+    })
+    .prefault({}),
+  sendBuffer: z
+    .strictObject({
+      maxBytes: z
+        .number()
+        .int()
+        .min(64 * 1024)
+        .max(1024 * 1024 * 1024)
+        .default(8 * 1024 * 1024),
+      stallTimeoutMs: ms(DAY).default(15_000),
     })
     .prefault({}),
   reconnect: z
@@ -255,6 +283,7 @@ export function resolveStreamConfig(input: StreamClientConfig): ResolvedStreamCo
     maxInFlight: c.maxInFlight,
     handlerTimeoutMs: c.handlerTimeoutMs,
     keepalive: c.keepalive,
+    sendBuffer: c.sendBuffer,
     reconnect: c.reconnect,
     dedup: c.dedup,
     dedupStore: c.dedupStore ?? memoryDedup(c.dedup, logger, c.observer),

@@ -20,6 +20,8 @@ export interface StreamConnectionOptions {
   /** ws-level payload cap; above the frame cap so oversize frames get a defined answer, not a 1009 close. */
   maxPayload: number;
   keepalive: { enabled: boolean; intervalMs: number; timeoutMs: number };
+  /** Bounds on what may wait in the send buffer (acks the gateway has not read yet). */
+  sendBuffer: { maxBytes: number; stallTimeoutMs: number };
   ua: string;
   /** Start with reading paused (the client is at maxInFlight). */
   paused: boolean;
@@ -63,6 +65,11 @@ export class StreamConnection {
   /** Acks queued in this turn of the event loop; flushed together after the current microtasks. */
   private outbox: string[] = [];
   private flushScheduled = false;
+  /** Watches a non-empty send buffer for progress (a gateway that stopped reading). */
+  private stallTimer: NodeJS.Timeout | undefined;
+  private stallBuffered = 0;
+  private stallProgressAt = 0;
+  private drainedSinceCheck = false;
   private readonly closedPromise: Promise<void>;
   private resolveClosed!: () => void;
 
@@ -87,6 +94,7 @@ export class StreamConnection {
     this.ws = new WebSocket(opts.url, wsOptions);
     this.ws.once('upgrade', (res) => {
       this.tcp = res.socket;
+      res.socket.on('drain', this.onTcpDrain);
     });
     this.ws.on('message', this.onMessage);
     this.ws.on('pong', this.onPong);
@@ -176,15 +184,69 @@ export class StreamConnection {
       return;
     }
     const tcp = this.tcp;
+    const { maxBytes } = this.opts.sendBuffer;
+    let overflow = false;
     tcp?.cork();
     try {
-      for (const text of batch) this.ws.send(text);
+      for (const text of batch) {
+        // The gateway is not reading what we send (a stuck peer, or acks piling up faster than it
+        // reads): past the cap the connection counts as dead, rather than buffering without bound.
+        if (this.ws.bufferedAmount + text.length > maxBytes) {
+          overflow = true;
+          break;
+        }
+        this.ws.send(text);
+      }
     } catch (err) {
       // ws does not throw on an open socket; if it ever does, log it rather than crash the process.
       this.log.error({ connection: this.id, err: toError(err) }, 'sending acks failed');
     } finally {
       tcp?.uncork();
     }
+    if (overflow) {
+      this.log.warn(
+        { connection: this.id, slot: this.slot, bufferedAmount: this.ws.bufferedAmount, maxBytes },
+        'send buffer full: the gateway is not reading; terminating the connection (unsent acks are redelivered)',
+      );
+      this.ws.terminate();
+      return;
+    }
+    if (this.stallTimer === undefined && this.ws.bufferedAmount > 0) this.watchStall();
+  };
+
+  /** Checks a few times per stall timeout whether the send buffer drains; stops once it is empty. */
+  private watchStall(): void {
+    const { stallTimeoutMs } = this.opts.sendBuffer;
+    this.stallBuffered = this.ws.bufferedAmount;
+    this.stallProgressAt = Date.now();
+    this.drainedSinceCheck = false;
+    this.stallTimer = setInterval(this.checkStall, Math.max(20, Math.min(1_000, stallTimeoutMs / 4)));
+  }
+
+  private readonly onTcpDrain = (): void => {
+    this.drainedSinceCheck = true;
+  };
+
+  private readonly checkStall = (): void => {
+    const buffered = this.ws.bufferedAmount;
+    const now = Date.now();
+    if (buffered === 0 || this.closed) {
+      clearInterval(this.stallTimer);
+      this.stallTimer = undefined;
+      return;
+    }
+    if (this.drainedSinceCheck || buffered < this.stallBuffered) this.stallProgressAt = now;
+    this.drainedSinceCheck = false;
+    this.stallBuffered = buffered;
+    const { stallTimeoutMs } = this.opts.sendBuffer;
+    if (now - this.stallProgressAt < stallTimeoutMs) return;
+    clearInterval(this.stallTimer);
+    this.stallTimer = undefined;
+    this.log.warn(
+      { connection: this.id, slot: this.slot, bufferedAmount: buffered, stallTimeoutMs },
+      'send buffer stalled: the gateway has read nothing we sent; terminating the connection',
+    );
+    this.ws.terminate();
   };
 
   /** Stops reading from the socket (TCP backpressure). */
@@ -299,7 +361,9 @@ export class StreamConnection {
     this.closed = true;
     for (const t of [this.keepaliveTimer, this.pongTimer, this.retireTimer])
       if (t !== undefined) clearTimeout(t);
-    this.keepaliveTimer = this.pongTimer = this.retireTimer = undefined;
+    if (this.stallTimer !== undefined) clearInterval(this.stallTimer);
+    this.keepaliveTimer = this.pongTimer = this.retireTimer = this.stallTimer = undefined;
+    this.tcp?.off('drain', this.onTcpDrain);
     this.resolveClosed();
     this.opts.onClose(this, code, reason.toString());
   };

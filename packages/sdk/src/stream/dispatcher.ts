@@ -113,8 +113,12 @@ export class Dispatcher {
   private readonly malformedLogBudget: LogBudget;
   /** Dedup store failures: one per event during an outage would flood the log; a burst, then one a second. */
   private readonly dedupLogBudget = new LogBudget(5, 1);
+  /** Same budget for CALLBACKs of a topic without handler and EVENTs without an event handler. */
+  private readonly unhandledLogBudget: LogBudget;
   private readonly hooks: DispatcherHooks;
   private readonly sweepMs: number;
+  /** The longest CALLBACK deadline: how long a drain waits for CALLBACKs past its own timeout. */
+  private readonly callbackTimeoutMs: number;
 
   /** Jobs that still await a decision (queued or running): what the deadline sweep looks at. */
   private readonly jobs = new JobList();
@@ -169,9 +173,15 @@ export class Dispatcher {
     this.parseOptions = { maxBytes: opts.maxFrameBytes };
     this.log = opts.logger;
     this.malformedLogBudget = new LogBudget(opts.malformedFrameLog.burst, opts.malformedFrameLog.perSecond);
+    this.unhandledLogBudget = new LogBudget(opts.malformedFrameLog.burst, opts.malformedFrameLog.perSecond);
     this.hooks = opts.hooks;
     let shortest = opts.handlerTimeoutMs;
-    for (const reg of opts.registry.callbacks.values()) shortest = Math.min(shortest, reg.timeoutMs);
+    let longest = 0;
+    for (const reg of opts.registry.callbacks.values()) {
+      shortest = Math.min(shortest, reg.timeoutMs);
+      longest = Math.max(longest, reg.timeoutMs);
+    }
+    this.callbackTimeoutMs = longest;
     // Deadlines are met within a tenth of the shortest timeout (5 ms .. 1 s).
     this.sweepMs = Math.min(1000, Math.max(5, Math.round(shortest / 10)));
   }
@@ -194,17 +204,20 @@ export class Dispatcher {
       return;
     }
     const messageId = frame.headers.messageId;
-    if (this.closed) {
-      // Stopping: no ack, so the platform delivers it again (to another connection or process).
-      this.log.debug({ messageId, type: frame.type }, 'client stopping; message left unacked');
-      return;
-    }
     if (frame.type === 'EVENT') {
+      if (this.closed) {
+        // Stopping: no ack, so the platform delivers the EVENT again (to another connection or process).
+        // CALLBACKs are still answered: the platform does not redeliver a skill call left unanswered.
+        this.log.debug({ messageId, type: frame.type }, 'client stopping; EVENT left unacked');
+        return;
+      }
       if (this.registry.eventHandler === undefined) {
-        this.log.warn(
-          { messageId, connection: conn.id },
-          'EVENT received but no event handler is registered',
-        );
+        const suppressed = this.unhandledLogBudget.take();
+        if (suppressed !== undefined)
+          this.log.warn(
+            { messageId, connection: conn.id, ...(suppressed > 0 ? { suppressed } : {}) },
+            'EVENT received but no event handler is registered',
+          );
         this.sendNow(conn, errorAck(messageId, AckCode.NotFound, 'no EVENT handler registered'));
         this.observer?.messageAnswered('EVENT', '*', 'not_found', undefined);
         return;
@@ -223,10 +236,12 @@ export class Dispatcher {
     const reg = this.registry.callbacks.get(topic);
     if (reg === undefined) {
       const shown = topic.length > TOPIC_IN_ERROR_MAX ? `${topic.slice(0, TOPIC_IN_ERROR_MAX)}...` : topic;
-      this.log.warn(
-        { messageId, topic: shown, connection: conn.id },
-        'CALLBACK for a topic without handler; answered 404',
-      );
+      const suppressed = this.unhandledLogBudget.take();
+      if (suppressed !== undefined)
+        this.log.warn(
+          { messageId, topic: shown, connection: conn.id, ...(suppressed > 0 ? { suppressed } : {}) },
+          'CALLBACK for a topic without handler; answered 404',
+        );
       this.sendNow(conn, errorAck(messageId, AckCode.NotFound, `topic not handled: ${shown}`));
       this.observer?.messageAnswered('CALLBACK', UNREGISTERED_TOPIC, 'not_found', undefined);
       return;
@@ -236,31 +251,37 @@ export class Dispatcher {
   };
 
   /**
-   * Stops taking messages: later EVENT/CALLBACK frames are left unacked, queued ones are dropped unacked
-   * (the platform redelivers them), reading resumes so close frames and pings still get through.
+   * Stops taking EVENTs: later EVENT frames are left unacked and queued ones are dropped unacked (the
+   * platform redelivers them). CALLBACKs keep being run and answered while the client drains (each
+   * within its own deadline): the platform does not redeliver an unanswered skill call, so leaving one
+   * unanswered would lose it. Reading resumes unless handlers are at maxInFlight.
    */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     let dropped = 0;
+    let kept = 0;
     for (const job of this.queue) {
       if (job.state !== QUEUED) continue;
+      if (job.event === undefined) {
+        this.queue[kept++] = job;
+        continue;
+      }
       this.jobs.delete(job);
       this.retire(job);
       dropped++;
     }
-    this.queue.length = 0;
-    if (dropped > 0) this.log.info({ dropped }, 'stopping: queued messages left unacked for redelivery');
-    if (this.paused) {
-      this.paused = false;
-      this.hooks.resumeReading();
-    }
+    this.queue.length = kept;
+    if (dropped > 0) this.log.info({ dropped }, 'stopping: queued EVENTs left unacked for redelivery');
+    this.pump();
     this.notifyIfIdle();
   }
 
   /**
-   * Resolves when every admitted message is answered, or after `timeoutMs`: then the remaining ones are
-   * answered as timed out (EVENT LATER, CALLBACK 500 or its onTimeout response).
+   * Resolves when every admitted message is answered. After `timeoutMs`, EVENTs still running are
+   * answered LATER (redelivered); CALLBACKs (including those arriving meanwhile) get up to the longest
+   * callback timeout more, each answered by its handler or at its own deadline, and whatever is left
+   * then is answered as timed out (CALLBACK 500 or its onTimeout response).
    */
   drain(timeoutMs: number): Promise<void> {
     if (this.outstanding === 0) return Promise.resolve();
@@ -268,11 +289,15 @@ export class Dispatcher {
       this.idleWaiters.push(resolve);
       if (this.drainTimer !== undefined) return;
       this.drainTimer = setTimeout(() => {
-        this.drainTimer = undefined;
-        for (const job of this.jobs) this.expire(job, STOPPING);
-        const waiters = this.idleWaiters;
-        this.idleWaiters = [];
-        for (const w of waiters) w();
+        for (const job of this.jobs) if (job.event !== undefined) this.expire(job, STOPPING);
+        if (this.outstanding === 0) return; // answered: notifyIfIdle resolved the waiters
+        this.drainTimer = setTimeout(() => {
+          this.drainTimer = undefined;
+          for (const job of this.jobs) this.expire(job, STOPPING);
+          const waiters = this.idleWaiters;
+          this.idleWaiters = [];
+          for (const w of waiters) w();
+        }, this.callbackTimeoutMs);
       }, timeoutMs);
     });
   }
@@ -289,6 +314,12 @@ export class Dispatcher {
     if (unlogged > 0)
       this.log.warn({ suppressed: unlogged }, 'malformed frames since the last such warning were not logged');
     this.leaseKeeper?.dispose();
+    const unhandled = this.unhandledLogBudget.flush();
+    if (unhandled > 0)
+      this.log.warn(
+        { suppressed: unhandled },
+        'messages without a handler since the last such warning were not logged',
+      );
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     if (this.drainTimer !== undefined) clearTimeout(this.drainTimer);
     this.sweepTimer = this.drainTimer = undefined;
@@ -353,7 +384,7 @@ export class Dispatcher {
   private run(job: Job): void {
     job.state = RUNNING;
     this.running++;
-    if (this.running >= this.maxInFlight && !this.paused && !this.closed) {
+    if (this.running >= this.maxInFlight && !this.paused) {
       this.paused = true;
       this.hooks.pauseReading();
     }

@@ -13,6 +13,7 @@ export {
   type StreamDedupOptions,
   type StreamKeepaliveOptions,
   type StreamReconnectOptions,
+  type StreamSendBufferOptions,
 } from './config.js';
 export { type ConnectFailure, StreamConnectError } from './connect-error.js';
 export {

@@ -1,5 +1,12 @@
 import { ErrorCode, toError } from '../errors/coded-error.js';
 import {
+  CONTROL_BODY_LIMIT,
+  cancelBody,
+  isRedirect,
+  readBodyText,
+  UnexpectedRedirectError,
+} from '../http/read-body.js';
+import {
   CONNECTIONS_OPEN_PATH,
   type ConnectionOpenRequest,
   type ConnectionOpenResponse,
@@ -58,10 +65,19 @@ export async function openTicket(req: OpenTicketRequest): Promise<ConnectionOpen
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', Connection: 'close' },
       body: JSON.stringify(body),
       signal: ac.signal,
+      // The body carries clientSecret: a redirect is never followed (it would re-POST the secret to
+      // wherever Location points), it is an error below.
+      redirect: 'manual',
     });
     status = res.status;
-    text = await res.text();
+    if (isRedirect(status)) {
+      await cancelBody(res);
+      const err = new UnexpectedRedirectError('connections/open', status);
+      throw new StreamConnectError(ErrorCode.Connect, err.message, { status, permanent: true, cause: err });
+    }
+    text = await readBodyText(res, CONTROL_BODY_LIMIT, 'connections/open');
   } catch (thrown) {
+    if (thrown instanceof StreamConnectError) throw thrown;
     const err = toError(ac.signal.aborted && ac.signal.reason !== undefined ? ac.signal.reason : thrown);
     throw new StreamConnectError(ErrorCode.Connect, `connections/open failed: ${err.message}`, {
       permanent: false,

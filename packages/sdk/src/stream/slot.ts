@@ -4,6 +4,7 @@ import type { ConnectionOpenResponse } from '../protocol/gateway.js';
 import { backoffDelay } from './backoff.js';
 import type { ResolvedStreamConfig } from './config.js';
 import type { StreamConnection } from './connection.js';
+import type { GatedSlot, PoolGate } from './pool-gate.js';
 
 /** A connection asked to hand over after less than this, while connections are failing, backs off. */
 const HANDOVER_MIN_UP_MS = 1_000;
@@ -31,6 +32,8 @@ export interface SlotStatus {
 export interface SlotHost {
   readonly config: ResolvedStreamConfig;
   readonly log: Logger;
+  /** Paces connect attempts across the pool (staggered starts, one shared backoff while all fail). */
+  readonly gate: PoolGate;
   /** Calls `connections/open` (aborted through `signal` when the client stops). */
   openTicket(signal: AbortSignal): Promise<ConnectionOpenResponse>;
   /** Builds (but does not open) the socket for a ticket. */
@@ -50,7 +53,7 @@ export interface SlotHost {
  * handover on `disconnect`. A generation counter guarantees one connect attempt at a time and lets
  * results of an attempt that was superseded (or stopped) be discarded.
  */
-export class ConnectionSlot {
+export class ConnectionSlot implements GatedSlot {
   state: SlotState = 'idle';
   generation = 0;
   attempt = 0;
@@ -71,9 +74,17 @@ export class ConnectionSlot {
     private readonly host: SlotHost,
   ) {}
 
-  /** Starts the first connect attempt. */
-  start(): void {
+  /** Starts a connect attempt now, if the pool's gate lets it (see {@link PoolGate}). */
+  wake(): void {
     this.launch();
+  }
+
+  /** Starts a connect attempt after `delayMs` (a staggered start). */
+  wakeAfter(delayMs: number): void {
+    if (this.halted) return;
+    this.clearTimer();
+    if (this.state === 'idle') this.state = 'connecting';
+    this.timer = setTimeout(this.onTimer, delayMs);
   }
 
   /** Every socket this slot holds (current, retiring, still connecting). */
@@ -185,6 +196,12 @@ export class ConnectionSlot {
   /** Starts a connect attempt unless one is running: never two attempts for one slot at once. */
   private launch(): void {
     if (this.halted || this.running !== undefined) return;
+    if (!this.host.gate.mayConnect(this)) {
+      // Parked: the pool is failing and another slot probes; the gate starts this one again later.
+      this.clearTimer();
+      if (this.state !== 'connected') this.state = 'reconnecting';
+      return;
+    }
     const run = this.connect()
       .catch((err: unknown) => {
         this.host.log.error({ slot: this.index, err: toError(err) }, 'unexpected error while connecting');
@@ -233,6 +250,14 @@ export class ConnectionSlot {
 
   private scheduleReconnect(reason: string): void {
     if (this.halted) return;
+    // No slot connected: the pool shares one backoff (this slot waits, parked, for the gate).
+    const shared = this.host.gate.failed(this, this.attempt);
+    if (shared !== undefined) {
+      this.attempt++;
+      this.state = 'reconnecting';
+      this.host.slotReconnecting(this, shared, reason);
+      return;
+    }
     const delayMs = backoffDelay(this.host.config.reconnect, this.attempt);
     this.attempt++;
     this.state = 'reconnecting';

@@ -149,7 +149,7 @@ describe('start', () => {
 });
 
 describe('stop', () => {
-  it('drains: in-flight handlers finish and are acked before the socket closes; later frames get no handler and no ack', async () => {
+  it('drains: in-flight handlers finish and are acked before the socket closes; later EVENTs get no handler and no ack', async () => {
     const release = deferred();
     const handled: string[] = [];
     const client = fx.client();
@@ -178,6 +178,56 @@ describe('stop', () => {
     expect(gw.acksOf(late)).toEqual([]);
     expect(handled).toEqual([inFlight]);
     expect(client.status().state).toBe('stopped');
+  });
+
+  it('keeps answering CALLBACKs that arrive while draining (the platform does not redeliver them); EVENTs stay unacked', async () => {
+    const release = deferred();
+    const client = fx.client({ maxInFlight: 4 });
+    client.onEvent(() => release.promise);
+    client.onCallback(Topic.GraphInvoke, async (msg) => {
+      await new Promise((r) => setTimeout(r, 5));
+      return `answer ${msg.messageId}`;
+    });
+    await client.start();
+    const gw = fx.gateway;
+    const [sock] = await gw.waitForOpenSockets(1);
+    const inFlight = gw.deliver(gw.eventFrame());
+    await until(() => client.status().inFlight === 1, 3_000, 'the event handler to start');
+    const stopped = client.stop();
+    // More CALLBACKs than handler slots: some wait in the queue, all are answered.
+    const calls = Array.from({ length: 12 }, () => gw.deliver(gw.callbackFrame(Topic.GraphInvoke)));
+    const lateEvent = gw.deliver(gw.eventFrame());
+    for (const id of calls) {
+      const ack = await gw.waitForAck(id);
+      expect(readCallbackResponse(ack.ack)).toBe(`answer ${id}`);
+      expect(ack.socket).toBe(sock);
+    }
+    expect(client.status().state).toBe('stopping');
+    release.resolve();
+    await within(stopped, 5_000, 'stop()');
+    expect(readEventAck(gw.ackOf(inFlight)!.ack).status).toBe('SUCCESS');
+    expect(gw.acksOf(lateEvent)).toEqual([]);
+  });
+
+  it('past stopTimeoutMs answers EVENTs LATER but lets a running CALLBACK finish within its own deadline', async () => {
+    const release = deferred<string>();
+    const client = fx.client({ stopTimeoutMs: 100, handlerTimeoutMs: 10_000 });
+    client.onEvent(() => new Promise(() => undefined));
+    client.onCallback(Topic.GraphInvoke, () => release.promise, { timeoutMs: 10_000 });
+    await client.start();
+    const gw = fx.gateway;
+    const [sock] = await gw.waitForOpenSockets(1);
+    const ev = gw.deliver(gw.eventFrame());
+    await until(() => client.status().inFlight === 1, 3_000, 'the event handler to start');
+    const stopped = client.stop();
+    const call = gw.deliver(gw.callbackFrame(Topic.GraphInvoke));
+    await gw.waitForAck(ev, 3_000);
+    expect(readEventAck(gw.ackOf(ev)!.ack)).toEqual({ status: 'LATER', message: 'client stopping' });
+    await gw.roundTrip(sock!); // the CALLBACK has been read and is running
+    expect(gw.acksOf(call)).toEqual([]);
+    release.resolve('late but in time');
+    await within(stopped, 5_000, 'stop()');
+    expect(readCallbackResponse(gw.ackOf(call)!.ack)).toBe('late but in time');
   });
 
   it('answers handlers that outlive stopTimeoutMs as timed out (EVENT LATER), then closes', async () => {
