@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import type Database from 'better-sqlite3';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
+import { loadSqlite } from './load-sqlite.js';
 import {
   checkKey,
   checkTtl,
@@ -13,7 +14,6 @@ import {
   type StateStoreBaseOptions,
   stateError,
 } from './state-store.js';
-import { loadSqlite } from './load-sqlite.js';
 
 /** Options of {@link SqliteStateStore}. */
 export interface SqliteStateStoreOptions extends StateStoreBaseOptions {
