@@ -3,25 +3,29 @@
  * refusal with its message and exit code (nothing written when refused). The packed, installed scaffold
  * and its own `npm test` are covered by packed-install.test.ts.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, run } from './support.js';
 
-const CLI = join(REPO, 'packages', 'cli', 'dist', 'bin.js');
+/** The CLI as package.json's `bin` names it (a built file or a shim that loads it). */
+const CLI_PACKAGE = JSON.parse(readFileSync(join(REPO, 'packages', 'cli', 'package.json'), 'utf8')) as {
+  version: string;
+  bin: Record<string, string>;
+};
+const CLI = join(REPO, 'packages', 'cli', CLI_PACKAGE.bin['dingtalk-skills'] ?? 'dist/bin.js');
 const CREATE = join(REPO, 'packages', 'create', 'bin.js');
 const FILES = ['package.json', 'tsconfig.json', 'src/app.ts', 'test/app.test.ts', 'README.md', '.gitignore'];
 
 let root: string;
 let cliVersion: string;
 beforeAll(async () => {
-  if (!existsSync(CLI)) throw new Error('packages/cli/dist/bin.js is missing: run npm run build first');
+  if (!existsSync(join(REPO, 'packages', 'cli', 'dist', 'bin.js')))
+    throw new Error('packages/cli/dist/bin.js is missing: run npm run build first');
   root = await mkdtemp(join(tmpdir(), 'dingtalk-skills-init-'));
-  cliVersion = (
-    JSON.parse(await readFile(join(REPO, 'packages', 'cli', 'package.json'), 'utf8')) as { version: string }
-  ).version;
+  cliVersion = CLI_PACKAGE.version;
 });
 afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
