@@ -121,6 +121,8 @@ let userProject: string;
 let sdkProject: string;
 /** `dingtalk-skills init --cjs` and the install of the new project, started once the CLI is installed. */
 let scaffolded: Promise<{ dir: string; init: Run; again: Run }>;
+/** The running `dev`, stopped by its test or, when the test timed out, by afterAll. */
+let dev: Background | undefined;
 /** `tsc --strict` of the user app, started once it is installed. */
 let typecheck: Promise<Run>;
 
@@ -166,6 +168,7 @@ async function scaffold(dir: string): Promise<{ dir: string; init: Run; again: R
 }
 
 afterAll(async () => {
+  await dev?.stopGroup(5_000);
   if (root) await rm(root, { recursive: true, force: true });
 });
 
@@ -211,7 +214,6 @@ describe('the packed tarballs in a fresh CommonJS project outside the repository
   }, 130_000);
 
   it('npx dingtalk-skills dev, then invoke of the path-parameter skill and of the skill acting as the user', async () => {
-    let dev: Background | undefined;
     try {
       dev = background(
         'npx',
