@@ -2,6 +2,7 @@
 import { VERSION } from '@dingtalk-skills/sdk';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { devCommand } from './commands/dev.js';
+import { initCommand } from './commands/init/index.js';
 import { invokeCommand } from './commands/invoke.js';
 import { sandboxCommand } from './commands/sandbox.js';
 import { specCommand } from './commands/spec.js';
@@ -161,6 +162,19 @@ program
   .option('--json', 'print the transcript as JSON')
   .option('--sandbox <url>', 'sandbox base URL (default http://127.0.0.1:$DINGTALK_SANDBOX_PORT)')
   .action((skill: string, opts) => invokeCommand(skill, opts));
+
+program
+  .command('init')
+  .description('create a new project: one skill acting as the user, a sandbox test, tsconfig, README')
+  .argument('<dir>', 'new or empty folder')
+  .option('--esm', 'an ES module project ("type": "module", the default)')
+  .option('--cjs', 'a CommonJS project ("type": "commonjs")')
+  .option('--name <name>', 'npm package name (default: the folder name)')
+  .addHelpText(
+    'after',
+    '\nExamples:\n  npx dingtalk-skills init my-skills\n  npx dingtalk-skills init my-skills --cjs',
+  )
+  .action((dir: string, opts) => initCommand(dir, opts, (line) => process.stdout.write(`${line}\n`)));
 
 async function main(): Promise<void> {
   try {

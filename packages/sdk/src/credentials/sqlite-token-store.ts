@@ -1,5 +1,6 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import type { Logger } from '../logging/logger.js';
+import { loadSqlite } from '../state/load-sqlite.js';
 import { openOrWarn } from './open-or-warn.js';
 import type { TokenCipher } from './token-cipher.js';
 import { type StoredUserToken, sealToken, type TokenStore } from './token-store.js';
@@ -41,7 +42,7 @@ export class SqliteTokenStore implements TokenStore {
     this.#cipher = options.cipher;
     this.#logger = options.logger.child({ component: 'token-store', store: 'sqlite' });
     this.#now = options.now ?? Date.now;
-    this.#db = new Database(options.path);
+    this.#db = new (loadSqlite('SqliteTokenStore'))(options.path);
     this.#db.pragma('journal_mode = WAL');
     this.#db.pragma('busy_timeout = 5000');
     this.#db.exec(

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
+import { loadSqlite } from './load-sqlite.js';
 import {
   checkKey,
   checkTtl,
@@ -228,9 +229,10 @@ export class SqliteStateStore implements StateStore {
 
 function openDatabase(path: string): Database.Database {
   if (path.length === 0) throw new DingTalkSkillsError(ErrorCode.Config, 'SQLite state store: empty path');
+  const Sqlite = loadSqlite('SQLite state store (sqlite:)');
   try {
     if (path !== ':memory:' && !path.startsWith('file:')) mkdirSync(dirname(path), { recursive: true });
-    return new Database(path);
+    return new Sqlite(path);
   } catch (cause) {
     throw new DingTalkSkillsError(
       ErrorCode.Config,

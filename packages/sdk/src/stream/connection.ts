@@ -1,8 +1,11 @@
 import type { Socket } from 'node:net';
-import WebSocket, { type ClientOptions, type RawData } from 'ws';
+import WebSocket, { type ClientOptions } from 'ws';
 import { ErrorCode, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import { StreamConnectError } from './connect-error.js';
+
+/** A WebSocket message as `ws` delivers it (declared here so the public types need no `@types/ws`). */
+export type RawData = Buffer | ArrayBuffer | Buffer[];
 
 /** Receives every inbound message of a connection, with the time it arrived (ms). */
 export type FrameSink = (conn: StreamConnection, data: RawData, now: number) => void;

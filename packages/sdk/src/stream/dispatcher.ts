@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { RawData } from 'ws';
 import { DingTalkSkillsError, ErrorCode, toError } from '../errors/coded-error.js';
 import { LogBudget } from '../logging/log-budget.js';
 import type { Logger } from '../logging/logger.js';
@@ -19,7 +18,7 @@ import { type DownstreamFrame, type ParseFrameOptions, parseDownstreamFrame } fr
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { readDisconnectReason } from '../protocol/system.js';
 import { Topic } from '../protocol/topics.js';
-import type { StreamConnection } from './connection.js';
+import type { RawData, StreamConnection } from './connection.js';
 import { type DedupClaim, type DedupStore, hasLeases } from './dedup-store.js';
 import type { CallbackMessage, HandlerRegistry } from './handlers.js';
 import { ANSWERING, DONE, isThenable, Job, JobContext, QUEUED, RUNNING } from './job.js';
