@@ -166,7 +166,9 @@ describe('me APIs as the user', () => {
       startTime: Date.now(),
       endTime: Date.now() + 3_600_000,
     });
-    expect(status.result).toBe(true);
+    // DingTalk's published type is a string (the status record's id), never a boolean.
+    expect(status.result).toEqual(expect.any(String));
+    expect(status.result).not.toBe('');
 
     const rules = await asZhang.oauth.authRules();
     expect(rules.result[0]?.authItems).toEqual(expect.arrayContaining(['Todo.PersonalTodo.Write']));
