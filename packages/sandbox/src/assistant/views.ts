@@ -37,6 +37,8 @@ export interface SkillsView {
   serverUrl?: string;
   registeredAt: number;
   actions: ActionView[];
+  /** What DingTalk only recommends against (a PascalCase operationId): accepted. */
+  warnings?: Array<{ at: string; message: string }>;
 }
 
 function paramView(p: SkillParam): ParamView {
@@ -75,5 +77,6 @@ export function skillsView(entry: RegisteredSkills, appName: string): SkillsView
     actions: document.actions.map(actionView),
   };
   if (document.serverUrl !== undefined) out.serverUrl = document.serverUrl;
+  if (document.warnings.length > 0) out.warnings = document.warnings;
   return out;
 }

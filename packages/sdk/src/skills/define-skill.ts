@@ -33,7 +33,7 @@ export type InputSchema = z.ZodObject<z.ZodRawShape>;
 
 /** A skill: one typed declaration drives routing, validation, the handler's context and the spec. */
 export interface SkillDefinition<I extends InputSchema = InputSchema, O extends z.ZodType = z.ZodType> {
-  /** camelCase, unique: the action's `operationId`. */
+  /** camelCase (DingTalk's recommendation; PascalCase is accepted with a warning), unique: the action's `operationId`. */
   operationId: string;
   /** Short verb phrase, shown to the model choosing an action. */
   summary: string;
