@@ -7,7 +7,7 @@ const { start, connect } = sandboxPerTest();
 const OPEN = '/v1.0/gateway/connections/open';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
-function openBody(secret = SEED_APP.clientSecret): string {
+function openBody(secret: string = SEED_APP.clientSecret): string {
   return JSON.stringify({
     clientId: SEED_APP.clientId,
     clientSecret: secret,
