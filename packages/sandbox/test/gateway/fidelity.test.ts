@@ -1,5 +1,6 @@
 import { SEED_APP, unifiedAppIdFor } from '@dingtalk-skills/sandbox';
 import { describe, expect, it } from 'vitest';
+import { ConnectionOpenAnswer, ErrorEnvelope } from '../openapi/contract/models.js';
 import { ALL_SUBSCRIPTIONS, captureLogs, http, sandboxPerTest } from './support.js';
 
 const { start, connect } = sandboxPerTest();
@@ -43,12 +44,14 @@ describe('gateway fidelity details', () => {
       });
     const ok = await post(openBody());
     expect(ok.status).toBe(200);
+    expect(ConnectionOpenAnswer.safeParse(await ok.clone().json()).success).toBe(true);
     expect(ok.headers.get('content-type')).toBe('application/json;charset=utf-8');
     expect(ok.headers.get('x-acs-request-id')).toMatch(/^[0-9A-F]{8}-[0-9A-F]{4}-/);
     expect(ok.headers.get('x-acs-trace-id')).toMatch(/^[0-9a-f]{32}$/);
     const refused = await post(openBody('wrong'));
     expect(refused.status).toBe(401);
     const body = (await refused.json()) as { requestid: string };
+    expect(ErrorEnvelope.safeParse(body).success).toBe(true);
     expect(refused.headers.get('x-acs-request-id')).toBe(body.requestid);
     expect(refused.headers.get('x-acs-trace-id')).toMatch(/^[0-9a-f]{32}$/);
   });
