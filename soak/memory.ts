@@ -65,7 +65,9 @@ export async function runMemorySoak(
   const t0 = performance.now();
   const clientId = SEED_APP.clientId;
   const user = SEED_USERS[0]!;
-  const sandbox = await createSandbox({ ephemeral: true, logger: silentLogger() });
+  // Every CALLBACK must run the skill exactly once (the check below): no gateway redelivery of one
+  // that a slow answer left unanswered.
+  const sandbox = await createSandbox({ ephemeral: true, logger: silentLogger(), callbackRedelivery: [] });
   const ledger = new Map<string, number>();
   let handled = 0;
   const app = new AppProcess(

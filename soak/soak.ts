@@ -24,6 +24,9 @@ const GATEWAY = {
   // ~70 s of redelivery in all: an event survives every fault window the chaos opens.
   eventRedelivery: [250, 500, 1_000, 2_000, 3_000, ...Array.from({ length: 15 }, () => 4_000)],
   callbackTimeoutMs: 5_000,
+  // The traffic driver resends unanswered calls itself and counts every frame and skill run; the
+  // gateway's own CALLBACK redelivery (on by default) would add frames it cannot count.
+  callbackRedelivery: [],
   pingIntervalMs: 5_000,
   disconnectGraceMs: 1_000,
   connectionLifetimeMs: 0,

@@ -15,7 +15,12 @@ export const createTodo = defineSkill({
   }),
   output: z.object({ taskId: z.string(), subject: z.string(), createdTime: z.number() }),
   scopes: ['Todo.PersonalTodo.Write'],
+  // DingTalk sends an unanswered CALLBACK again (within about 60 s): a slow to-do API or a dropped
+  // connection would otherwise create the to-do twice. A redelivery (same ctx.invocationKey) gets the
+  // first run's answer without running the handler again.
+  idempotent: true,
   handler: async (input, ctx) => {
+    ctx.logger.debug({ invocationKey: ctx.invocationKey }, 'creating a to-do');
     const created = await ctx.userApi.todo.create(input);
     return { taskId: created.taskId, subject: input.subject, createdTime: created.createdTime };
   },

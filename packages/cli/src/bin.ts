@@ -20,10 +20,10 @@ function intOption(name: string, min: number, max: number) {
   };
 }
 
-/** A comma-separated list of delays in ms, e.g. `10000,30000,60000`; `none` or `` is the empty list. */
+/** A comma-separated list of delays in ms, e.g. `10000,30000,60000`; `off`, `none` or `` is the empty list. */
 function delayListOption(name: string) {
   return (value: string): number[] => {
-    if (value.trim() === '' || value.trim() === 'none') return [];
+    if (['', 'none', 'off'].includes(value.trim())) return [];
     const parts = value.split(',').map((p) => p.trim());
     const delays = parts.map(Number);
     if (delays.some((n) => !Number.isInteger(n) || n < 0 || n > 86_400_000) || delays.length > 100)
@@ -37,7 +37,7 @@ function delayListOption(name: string) {
 const callbackRedeliveryOption = () =>
   new Option(
     '--callback-redelivery <ms,...>',
-    'send an unanswered CALLBACK again after these delays (sandbox clock), e.g. 10000,30000,60000,120000; default none',
+    'send an unanswered CALLBACK again after these delays (sandbox clock), e.g. 10000,30000,60000,120000; off = never; default 20000,60000',
   ).argParser(delayListOption('--callback-redelivery'));
 
 const program = new Command();

@@ -9,7 +9,10 @@ import type { CliEnv } from './env.js';
 
 /** The state-dependent parts of the runtime config, built from DINGTALK_STATE and DINGTALK_TOKEN_KEY. */
 export interface CliState {
-  runtime: Pick<AppRuntimeConfig, 'tokenStore' | 'dedupStore' | 'refreshLock' | 'rateLimiter'>;
+  runtime: Pick<
+    AppRuntimeConfig,
+    'tokenStore' | 'dedupStore' | 'refreshLock' | 'rateLimiter' | 'answerStore'
+  >;
   kind: string;
   /** For readiness: does the store answer (`stateReadiness`). */
   health: StateHealthSource;
@@ -48,6 +51,7 @@ export async function stateFromEnv(
       dedupStore: shared.dedupStore,
       refreshLock: shared.refreshLock,
       rateLimiter: shared.rateLimiter,
+      answerStore: shared.store,
     },
     close: () => shared.close(),
   };

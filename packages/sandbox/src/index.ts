@@ -13,6 +13,7 @@ export {
 } from './control/index.js';
 export * from './gateway/index.js';
 export {
+  DEFAULT_CALLBACK_REDELIVERY,
   type SandboxApp,
   type SandboxAppInput,
   type SandboxOptions,

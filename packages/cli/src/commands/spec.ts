@@ -13,6 +13,7 @@ export async function specCommand(
     ...(app.description ? { description: app.description } : {}),
     protocol: options.protocol,
     ...(options.serverUrl ? { serverUrl: options.serverUrl } : {}),
+    onWarning: (issue) => process.stderr.write(`warning: ${issue.message}\n`),
   });
   process.stdout.write(yaml);
 }

@@ -39,6 +39,8 @@ export interface SkillsView {
   legacyPlugin?: { pluginId: string; pluginVersion: string };
   registeredAt: number;
   actions: ActionView[];
+  /** What DingTalk only recommends against (a PascalCase operationId): accepted. */
+  warnings?: Array<{ at: string; message: string }>;
 }
 
 function paramView(p: SkillParam): ParamView {
@@ -78,5 +80,6 @@ export function skillsView(entry: RegisteredSkills, appName: string): SkillsView
   };
   if (document.serverUrl !== undefined) out.serverUrl = document.serverUrl;
   if (entry.legacyPlugin !== undefined) out.legacyPlugin = { ...entry.legacyPlugin };
+  if (document.warnings.length > 0) out.warnings = document.warnings;
   return out;
 }

@@ -17,7 +17,7 @@ export interface CallbackInvocation {
   timeoutMs?: number;
   /**
    * Delays (sandbox clock) before each redelivery of a CALLBACK left unanswered (no ack in time, the
-   * connection lost, nobody subscribed); default the sandbox's `callbackRedelivery` (off: `[]`).
+   * connection lost, nobody subscribed); default the sandbox's `callbackRedelivery` (`[20_000, 60_000]`; `[]` = none).
    */
   redelivery?: number[];
 }
@@ -56,11 +56,11 @@ export type CallbackResult =
 
 /**
  * CALLBACK delivery: one random connection subscribed to the topic gets the frame; the platform awaits
- * the ack up to the timeout and tells the caller what came back. When a redelivery schedule is set
- * (`callbackRedelivery`, off by default: the reference reports redelivery of unacked callbacks after
- * 16-60 s by users and a 10/30/60/120 s schedule by a third party, both unverified), an unanswered
- * CALLBACK is sent again (same data, new messageId, any live connection) after each delay until one is
- * answered; the caller has its result already, so those answers only reach the delivery log.
+ * the ack up to the timeout and tells the caller what came back. Per the redelivery schedule
+ * (`callbackRedelivery`, default `[20_000, 60_000]`: DingTalk's Node SDK documents that an unanswered push
+ * is sent again within about 60 s, users report 16-60 s; `[]` turns it off), an unanswered CALLBACK is
+ * sent again (same data, new messageId, any live connection) after each delay until one is answered;
+ * the caller has its result already, so those answers only reach the delivery log.
  */
 export class CallbackInvoker {
   readonly #core: GatewayCore;

@@ -6,7 +6,7 @@ import type { GatewayConnection } from './connection.js';
 import type { GatewayCore } from './core.js';
 import type { DeliveryRecord } from './delivery-log.js';
 import { GatewayError, GatewayErrorCode } from './errors.js';
-import { buildEventFrame, newMessageId } from './frames.js';
+import { buildEventFrame, newMessageId, unifiedAppIdFor } from './frames.js';
 import type { AckHandler } from './pending.js';
 import type { TimerHandle } from './timers.js';
 
@@ -242,7 +242,7 @@ export class EventDeliveries {
         eventType: d.eventType,
         eventCorpId: d.corpId,
         eventBornTime: d.bornTime,
-        eventUnifiedAppId: d.appId,
+        eventUnifiedAppId: unifiedAppIdFor(d.appId),
       },
       d.dataText,
     );

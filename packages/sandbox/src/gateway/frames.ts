@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   type DownstreamFrame,
   type FrameHeaders,
@@ -11,6 +11,17 @@ import { GatewayError, GatewayErrorCode } from './errors.js';
 /** A fresh message id (a new one for every frame, redeliveries included). */
 export function newMessageId(): string {
   return randomUUID().replace(/-/g, '');
+}
+
+/**
+ * The app's unified app id (统一应用身份Id) that EVENT frames carry in `eventUnifiedAppId`. DingTalk's
+ * event docs show a UUID (`bbb381b6-f01x...`), not the AppKey/clientId; the sandbox derives a stable
+ * lowercase UUID (version 4 layout) from the clientId, so it is the same for every event of an app.
+ */
+export function unifiedAppIdFor(clientId: string): string {
+  const h = createHash('sha256').update(`sandbox-unified-app-id\u0000${clientId}`, 'utf8').digest('hex');
+  const variant = ((Number.parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** Headers every downstream frame carries; all values are strings (`time` included). */

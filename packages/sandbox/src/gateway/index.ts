@@ -5,6 +5,7 @@ export type { ConnectionInfo, ConnectionState } from './connection.js';
 export type { AckRecord, AckVariant, DeliveryOutcome, DeliveryRecord } from './delivery-log.js';
 export { GatewayError, GatewayErrorCode } from './errors.js';
 export type { EventPush, EventResult, EventStatus, PushedEvent } from './events.js';
+export { unifiedAppIdFor } from './frames.js';
 export {
   type AckFault,
   CONNECT_PATH,

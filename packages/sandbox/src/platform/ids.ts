@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomInt, randomUUID } from 'node:crypto';
 
 /** 32 lowercase hex characters: the shape of every DingTalk token and auth code. */
 export function newOpaqueToken(): string {
@@ -23,6 +23,14 @@ export function newTraceId(): string {
 /** A short random id with a prefix, for to-dos, events and the like. */
 export function newId(prefix: string): string {
   return `${prefix}${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * A numeric record id as a decimal string (DingTalk's int64 ids, e.g. a personal status's `id`):
+ * 15 digits, a safe integer in JSON.
+ */
+export function newNumericId(): string {
+  return String(randomInt(100_000, 1_000_000)) + String(randomInt(0, 1_000_000_000)).padStart(9, '0');
 }
 
 /**

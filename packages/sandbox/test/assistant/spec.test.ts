@@ -349,6 +349,29 @@ describe('POST /sandbox/skills and GET /sandbox/skills', () => {
     expect(one.body.actions).toHaveLength(2);
   });
 
+  it('accepts a PascalCase operationId (DingTalk only recommends camelCase) with a warning in the answer', async () => {
+    const yaml = withOperation(
+      '    post:\n      summary: Add a customer\n      description: Adds one.\n      operationId: AddCustomer\n',
+    );
+    expect(parseSkillsYaml(yaml).warnings).toEqual([
+      {
+        at: "paths['/v1/actions/x'].post.operationId",
+        message: '"AddCustomer" is PascalCase: DingTalk recommends camelCase (accepted)',
+      },
+    ]);
+    const res = await http<{ actions: Array<{ operationId: string }>; warnings: unknown[] }>(
+      h.url,
+      'POST',
+      '/sandbox/skills',
+      yaml,
+      { 'content-type': 'application/yaml' },
+    );
+    expect(res.status).toBe(200);
+    expect(res.body.actions.map((a) => a.operationId)).toEqual(['AddCustomer']);
+    expect(res.body.warnings).toHaveLength(1);
+    expect(parseSkillsYaml(crmYaml()).warnings).toEqual([]);
+  });
+
   it('answers 400 invalidSpec with the problems, 404 for an unknown app, 400 for a bad JSON body', async () => {
     const bad = await http<{ code: string; problems: SpecProblem[] }>(
       h.url,

@@ -100,8 +100,36 @@ describe('CALLBACK invocation', () => {
     expect(sandbox.gateway.timers.size).toBeLessThanOrEqual(2); // the connection's ping and lifetime
   });
 
-  it('no redelivery by default, nor for a callback that was answered, nor with redelivery: [] on the call', async () => {
-    const plain = await start({ callbackTimeoutMs: 100 });
+  it('by default an unanswered callback is sent again 20 s, then 60 s later (sandbox clock), then given up', async () => {
+    const sandbox = await start({ callbackTimeoutMs: 100 });
+    const client = await connect(sandbox, { autoAck: null });
+    const advance = (ms: number) => http(sandbox, 'POST', '/sandbox/clock/advance', { ms });
+    const timedOut = async (n: number) => {
+      await client.waitFor(() => client.received('CALLBACK').length === n);
+      const frame = client.received('CALLBACK')[n - 1]!;
+      await eventually(() => sandbox.gateway.log.find(frame.headers.messageId)?.outcome === 'timeout');
+    };
+    expect((await http(sandbox, 'POST', '/sandbox/callbacks', { topic: GRAPH, data: { q: 1 } })).status).toBe(
+      504,
+    );
+    await timedOut(1);
+    await advance(19_000);
+    expect(client.received('CALLBACK')).toHaveLength(1);
+    await advance(1_000);
+    await timedOut(2);
+    await advance(59_000);
+    expect(client.received('CALLBACK')).toHaveLength(2);
+    await advance(1_000);
+    await timedOut(3);
+    await advance(3_600_000);
+    expect(client.received('CALLBACK')).toHaveLength(3);
+    const frames = client.received('CALLBACK');
+    expect(new Set(frames.map((f) => f.data))).toEqual(new Set([JSON.stringify({ q: 1 })]));
+    expect(new Set(frames.map((f) => f.headers.messageId)).size).toBe(3);
+  });
+
+  it('no redelivery with callbackRedelivery: [], nor for a callback that was answered, nor with redelivery: [] on the call', async () => {
+    const plain = await start({ callbackTimeoutMs: 100, callbackRedelivery: [] });
     const silent = await connect(plain, { autoAck: null });
     await http(plain, 'POST', '/sandbox/callbacks', { topic: GRAPH, data: {} });
     await http(plain, 'POST', '/sandbox/clock/advance', { ms: 3_600_000 });

@@ -290,7 +290,7 @@ describe('calendar', () => {
 });
 
 describe('personal status (ownness)', () => {
-  test('PUT sets a status, GET reads it, deletedFlag removes it', async () => {
+  test('PUT sets a status (answer: its id as a string), deletedFlag removes it; the control API shows them', async () => {
     const path = '/v1.0/contact/user/zhangsan/ownness';
     const put = await h.call(path, {
       method: 'PUT',
@@ -304,9 +304,12 @@ describe('personal status (ownness)', () => {
       },
     });
     expect(put.status).toBe(200);
-    expect(put.body).toEqual({ result: true });
-    const read = await h.call(path, { token: zhang });
-    expect(read.body.result).toContainEqual(
+    expect(put.body).toEqual({ result: 'trip-1' });
+    // DingTalk has no read API: the statuses are on the control API only.
+    const noRead = await h.call(path, { token: zhang });
+    expect(noRead.status).toBe(404);
+    const read = await h.call('/sandbox/users/zhangsan/data');
+    expect(read.body.statuses).toContainEqual(
       expect.objectContaining({ id: 'trip-1', ownenssType: 3, startTime: 1_900_000_000_000 }),
     );
     const del = await h.call(path, {
@@ -320,9 +323,9 @@ describe('personal status (ownness)', () => {
         deletedFlag: 1,
       },
     });
-    expect(del.body).toEqual({ result: true });
-    const after = await h.call(path, { token: zhang });
-    expect(after.body.result.map((s: { id: string }) => s.id)).not.toContain('trip-1');
+    expect(del.body).toEqual({ result: 'trip-1' });
+    const after = await h.call('/sandbox/users/zhangsan/data');
+    expect(after.body.statuses.map((s: { id: string }) => s.id)).not.toContain('trip-1');
   });
 
   test('bad type is 400; another user is 403; missing scope is 403 with requiredScopes', async () => {

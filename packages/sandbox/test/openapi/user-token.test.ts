@@ -129,13 +129,35 @@ describe('refresh', () => {
     expect(second.status).toBe(200);
     expect(second.body.refreshToken).toMatch(/^[0-9a-f]{32}$/);
     expect(second.body.refreshToken).not.toBe(first.refreshToken);
-    expect(second.body.accessToken).not.toBe(first.accessToken);
     expect((await me(second.body.accessToken)).status).toBe(200);
 
     const reused = await refresh(first.refreshToken);
     expect(reused.status).toBe(400);
     expect(reused.body.code).toBe('invalidParameter.refreshToken.notFound');
     expect((await refresh(second.body.refreshToken)).status).toBe(200);
+  });
+
+  test('within validity a refresh answers the same access token, renewed for 7200 s; after expiry a new one', async () => {
+    const first = await userTokens(h, 'zhangsan', ['openid']);
+    await h.call('/sandbox/clock/advance', { method: 'POST', json: { ms: 100 * MIN } });
+    const second = await refresh(first.refreshToken);
+    expect(second.status).toBe(200);
+    expect(second.body.accessToken).toBe(first.accessToken);
+    expect(second.body.expireIn).toBe(7200);
+    // Renewed: 100 min later the token would have expired at 120 min; it is still good at 200 min.
+    await h.call('/sandbox/clock/advance', { method: 'POST', json: { ms: 100 * MIN } });
+    expect((await me(first.accessToken)).status).toBe(200);
+    await h.call('/sandbox/clock/advance', { method: 'POST', json: { ms: 21 * MIN } });
+    expect((await me(first.accessToken)).body.code).toBe('InvalidAuthentication');
+    // Expired now: the next refresh answers a new access token.
+    const third = await refresh(second.body.refreshToken);
+    expect(third.status).toBe(200);
+    expect(third.body.accessToken).not.toBe(first.accessToken);
+    expect((await me(third.body.accessToken)).status).toBe(200);
+    // An access token expired by the control API is not renewed either.
+    await h.call('/sandbox/users/zhangsan/expire-token', { method: 'POST', json: {} });
+    const fourth = await refresh(third.body.refreshToken);
+    expect(fourth.body.accessToken).not.toBe(third.body.accessToken);
   });
 
   test('stats count code exchanges and refreshes per app and user (exactly one refresh)', async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, test } from 'vitest';
 import { SandboxClock } from '../../src/clock.js';
+import { MIGRATIONS } from '../../src/platform/db/schema.js';
 import { createPlatform } from '../../src/platform/index.js';
 import { SEED_APP } from '../../src/seed.js';
 import { startPlatform, userTokens } from './harness.js';
@@ -99,7 +100,34 @@ describe('SQLite persistence', () => {
     createPlatform({ dbPath, clock: new SandboxClock() }).close();
     expect(tables.map((t) => count(dbPath, t))).toEqual(before);
     const db = new Database(dbPath, { readonly: true });
-    expect(db.pragma('user_version', { simple: true })).toBe(1);
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    db.close();
+  });
+
+  test('a database of schema version 1 is migrated: refresh tokens then keep their paired access token', async () => {
+    const dbPath = join(tempDir(), 'v1.db');
+    const old = new Database(dbPath);
+    old.exec(MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    old.close();
+    const h = await startPlatform({ dbPath });
+    try {
+      const first = await userTokens(h, 'zhangsan', ['openid']);
+      const again = await h.call('/v1.0/oauth2/userAccessToken', {
+        method: 'POST',
+        json: {
+          clientId: SEED_APP.clientId,
+          clientSecret: SEED_APP.clientSecret,
+          refreshToken: first.refreshToken,
+          grantType: 'refresh_token',
+        },
+      });
+      expect(again.body.accessToken).toBe(first.accessToken);
+    } finally {
+      await h.close();
+    }
+    const db = new Database(dbPath, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(2);
     db.close();
   });
 

@@ -12,6 +12,7 @@ import type { RateLimiter } from '../openapi/rate-limiter.js';
 import type { UserApi } from '../openapi/user-api.js';
 import type { HttpReceiverOptions } from '../skills/receivers/http.js';
 import { SkillsApp } from '../skills/skills-app.js';
+import type { StateStore } from '../state/state-store.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientConfig } from '../stream/config.js';
 import type { DedupStore } from '../stream/dedup-store.js';
@@ -39,6 +40,11 @@ export interface AppRuntimeConfig {
   refreshLock?: RefreshLock;
   /** Outbound rate limiter shared by every OpenAPI call (default 20 QPS per API in this process). */
   rateLimiter?: RateLimiter;
+  /**
+   * Where `idempotent` skills remember their answers for a redelivery (default: in this process's
+   * memory). Pass the shared state store (`createSharedState(...).store`) when instances share the load.
+   */
+  answerStore?: StateStore;
   /** Deadline of a skill handler (default 8,000 ms). */
   skillTimeoutMs?: number;
   /** HTTP receiver options for `skills.httpHandler()` / `skills.listenHttp()` (optional shared secret). */
@@ -118,6 +124,8 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
     ...(app.middleware ? { middleware: app.middleware } : {}),
     ...(app.onError ? { onError: app.onError } : {}),
     ...(config.metrics ? { observer: config.metrics } : {}),
+    ...(config.answerStore ? { answerStore: config.answerStore } : {}),
+    answerNamespace: config.clientId,
   });
   const stream = new StreamClient({
     ...config.stream,

@@ -293,12 +293,16 @@ export class UserTokenManager {
   #refreshStored(key: string, stale: string): Promise<StoredUserToken> {
     const running = this.#inflight.get(key);
     if (running) return running;
+    const startedAt = this.#now();
     const flight = (async () => {
       try {
         return await this.#lock.run(key, async () => {
           const stored = await this.#store.get(key);
           if (!stored) throw this.#authRequired('the stored token is gone (deleted or expired)');
-          if (stored.accessToken !== stale && !this.#isExpiring(stored)) return stored;
+          // Someone else refreshed while we waited: a new token, or (DingTalk renews a token refreshed
+          // within its validity) the same one saved again after this flight began.
+          const refreshedMeanwhile = stored.accessToken !== stale || stored.updatedAt > startedAt;
+          if (refreshedMeanwhile && !this.#isExpiring(stored)) return stored;
           if (!stored.refreshToken) {
             await this.#store.delete(key);
             throw this.#authRequired('the stored token expired and has no refresh token');

@@ -3,17 +3,22 @@
  * DingTalk's (including the spelling `ownenssType`). Times are epoch milliseconds unless stated.
  */
 
-/** `GET /v1.0/contact/users/me`. */
+/**
+ * `GET /v1.0/contact/users/me`: DingTalk's published model (SDK `GetUserResponseBody`), nothing more.
+ * Absent fields are ones DingTalk leaves out (e.g. `mobile` without the `Contact.User.mobile` scope).
+ */
 export interface ContactUser {
   nick: string;
   unionId: string;
   avatarUrl?: string;
-  /** Present with the `Contact.User.mobile` scope. */
+  /** Present with the `Contact.User.mobile` scope. A string of digits. */
   mobile?: string;
+  /** Country code such as "86" (a string). */
   stateCode?: string;
   openId?: string;
   email?: string;
-  visitor?: unknown;
+  loginEmail?: string;
+  visitor?: boolean;
 }
 
 /** Input of `POST /v1.0/todo/users/me/personalTasks`. */
@@ -32,11 +37,10 @@ export interface CreateTodoInput {
   reminderTimeStamp?: number;
 }
 
-/** Answer of `POST /v1.0/todo/users/me/personalTasks`. */
+/** Answer of `POST /v1.0/todo/users/me/personalTasks`: exactly these two fields (published model). */
 export interface CreatedTodo {
   taskId: string;
   createdTime: number;
-  [field: string]: unknown;
 }
 
 /** Filter of `POST /v1.0/todo/users/{unionId}/tasks/list`. */
@@ -47,15 +51,37 @@ export interface ListTodosInput {
   toDueTime?: number;
 }
 
-/** One to-do in a list. */
+/**
+ * One to-do in a list (published `todoCards[]` model). A card carries no description, executors or
+ * participants: DingTalk does not send them here.
+ */
 export interface TodoCard {
   taskId: string;
   subject: string;
   dueTime?: number;
   isDone?: boolean;
+  /** 10 low, 20 normal, 30 urgent, 40 very urgent. */
   priority?: number;
   createdTime?: number;
-  [field: string]: unknown;
+  modifiedTime?: number;
+  creatorId?: string;
+  sourceId?: string;
+  bizTag?: string;
+  todoType?: string;
+  detailUrl?: { appUrl?: string; pcUrl?: string };
+  category?: string;
+  todoStatus?: string;
+  orgInfo?: { corpId?: string; name?: string };
+  originalSource?: { sourceTitle?: string };
+  todoCardView?: {
+    actionType?: string;
+    cardType?: string;
+    circleELType?: string;
+    contentType?: string;
+    icon?: string;
+    todoCardTitle?: string;
+    todoCardContentList?: { name?: string; value?: string }[];
+  };
 }
 
 /** Answer of `POST /v1.0/todo/users/{unionId}/tasks/list`. */
@@ -85,7 +111,17 @@ export interface CreateEventInput {
   reminders?: { method: string; minutes: number }[];
 }
 
-/** A calendar event as DingTalk returns it. */
+/** An attendee or the organizer of an event, as DingTalk returns it. */
+export interface EventPerson {
+  id?: string;
+  displayName?: string;
+  /** `needsAction`, `accepted`, `declined`, `tentative`. */
+  responseStatus?: string;
+  isOptional?: boolean;
+  self?: boolean;
+}
+
+/** A calendar event as DingTalk returns it (published `ListEvents` / `CreateEvent` answer model). */
 export interface CalendarEvent {
   id: string;
   summary: string;
@@ -93,12 +129,38 @@ export interface CalendarEvent {
   end?: EventTime;
   isAllDay?: boolean;
   description?: string;
-  organizer?: { id?: string; displayName?: string; self?: boolean; [field: string]: unknown };
-  attendees?: { id?: string; displayName?: string; responseStatus?: string; [field: string]: unknown }[];
-  location?: { displayName?: string };
+  /** `confirmed` or `cancelled`. */
+  status?: string;
+  organizer?: EventPerson;
+  attendees?: EventPerson[];
+  location?: { displayName?: string; meetingRooms?: string[] };
+  /** ⚠ `minutes` is a string in answers (a number in the create request). */
+  reminders?: { method?: string; minutes?: string }[];
   createTime?: string;
   updateTime?: string;
-  [field: string]: unknown;
+  seriesMasterId?: string;
+  originStart?: { dateTime?: string };
+  recurrence?: {
+    pattern?: {
+      type?: string;
+      interval?: number;
+      daysOfWeek?: string;
+      dayOfMonth?: number;
+      index?: string;
+      firstDayOfWeek?: string;
+    };
+    range?: { type?: string; endDate?: string; numberOfOccurrences?: number };
+  };
+  meetingRooms?: { roomId?: string; displayName?: string; responseStatus?: string }[];
+  onlineMeetingInfo?: {
+    type?: string;
+    conferenceId?: string;
+    url?: string;
+    extraInfo?: Record<string, unknown>;
+  };
+  categories?: { displayName?: string }[];
+  extendedProperties?: { sharedProperties?: { belongCorpId?: string; sourceOpenCid?: string } };
+  richTextDescription?: { text?: string };
 }
 
 /** Query of `GET /v1.0/calendar/users/{unionId}/calendars/primary/events`. */
@@ -115,6 +177,7 @@ export interface ListEventsInput {
 export interface EventList {
   events: CalendarEvent[];
   nextToken?: string;
+  syncToken?: string;
 }
 
 /** Personal status (个人状态) kinds DingTalk documents for `ownenssType`. */
@@ -122,8 +185,8 @@ export const OwnnessType = { Leave: 1, BusinessTrip: 3 } as const;
 
 /** Input of `PUT /v1.0/contact/user/{userId}/ownness` (DingTalk's spelling `ownenssType`). */
 export interface SetOwnnessInput {
-  /** The status record's id, to update or delete one set before. */
-  id?: string;
+  /** The status record's id (DingTalk's type: int64), to update or delete one set before. */
+  id?: number | string;
   /** 1 leave, 3 business trip (see {@link OwnnessType}). */
   ownenssType: number;
   startTime: number;
@@ -132,9 +195,9 @@ export interface SetOwnnessInput {
   deletedFlag?: number;
 }
 
-/** Answer of the personal status call. */
+/** Answer of the personal status call: ⚠ `result` is a string (SDK example "123456"), not a boolean. */
 export interface OwnnessResult {
-  result: unknown;
+  result: string;
 }
 
 /** Answer of `GET /v1.0/oauth2/authRules/user`: the scopes the user granted, by resource. */

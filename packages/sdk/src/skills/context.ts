@@ -15,6 +15,12 @@ export interface CurrentUser {
 export interface SkillContext {
   /** The platform's request id (echoed in every answer). */
   readonly requestId: string;
+  /**
+   * Stable across redeliveries of this invocation (a hash of what DingTalk sends again: the request,
+   * its context parameters and the platform's request id when there is one; never the messageId).
+   * Use it as an idempotency key for side effects, or declare the skill `idempotent`.
+   */
+  readonly invocationKey: string;
   readonly source: InvocationSource;
   readonly skill: AnySkill;
   readonly user: CurrentUser;

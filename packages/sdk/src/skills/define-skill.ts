@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { GraphMethod } from '../protocol/graph.js';
 import type { SkillContext } from './context.js';
 
@@ -32,7 +33,7 @@ export type InputSchema = z.ZodObject<z.ZodRawShape>;
 
 /** A skill: one typed declaration drives routing, validation, the handler's context and the spec. */
 export interface SkillDefinition<I extends InputSchema = InputSchema, O extends z.ZodType = z.ZodType> {
-  /** camelCase, unique: the action's `operationId`. */
+  /** camelCase (DingTalk's recommendation; PascalCase is accepted with a warning), unique: the action's `operationId`. */
   operationId: string;
   /** Short verb phrase, shown to the model choosing an action. */
   summary: string;
@@ -58,6 +59,15 @@ export interface SkillDefinition<I extends InputSchema = InputSchema, O extends 
   context?: ContextParam[];
   /** Deadline for the handler in ms (default: the app's `skillTimeoutMs`). */
   timeoutMs?: number;
+  /**
+   * Run at most once per invocation: DingTalk sends an unanswered CALLBACK again (within about 60 s),
+   * so a handler slower than the platform's wait, or an answer lost with the connection, runs twice.
+   * With `true` (window 5 minutes) or `{ windowMs }`, a redelivery with the same `ctx.invocationKey`
+   * gets the first run's answer without running the handler (a duplicate arriving while the first run
+   * is still going waits for its answer). Only successful answers are remembered. Shared across
+   * instances when the app's `answerStore` is (see `createSharedState`).
+   */
+  idempotent?: boolean | { windowMs: number };
   handler: (input: z.output<I>, ctx: SkillContext) => Promise<z.input<O>> | z.input<O>;
 }
 
@@ -78,6 +88,14 @@ export type AnySkill = Skill<any, any>;
 export function defineSkill<I extends InputSchema, O extends z.ZodType = z.ZodType>(
   def: SkillDefinition<I, O>,
 ): Skill<I, O> {
+  if (
+    typeof def.idempotent === 'object' &&
+    !(Number.isInteger(def.idempotent.windowMs) && def.idempotent.windowMs > 0)
+  )
+    throw new DingTalkSkillsError(
+      ErrorCode.Config,
+      `skill ${def.operationId}: idempotent.windowMs must be a positive integer of ms`,
+    );
   const scopes = def.scopes ?? [];
   const context =
     def.context ??

@@ -15,6 +15,12 @@ export {
   SkillTimeoutError,
   UnauthorizedCallerError,
 } from './errors.js';
+export {
+  type AnswerStore,
+  DEFAULT_IDEMPOTENCY_WINDOW_MS,
+  IdempotentAnswers,
+  invocationKeyOf,
+} from './idempotency.js';
 export type { InvocationSource, SkillInvocation } from './invocation.js';
 export { compose, type InvocationState, type Middleware } from './middleware.js';
 export { type SkillObserver, UNROUTED_SKILL } from './observer.js';

@@ -20,6 +20,8 @@ export interface InvocationContextInit {
   logger: Logger;
   /** Builds the OpenAPI-as-the-user facade on first use of `userApi`. */
   userApi: () => UserApi;
+  /** Computes (or returns the runner's) invocation key on first use of `invocationKey`. */
+  invocationKey: () => string;
 }
 
 /**
@@ -39,6 +41,7 @@ export class InvocationContext implements SkillContext {
   readonly state: Record<string, unknown> = {};
   readonly #appLogger: Logger;
   readonly #makeUserApi: () => UserApi;
+  readonly #makeKey: () => string;
   #logger: Logger | undefined;
   #userApi: UserApi | undefined;
   #abort: AbortController | undefined;
@@ -53,6 +56,11 @@ export class InvocationContext implements SkillContext {
     this.appApi = init.appApi;
     this.#appLogger = init.logger;
     this.#makeUserApi = init.userApi;
+    this.#makeKey = init.invocationKey;
+  }
+
+  get invocationKey(): string {
+    return this.#makeKey();
   }
 
   get logger(): Logger {

@@ -11,6 +11,7 @@ import { coerceQuery } from './coerce.js';
 import type { CurrentUser } from './context.js';
 import { type AnySkill, type ContextParam, inputInQuery } from './define-skill.js';
 import { InvalidInputError, SkillAnswerError, SkillNotFoundError, SkillTimeoutError } from './errors.js';
+import { DEFAULT_IDEMPOTENCY_WINDOW_MS, type IdempotentAnswers, invocationKeyOf } from './idempotency.js';
 import type { SkillInvocation } from './invocation.js';
 import { abortInvocation, InvocationContext } from './invocation-context.js';
 import { compose, type InvocationState, type Middleware } from './middleware.js';
@@ -30,6 +31,8 @@ export interface RunnerDeps {
   onError: ((err: Error, invocation: SkillInvocation) => SkillOutcome | undefined) | undefined;
   /** Told how every invocation ended (metrics). */
   observer?: SkillObserver | undefined;
+  /** Remembers the answers of `idempotent` skills (made on first need). */
+  answers?: () => IdempotentAnswers;
 }
 
 /** The result of one invocation: the outcome and, when routed, the skill. */
@@ -110,11 +113,35 @@ export class SkillRunner {
     const started = performance.now();
     let skill: AnySkill | undefined;
     let outcome: SkillOutcome;
+    let key: string | undefined;
+    const keyOf = () => {
+      key ??= invocationKeyOf(inv);
+      return key;
+    };
     try {
       const routed = this.route(inv);
-      skill = routed.skill;
+      const routedSkill = routed.skill;
+      skill = routedSkill;
       refuseDotSegments(routed.params);
-      outcome = await this.#invoke(inv, routed.skill, routed.params);
+      const answers = routedSkill.idempotent ? this.#deps.answers?.() : undefined;
+      outcome = answers
+        ? await answers.run(
+            {
+              operationId: routedSkill.operationId,
+              key: keyOf(),
+              windowMs:
+                typeof routedSkill.idempotent === 'object'
+                  ? routedSkill.idempotent.windowMs
+                  : DEFAULT_IDEMPOTENCY_WINDOW_MS,
+              runMs: routedSkill.timeoutMs ?? this.#deps.skillTimeoutMs,
+              requestId: inv.requestId,
+            },
+            () =>
+              this.#invoke(inv, routedSkill, routed.params, keyOf).catch((err: unknown) =>
+                this.#errorOutcome(err, inv, routedSkill),
+              ),
+          )
+        : await this.#invoke(inv, routedSkill, routed.params, keyOf);
     } catch (err) {
       outcome = this.#errorOutcome(err, inv, skill);
     }
@@ -264,6 +291,7 @@ export class SkillRunner {
     inv: SkillInvocation,
     skill: AnySkill,
     params: Record<string, string>,
+    invocationKey: () => string,
   ): Promise<SkillOutcome> {
     const parsed = skill.input.safeParse(this.#rawInput(inv, skill, params));
     if (!parsed.success) throw new InvalidInputError(zodIssues(parsed.error));
@@ -298,6 +326,7 @@ export class SkillRunner {
       corpId: this.#contextValue(inv, 'corpId'),
       appApi: deps.appApi,
       logger: deps.logger,
+      invocationKey,
       userApi: () =>
         deps.userApiFor({
           // The assistant's unionId fills defaults such as a to-do's executor.

@@ -6,7 +6,9 @@ import type { GraphResponse } from '../protocol/graph.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { Topic } from '../protocol/topics.js';
 import { generateSpecYaml, type SpecOptions } from '../spec/generate.js';
+import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { AnySkill } from './define-skill.js';
+import { type AnswerStore, IdempotentAnswers } from './idempotency.js';
 import type { SkillInvocation } from './invocation.js';
 import type { Middleware } from './middleware.js';
 import type { SkillObserver } from './observer.js';
@@ -60,6 +62,13 @@ export interface SkillsAppOptions {
   http?: HttpReceiverOptions;
   /** Told how every invocation ended (e.g. the Prometheus `Metrics`). */
   observer?: SkillObserver;
+  /**
+   * Where `idempotent` skills remember their answers (default: this process's memory, made when the
+   * first idempotent skill runs). Pass the shared state store so instances share them.
+   */
+  answerStore?: AnswerStore;
+  /** Namespace of those answers in the store (default `app`; the runtime passes the clientId). */
+  answerNamespace?: string;
 }
 
 /**
@@ -73,6 +82,7 @@ export class SkillsApp {
   readonly #middleware: Middleware[];
   readonly #options: SkillsAppOptions;
   #runner: SkillRunner | undefined;
+  #answers: IdempotentAnswers | undefined;
 
   constructor(options: SkillsAppOptions) {
     this.#options = options;
@@ -99,6 +109,15 @@ export class SkillsApp {
       appApi: this.#options.appApi,
       onError: this.#options.onError,
       observer: this.#options.observer,
+      answers: () => {
+        this.#answers ??= new IdempotentAnswers(
+          this.#options.answerStore ??
+            new MemoryStateStore({ logger: this.#options.logger, maxEntries: 10_000 }),
+          this.#options.answerNamespace ?? 'app',
+          this.#options.logger,
+        );
+        return this.#answers;
+      },
     });
     return this.#runner;
   }

@@ -1,7 +1,13 @@
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { type AnySkill, CONTEXT_PARAMS, inputInQuery } from '../skills/define-skill.js';
-import { checkPlatformRules, pathParams, SpecRuleError } from './platform-rules.js';
+import {
+  checkPlatformRules,
+  checkPlatformWarnings,
+  pathParams,
+  type SpecIssue,
+  SpecRuleError,
+} from './platform-rules.js';
 
 export interface SpecOptions {
   title: string;
@@ -11,6 +17,8 @@ export interface SpecOptions {
   protocol?: 'stream' | 'http';
   /** Server URL for HTTP actions. */
   serverUrl?: string;
+  /** Told what DingTalk only recommends against (e.g. a PascalCase operationId); the spec is still made. */
+  onWarning?: (issue: SpecIssue) => void;
 }
 
 type JsonSchema = Record<string, unknown>;
@@ -81,6 +89,7 @@ function operation(skill: AnySkill): Record<string, unknown> {
 export function generateSpec(skills: readonly AnySkill[], options: SpecOptions): Record<string, unknown> {
   const issues = checkPlatformRules(skills);
   if (issues.length > 0) throw new SpecRuleError(issues);
+  if (options.onWarning) for (const warning of checkPlatformWarnings(skills)) options.onWarning(warning);
   const doc: Record<string, unknown> = { openapi: '3.0.1' };
   const info: Record<string, unknown> = { title: options.title, version: options.version ?? '1.0.0' };
   if (options.description) info.description = options.description;

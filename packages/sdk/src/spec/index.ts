@@ -1,2 +1,8 @@
 export { generateSpec, generateSpecYaml, type SpecOptions } from './generate.js';
-export { checkPlatformRules, pathParams, type SpecIssue, SpecRuleError } from './platform-rules.js';
+export {
+  checkPlatformRules,
+  checkPlatformWarnings,
+  pathParams,
+  type SpecIssue,
+  SpecRuleError,
+} from './platform-rules.js';

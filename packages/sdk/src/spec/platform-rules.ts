@@ -22,11 +22,26 @@ export class SpecRuleError extends DingTalkSkillsError {
 }
 
 const CAMEL = /^[a-z][A-Za-z0-9]*$/;
+/** DingTalk recommends camelCase but accepts (and uses in its own examples) PascalCase. */
+const PASCAL = /^[A-Z][A-Za-z0-9]*$/;
 const SCALARS = new Set(['string', 'number', 'int', 'boolean', 'bigint', 'enum', 'literal', 'date', 'null']);
 
 /** Path parameters named in a path template (`/customers/{id}` -> `id`); `[^{}]` keeps the scan linear. */
 export function pathParams(path: string): string[] {
   return [...path.matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!);
+}
+
+/**
+ * What DingTalk only recommends against: accepted, but worth a warning (a PascalCase operationId;
+ * DingTalk's documentation asks for camelCase and its own examples use PascalCase).
+ */
+export function checkPlatformWarnings(skills: readonly AnySkill[]): SpecIssue[] {
+  return skills
+    .filter((s) => typeof s.operationId === 'string' && PASCAL.test(s.operationId))
+    .map((s) => ({
+      operationId: s.operationId,
+      message: `operationId "${s.operationId}" is PascalCase: DingTalk recommends camelCase (accepted)`,
+    }));
 }
 
 /**
@@ -44,8 +59,10 @@ export function checkPlatformRules(skills: readonly AnySkill[]): SpecIssue[] {
     const id = skill.operationId ?? '';
     const add = (message: string) => issues.push({ operationId: id, message });
     if (!id) add('operationId is missing');
-    else if (!CAMEL.test(id))
-      add(`operationId "${id}" must be camelCase (letters and digits, starting lower case)`);
+    else if (!CAMEL.test(id) && !PASCAL.test(id))
+      add(
+        `operationId "${id}" must be camelCase (letters and digits, starting lower case; PascalCase is accepted with a warning)`,
+      );
     seenIds.set(id, (seenIds.get(id) ?? 0) + 1);
     if (!skill.summary?.trim()) add('summary is missing (a short verb phrase)');
     if (!skill.description?.trim()) add('description is missing');

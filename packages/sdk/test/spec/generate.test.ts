@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import crm from '../../../../examples/crm/app.js';
-import { defineSkill, generateSpec, generateSpecYaml, SpecRuleError } from '../../src/index.js';
+import {
+  checkPlatformWarnings,
+  defineSkill,
+  generateSpec,
+  generateSpecYaml,
+  SpecRuleError,
+} from '../../src/index.js';
 
 const ok = (extra: Partial<Parameters<typeof defineSkill>[0]> = {}) =>
   defineSkill({
@@ -89,6 +95,19 @@ describe('spec generation', () => {
     );
     expect(issues.some((i) => i.includes('must be camelCase'))).toBe(true);
     expect(issues).toContain('createTodo: operationId is not unique');
+  });
+
+  it('accepts a PascalCase operationId (DingTalk only recommends camelCase) and tells onWarning', () => {
+    const warnings: string[] = [];
+    const doc = generateSpec([ok({ operationId: 'CreateTodo' })], {
+      title: 'T',
+      onWarning: (issue) => warnings.push(`${issue.operationId}: ${issue.message}`),
+    }) as { paths: Record<string, Record<string, { operationId: string }>> };
+    expect(Object.values(doc.paths)[0]?.post?.operationId).toBe('CreateTodo');
+    expect(warnings).toEqual([
+      'CreateTodo: operationId "CreateTodo" is PascalCase: DingTalk recommends camelCase (accepted)',
+    ]);
+    expect(checkPlatformWarnings([ok()])).toEqual([]);
   });
 
   it('puts a path template field in the path once, and refuses a parameter named twice', () => {

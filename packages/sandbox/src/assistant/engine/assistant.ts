@@ -183,6 +183,8 @@ export class Assistant {
       },
       'skills registered',
     );
+    for (const w of document.warnings)
+      this.#log.warn({ clientId, at: w.at }, `skills description: ${w.message}`);
     return entry;
   }
 

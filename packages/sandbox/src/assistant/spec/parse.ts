@@ -13,6 +13,8 @@ import type {
 } from './types.js';
 
 const CAMEL_CASE = /^[a-z][A-Za-z0-9]*$/;
+/** DingTalk recommends camelCase and uses PascalCase in its own examples: accepted with a warning. */
+const PASCAL_CASE = /^[A-Z][A-Za-z0-9]*$/;
 const UNSUPPORTED_METHODS = new Set(['head', 'options', 'trace']);
 const PATH_ITEM_KEYS = new Set(['parameters', 'summary', 'description', 'servers', '$ref']);
 const MAX_REF_HOPS = 16;
@@ -39,6 +41,7 @@ export function parseSkillsYaml(text: string): SkillsDocument {
 
 class SpecReader {
   readonly problems: SpecProblem[] = [];
+  readonly warnings: SpecProblem[] = [];
   #root: Record<string, unknown> = {};
 
   problem(at: string, message: string): void {
@@ -115,6 +118,7 @@ class SpecReader {
       version: typeof info?.version === 'string' ? info.version : '1.0.0',
       protocol,
       actions,
+      warnings: this.warnings,
     };
     if (typeof info?.description === 'string') out.description = info.description;
     if (serverUrl !== undefined) out.serverUrl = trimTrailingSlashes(serverUrl);
@@ -173,6 +177,11 @@ class SpecReader {
     const operationId = typeof op.operationId === 'string' ? op.operationId : '';
     if (operationId === '')
       this.problem(`${at}.operationId`, 'missing: every action needs a unique camelCase operationId');
+    else if (PASCAL_CASE.test(operationId))
+      this.warnings.push({
+        at: `${at}.operationId`,
+        message: `"${operationId}" is PascalCase: DingTalk recommends camelCase (accepted)`,
+      });
     else if (!CAMEL_CASE.test(operationId))
       this.problem(
         `${at}.operationId`,

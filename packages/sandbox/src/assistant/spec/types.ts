@@ -61,6 +61,8 @@ export interface SkillsDocument {
   /** `servers[0].url` (required for HTTP). */
   serverUrl?: string;
   actions: SkillAction[];
+  /** What DingTalk only recommends against (e.g. a PascalCase operationId): accepted, logged, shown. */
+  warnings: SpecProblem[];
 }
 
 /** One problem found in a description, with where it is (`paths./v1/x.post.operationId`). */

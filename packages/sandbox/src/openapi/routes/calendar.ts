@@ -98,7 +98,8 @@ export function registerCalendarRoutes(scope: FastifyInstance, platform: Platfor
         ...(a.isOptional === undefined ? {} : { isOptional: a.isOptional }),
       })),
       organizer: attendee(e.organizerUnionId, viewer, 'accepted'),
-      reminders: b.reminders,
+      // Published answer type: `minutes` is a string (an int32 in the create request).
+      reminders: b.reminders.map((r) => ({ method: r.method, minutes: String(r.minutes) })),
       status: 'confirmed',
       createTime: new Date(e.createTime).toISOString(),
       updateTime: new Date(e.updateTime).toISOString(),

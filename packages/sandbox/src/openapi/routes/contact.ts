@@ -23,6 +23,8 @@ function profile(request: FastifyRequest, caller: UserCaller) {
     openId: openIdFor(app.clientId, user.userId),
     unionId: user.unionId,
     email: user.email,
+    // The address the user signs in with; the sandbox's users sign in with their work email.
+    loginEmail: user.email,
     visitor: false,
   };
   // The mobile number needs its own permission; without it the fields are absent.
@@ -77,9 +79,12 @@ export function registerContactRoutes(scope: FastifyInstance, platform: Platform
       const body = parseOr400(ownnessBody, request.body);
       const id = body.id === undefined ? undefined : String(body.id);
       const userId = caller.user.userId;
+      // The published answer is `{result: string}` (SDK example "123456"): the status record's id.
       if (body.deletedFlag === 1 || body.deletedFlag === true) {
         if (id === undefined) throw Failures.invalidParameter('id: required when deletedFlag is 1');
-        return { result: platform.repos.ownness.delete(userId, id) };
+        const deleted = platform.repos.ownness.delete(userId, id);
+        platform.logger.info({ userId, statusId: id, deleted }, 'personal status deleted');
+        return { result: id };
       }
       const status = platform.repos.ownness.put(userId, {
         ...(id === undefined ? {} : { id }),
@@ -88,26 +93,9 @@ export function registerContactRoutes(scope: FastifyInstance, platform: Platform
         endTime: body.endTime,
       });
       platform.logger.info({ userId, statusId: status.id, type: status.ownenssType }, 'personal status set');
-      return { result: true };
+      return { result: status.id };
     },
   );
-
-  // Sandbox addition (no public read API): the user's statuses, for pages and tests.
-  scope.get<{ Params: { userId: string } }>(
-    '/v1.0/contact/user/:userId/ownness',
-    { onRequest: read },
-    async (request) => {
-      const caller = callerOf(request);
-      requireSelfUserId(caller, request.params.userId);
-      const now = platform.clock.now();
-      const result = platform.repos.ownness.list(caller.user.userId).map((s) => ({
-        id: s.id,
-        ownenssType: s.ownenssType,
-        startTime: s.startTime,
-        endTime: s.endTime,
-        active: s.startTime <= now && now < s.endTime,
-      }));
-      return { result };
-    },
-  );
+  // DingTalk has no API that reads personal statuses back: the sandbox shows them on the control API
+  // (`GET /sandbox/users/{userId}/data`, `statuses`), never under /v1.0/.
 }

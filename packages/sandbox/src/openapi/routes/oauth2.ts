@@ -85,11 +85,17 @@ export function registerOAuth2Routes(scope: FastifyInstance, platform: Platform)
           );
     }
     const { userId } = grant;
-    const pair = platform.repos.tokens.issueUserTokens(userId, app.clientId);
+    // A refresh within the access token's validity answers that same token, renewed (DingTalk's help:
+    // a repeated fetch within validity returns the same token); the refresh token always rotates.
+    const pair = platform.repos.tokens.issueUserTokens(userId, app.clientId, holder.pairedAccess);
     stats.count(app.clientId, userId, grantType, 'ok');
     log.info(
-      { clientId: app.clientId, userId },
-      byCode ? 'code exchanged for user token' : 'user token refreshed (rotated)',
+      { clientId: app.clientId, userId, renewed: pair.renewed },
+      byCode
+        ? 'code exchanged for user token'
+        : pair.renewed
+          ? 'user token refreshed: same access token, validity renewed (refresh token rotated)'
+          : 'user token refreshed: new access token (refresh token rotated)',
     );
     return {
       accessToken: pair.accessToken,
@@ -114,6 +120,8 @@ export function registerOAuth2Routes(scope: FastifyInstance, platform: Platform)
 interface Holder {
   userId: string | undefined;
   valid: boolean;
+  /** The access token a refresh token was issued with (to renew it while still valid). */
+  pairedAccess?: string;
 }
 
 function codeHolder(record: { userId: string } | undefined): Holder {
@@ -121,6 +129,10 @@ function codeHolder(record: { userId: string } | undefined): Holder {
 }
 
 /** A spent or expired refresh token still names its user (the stats count the failure for them). */
-function refreshHolder(spent: { ok: boolean; userId: string | undefined }): Holder {
-  return { userId: spent.userId, valid: spent.ok };
+function refreshHolder(spent: { ok: boolean; userId: string | undefined; pairedAccess?: string }): Holder {
+  return {
+    userId: spent.userId,
+    valid: spent.ok,
+    ...(spent.pairedAccess ? { pairedAccess: spent.pairedAccess } : {}),
+  };
 }

@@ -2,6 +2,7 @@ import { OpenApiErrorCode } from '@dingtalk-skills/sdk';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Platform } from '../../platform/platform.js';
+import type { TodoCard } from '../../platform/repos/index.js';
 import { Scope } from '../../platform/scopes.js';
 import { Failures, OpenApiFailure } from '../failure.js';
 import { callerOf, requireSelfUnionId, requireUserToken } from '../guard.js';
@@ -31,6 +32,24 @@ const listBody = z.object({
   // Sandbox addition: page size (1..100, default 20).
   maxResults: z.number().int().min(1).max(100).optional(),
 });
+
+/**
+ * A to-do as `tasks/list` answers it: only fields of DingTalk's published `todoCards[]` model
+ * (no `description`, `executorIds`, `participantIds`: those are on the control API).
+ */
+export function publishedCard(card: TodoCard) {
+  return {
+    taskId: card.taskId,
+    subject: card.subject,
+    ...(card.dueTime === undefined ? {} : { dueTime: card.dueTime }),
+    isDone: card.isDone,
+    priority: card.priority,
+    creatorId: card.creatorId,
+    createdTime: card.createdTime,
+    modifiedTime: card.modifiedTime,
+    bizTag: card.bizTag,
+  };
+}
 
 /** To-do: create a personal to-do, list the user's to-dos. */
 export function registerTodoRoutes(scope: FastifyInstance, platform: Platform): void {
@@ -65,7 +84,8 @@ export function registerTodoRoutes(scope: FastifyInstance, platform: Platform): 
         ...(body.priority === undefined ? {} : { priority: body.priority }),
       });
       platform.logger.info({ userId: caller.user.userId, taskId: card.taskId }, 'to-do created');
-      return card;
+      // The published answer holds these two fields only (the whole to-do is on the control API).
+      return { taskId: card.taskId, createdTime: card.createdTime };
     },
   );
 
@@ -87,7 +107,7 @@ export function registerTodoRoutes(scope: FastifyInstance, platform: Platform): 
       });
       const next = offset + page.items.length;
       return {
-        todoCards: page.items,
+        todoCards: page.items.map(publishedCard),
         ...(next < page.total ? { nextToken: encodeCursor(next) } : {}),
         totalCount: page.total,
       };

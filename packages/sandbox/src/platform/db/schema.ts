@@ -123,6 +123,11 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, id)
   );
   `,
+  // A refresh token row keeps the access token it was issued with, sealed with the refresh token
+  // itself (never in clear): a refresh within the access token's validity renews that same token.
+  `
+  ALTER TABLE user_tokens ADD COLUMN paired_access TEXT;
+  `,
 ];
 
 /** Tables emptied by a reset, children first. */

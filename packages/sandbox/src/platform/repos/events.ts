@@ -28,7 +28,8 @@ export interface CalendarEvent {
   location?: { displayName: string };
   attendees: EventAttendee[];
   organizer: EventAttendee;
-  reminders: Array<{ method: string; minutes: number }>;
+  /** `minutes` is a string in DingTalk's answers (an int32 in the create request). */
+  reminders: Array<{ method: string; minutes: string }>;
   status: 'confirmed';
   createTime: string;
   updateTime: string;

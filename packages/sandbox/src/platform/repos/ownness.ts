@@ -1,6 +1,6 @@
 import type { SandboxClock } from '../../clock.js';
 import type { PlatformDb } from '../db/open.js';
-import { newId } from '../ids.js';
+import { newNumericId } from '../ids.js';
 
 /** A personal status (个人状态): 1 leave (请假), 3 business trip (出差). */
 export interface OwnnessStatus {
@@ -42,7 +42,7 @@ export class OwnnessRepo {
     s: { id?: string; ownenssType: number; startTime: number; endTime: number },
     onlyIfMissing = false,
   ): OwnnessStatus {
-    const id = s.id ?? newId('status');
+    const id = s.id ?? newNumericId();
     const verb = onlyIfMissing ? 'INSERT OR IGNORE' : 'INSERT OR REPLACE';
     this.#db
       .prepare(

@@ -3,7 +3,7 @@ import type { PlatformDb } from '../db/open.js';
 import { newId } from '../ids.js';
 import { readStringList } from '../json-column.js';
 
-/** A to-do as the to-do API returns it (a "todoCard"). */
+/** A stored to-do, as the control API shows it (the to-do API answers a subset: `publishedCard`). */
 export interface TodoCard {
   taskId: string;
   subject: string;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { SandboxClock } from '../../clock.js';
 import type { PlatformDb } from '../db/open.js';
 import { hashSecret, newOpaqueToken } from '../ids.js';
@@ -18,6 +19,19 @@ export type ResolvedToken =
   | { kind: 'user'; userId: string; clientId: string; expiresAt: number }
   | { kind: 'app'; clientId: string; expiresAt: number };
 
+/**
+ * Seals (or opens) an access token with the refresh token it was issued with: XOR with a pad derived
+ * from the refresh token, so the database never holds a usable token and only the refresh token's
+ * holder can read it back. Tokens are 32 hex characters (16 bytes).
+ */
+function sealWith(refreshToken: string, hex: string): string | undefined {
+  if (!/^[0-9a-f]{32}$/.test(hex)) return undefined;
+  const pad = createHash('sha256').update(`sandbox-paired-access\u0000${refreshToken}`, 'utf8').digest();
+  const value = Buffer.from(hex, 'hex');
+  for (let i = 0; i < value.length; i++) value[i] = value[i]! ^ pad[i]!;
+  return value.toString('hex');
+}
+
 interface UserTokenRow {
   client_id: string;
   user_id: string;
@@ -33,28 +47,54 @@ export class TokensRepo {
     this.#clock = clock;
   }
 
-  /** Issues a new access + refresh token for (user, app). */
-  issueUserTokens(userId: string, clientId: string): UserTokenPair {
+  /**
+   * Issues a refresh token and an access token for (user, app). With `renew` (the access token a spent
+   * refresh token was issued with) that is still valid for this user and app, the same access token is
+   * kept and its validity starts again (DingTalk: a repeated fetch within validity returns the same
+   * token); otherwise a new one is made.
+   */
+  issueUserTokens(userId: string, clientId: string, renew?: string): UserTokenPair & { renewed: boolean } {
     const now = this.#clock.now();
-    const accessToken = newOpaqueToken();
     const refreshToken = newOpaqueToken();
     const insert = this.#db.prepare(
-      `INSERT INTO user_tokens (token_hash, kind, client_id, user_id, created_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO user_tokens (token_hash, kind, client_id, user_id, created_at, expires_at, paired_access)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
     );
-    const pair: UserTokenPair = {
+    const accessExpiresAt = now + Lifetime.accessTokenMs;
+    let renewed = false;
+    let accessToken = '';
+    this.#db.transaction(() => {
+      if (renew !== undefined)
+        renewed =
+          this.#db
+            .prepare(
+              `UPDATE user_tokens SET expires_at = ?
+               WHERE token_hash = ? AND kind = 'access' AND user_id = ? AND client_id = ?
+                 AND revoked_at IS NULL AND expires_at > ?`,
+            )
+            .run(accessExpiresAt, hashSecret(renew), userId, clientId, now).changes === 1;
+      accessToken = renewed && renew !== undefined ? renew : newOpaqueToken();
+      if (!renewed)
+        insert.run(hashSecret(accessToken), 'access', clientId, userId, now, accessExpiresAt, null);
+      insert.run(
+        hashSecret(refreshToken),
+        'refresh',
+        clientId,
+        userId,
+        now,
+        now + Lifetime.refreshTokenMs,
+        sealWith(refreshToken, accessToken) ?? null,
+      );
+      this.#prune(now);
+    })();
+    return {
       accessToken,
       refreshToken,
       expireIn: Lifetime.accessTokenMs / 1000,
-      accessExpiresAt: now + Lifetime.accessTokenMs,
+      accessExpiresAt,
       refreshExpiresAt: now + Lifetime.refreshTokenMs,
+      renewed,
     };
-    this.#db.transaction(() => {
-      insert.run(hashSecret(accessToken), 'access', clientId, userId, now, pair.accessExpiresAt);
-      insert.run(hashSecret(refreshToken), 'refresh', clientId, userId, now, pair.refreshExpiresAt);
-      this.#prune(now);
-    })();
-    return pair;
   }
 
   /**
@@ -62,21 +102,27 @@ export class TokensRepo {
    * (rotation); the caller issues the new pair. `ok` false when it is unknown, spent or expired;
    * `userId` names the owner whenever the token was ever issued to this app.
    */
-  spendRefreshToken(refreshToken: string, clientId: string): { ok: boolean; userId: string | undefined } {
+  spendRefreshToken(
+    refreshToken: string,
+    clientId: string,
+  ): { ok: boolean; userId: string | undefined; pairedAccess?: string } {
     const now = this.#clock.now();
     const hash = hashSecret(refreshToken);
     const row = this.#db
       .prepare(
-        `SELECT user_id, expires_at, revoked_at FROM user_tokens
+        `SELECT user_id, expires_at, revoked_at, paired_access FROM user_tokens
          WHERE token_hash = ? AND kind = 'refresh' AND client_id = ?`,
       )
-      .get(hash, clientId) as { user_id: string; expires_at: number; revoked_at: number | null } | undefined;
+      .get(hash, clientId) as
+      | { user_id: string; expires_at: number; revoked_at: number | null; paired_access: string | null }
+      | undefined;
     if (!row) return { ok: false, userId: undefined };
     if (row.revoked_at !== null || row.expires_at <= now) return { ok: false, userId: row.user_id };
     const changed = this.#db
       .prepare('UPDATE user_tokens SET revoked_at = ? WHERE token_hash = ? AND revoked_at IS NULL')
       .run(now, hash).changes;
-    return { ok: changed === 1, userId: row.user_id };
+    const pairedAccess = row.paired_access === null ? undefined : sealWith(refreshToken, row.paired_access);
+    return { ok: changed === 1, userId: row.user_id, ...(pairedAccess ? { pairedAccess } : {}) };
   }
 
   /** Issues an app (enterprise) access token. */
