@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type AppDefinition, isAppDefinition } from '@dingtalk-skills/sdk';
 import { loadModule } from './module-hooks.js';
+import { validateApp } from './validate-app.js';
 
 /** The app cannot be found or loaded, or it breaks DingTalk's rules (exit code 4). */
 export class AppLoadError extends Error {}
@@ -62,7 +63,8 @@ function exportNames(mod: Record<string, unknown>): string {
 
 /**
  * Loads an app module (TypeScript or JavaScript, from an ES module or a CommonJS package) and returns its
- * AppDefinition. Every way it can fail is an AppLoadError that names the file and what was expected.
+ * AppDefinition, checked by validateApp. Every way it can fail is an AppLoadError that names the file
+ * and what was expected.
  */
 export async function loadApp(target: string): Promise<{ app: AppDefinition; entry: string }> {
   const entry = resolveAppEntry(target);
@@ -84,5 +86,6 @@ export async function loadApp(target: string): Promise<{ app: AppDefinition; ent
     throw new AppLoadError(
       `${entry} has no app: expected \`export default defineApp({ name, skills })\` (or \`module.exports = defineApp(...)\`); its exports: ${exportNames(mod)}`,
     );
+  validateApp(app, entry);
   return { app, entry };
 }

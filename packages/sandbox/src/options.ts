@@ -40,7 +40,7 @@ export const sandboxOptionsSchema = z
     host: z.string().min(1).default('127.0.0.1'),
     /**
      * Apps registered at start (default: the seed app `dingsandboxapp001` / `sandbox-secret`, which
-     * the platform always has; an entry with its clientId only adds redirect URIs).
+     * the platform always has; an entry with its clientId adds redirect URIs and, with a name, renames it).
      */
     apps: z
       .array(sandboxAppSchema)

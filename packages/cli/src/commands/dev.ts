@@ -2,10 +2,11 @@ import { createSandbox, SEED_APP } from '@dingtalk-skills/sandbox';
 import { generateSpecYaml, type OpsServer, startApp } from '@dingtalk-skills/sdk';
 import { readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
-import { cliLogger } from '../logger.js';
+import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
 import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
+import { plural } from '../words.js';
 import { seedLines } from './sandbox.js';
 
 export interface DevOptions extends OpsFlags {
@@ -16,6 +17,8 @@ export interface DevOptions extends OpsFlags {
   /** `--callback-redelivery`: delays before each redelivery of an unanswered CALLBACK. */
   callbackRedelivery?: number[];
   connections: number;
+  /** `--log-format`; default pretty on a terminal, NDJSON otherwise. */
+  logFormat?: LogFormat;
 }
 
 /**
@@ -32,11 +35,18 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     ...(app.description ? { description: app.description } : {}),
     protocol: 'stream',
   });
-  const logger = cliLogger(env.LOG_LEVEL, [SEED_APP.clientSecret]);
+  const logger = cliLogger(
+    env.LOG_LEVEL,
+    [SEED_APP.clientSecret],
+    'dingtalk-skills',
+    chooseLogOutput(options.logFormat, env.NO_COLOR),
+  );
   const sandbox = await createSandbox({
     port: options.port ?? env.DINGTALK_SANDBOX_PORT,
     host: options.host,
     logger: logger.child({ part: 'sandbox' }),
+    // The seed app carries the developer's app name: cards and the consent page show it.
+    apps: [{ ...SEED_APP, redirectUris: [...SEED_APP.redirectUris], name: app.name }],
     ...(options.ephemeral ? { ephemeral: true } : {}),
     ...(options.db ? { dbPath: options.db } : {}),
     ...(options.callbackRedelivery ? { callbackRedelivery: options.callbackRedelivery } : {}),
@@ -84,7 +94,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   const lines = [
     `dingtalk-skills dev: ${app.name}`,
     `  assistant page   ${sandbox.url}/`,
-    `  app              ${entry} — ${app.skills.length} skills (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
+    `  app              ${entry} — ${plural(app.skills.length, 'skill')} (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
     `  sandbox          DINGTALK_API_BASE=${sandbox.url}  control API ${sandbox.url}/sandbox/`,
     ...(ops ? [opsLine(ops).trimEnd()] : []),
     ...seedLines(),

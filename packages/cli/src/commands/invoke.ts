@@ -1,4 +1,5 @@
 import { readEnv } from '../env.js';
+import { ExitCode, SandboxUnreachableError, UsageError } from '../exit-codes.js';
 
 /** One step of an assistant transcript, as the sandbox records it. */
 export interface TranscriptStep {
@@ -40,17 +41,17 @@ function describeStep(s: TranscriptStep): string {
 /**
  * `dingtalk-skills invoke <skill> --user <id> --data <json>`: runs one skill through a running sandbox's
  * assistant as that user and prints the transcript. Exit code 0 on a result, 3 when the user must
- * still consent (no --auto-consent), 1 on an error step.
+ * still consent (no --auto-consent), 1 on an error step, 2 for bad --data, 5 when no sandbox answers.
  */
 export async function invokeCommand(skill: string, options: InvokeOptions): Promise<void> {
   let params: unknown;
   try {
     params = JSON.parse(options.data);
   } catch (err) {
-    throw new Error(`--data must be JSON: ${(err as Error).message}`);
+    throw new UsageError(`--data must be JSON: ${(err as Error).message}`);
   }
   if (typeof params !== 'object' || params === null || Array.isArray(params))
-    throw new Error('--data must be a JSON object');
+    throw new UsageError('--data must be a JSON object');
   const base = (options.sandbox ?? `http://127.0.0.1:${readEnv().DINGTALK_SANDBOX_PORT}`).replace(/\/+$/, '');
   let res: Response;
   try {
@@ -65,7 +66,7 @@ export async function invokeCommand(skill: string, options: InvokeOptions): Prom
       }),
     });
   } catch (err) {
-    throw new Error(
+    throw new SandboxUnreachableError(
       `no sandbox answers at ${base} (start one with: npx dingtalk-skills dev): ${(err as Error).message}`,
     );
   }
@@ -79,5 +80,10 @@ export async function invokeCommand(skill: string, options: InvokeOptions): Prom
       process.stdout.write('(waiting for consent: open the URL above, or pass --auto-consent)\n');
   }
   const last = answer.transcript.at(-1);
-  process.exitCode = answer.status === 'awaiting_consent' ? 3 : last?.step === 'result' ? 0 : 1;
+  process.exitCode =
+    answer.status === 'awaiting_consent'
+      ? ExitCode.AwaitingConsent
+      : last?.step === 'result'
+        ? ExitCode.Ok
+        : ExitCode.Failed;
 }
