@@ -5,13 +5,14 @@
  * same document for every combination. A CommonJS app gets the CLI's own SDK instance (not a second copy
  * compiled by tsx, which failed with `TypeError: Illegal constructor`).
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runToEnd } from '../support/child-process.js';
 import { ROOT, runCli } from './dev-process.js';
+import { tempProject } from './temp-project.js';
 
 const TS_APP = `import { defineApp, defineSkill } from '@dingtalk-skills/sdk';
 import { z } from 'zod';
@@ -53,17 +54,12 @@ type PackageType = 'module' | 'commonjs';
 const EXTENSIONS = ['.ts', '.mts', '.cts', '.js'] as const;
 
 let dir: string;
-function project(type: PackageType): string {
-  const p = join(dir, type);
-  mkdirSync(join(p, 'node_modules', '@dingtalk-skills'), { recursive: true });
-  writeFileSync(join(p, 'package.json'), JSON.stringify({ name: `app-${type}`, version: '1.0.0', type }));
-  symlinkSync(join(ROOT, 'packages/sdk'), join(p, 'node_modules/@dingtalk-skills/sdk'), 'dir');
-  symlinkSync(join(ROOT, 'node_modules/zod'), join(p, 'node_modules/zod'), 'dir');
+function project(type: PackageType): void {
+  const p = tempProject(type, dir);
   for (const ext of EXTENSIONS) {
     const cjsJs = ext === '.js' && type === 'commonjs';
-    writeFileSync(join(p, `app${ext}`), ext === '.js' ? (cjsJs ? CJS_JS_APP : TS_APP) : TS_APP);
+    p.write(`app${ext}`, ext === '.js' ? (cjsJs ? CJS_JS_APP : TS_APP) : TS_APP);
   }
-  return p;
 }
 
 beforeAll(() => {

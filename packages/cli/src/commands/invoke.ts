@@ -26,7 +26,7 @@ function describeStep(s: TranscriptStep): string {
     case 'invoke':
       return `→ invoke ${String(s.operationId ?? '')} as ${String(s.userId ?? '')} ${JSON.stringify(s.params ?? {})}`;
     case 'auth_card':
-      return `🔐 authorization card (授权卡片, ${String(s.trigger ?? 'skill')}-triggered): ${String(s.code ?? '')}${Array.isArray(s.requestedScopes) ? ` scopes ${s.requestedScopes.join(' ')}` : ''}${s.consentUrl ? `\n   consent at ${String(s.consentUrl)}` : ''}`;
+      return `🔐 authorization card (授权卡片, ${String(s.trigger ?? 'skill')}-triggered): ${String(s.code ?? '')}${Array.isArray(s.requestedScopes) ? ` scopes ${s.requestedScopes.join(' ')}` : ''}${s.consentUrl ? `\n   consent at ${String(s.consentUrl)}` : ''}${s.warning ? `\n⚠ warning: ${String(s.warning)}` : ''}`;
     case 'consent':
       return `✔ consent: ${String(s.decision ?? s.outcome ?? 'approved')}${s.scopes ? ` ${JSON.stringify(s.scopes)}` : ''}`;
     case 'result':
