@@ -117,7 +117,9 @@ describe('a 403 naming a scope the skill does not declare', () => {
     // ... once it is granted, the skill's 403 brings the warning.
     const again = await invoke('peek', '--user', 'zhangsan');
     expect(again.code).toBe(3);
-    expect(again.stdout).toMatch(/\n⚠ warning: skill "peek" needs Calendar\.Event\.Read but does not declare it/);
+    expect(again.stdout).toMatch(
+      /\n⚠ warning: skill "peek" needs Calendar\.Event\.Read but does not declare it/,
+    );
   });
 });
 

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './dev-process.js';
 
 export interface TempProject {
@@ -24,6 +24,7 @@ export function tempProject(type: 'module' | 'commonjs', parent?: string): TempP
     dir,
     write(name, text) {
       const path = join(dir, name);
+      mkdirSync(dirname(path), { recursive: true });
       writeFileSync(path, text);
       return path;
     },

@@ -22,6 +22,17 @@ export function networkErrorCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** `fetch failed: bad port`: the messages of an error and its causes. */
+function messageChain(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e !== undefined && e !== null && depth < 5; depth++) {
+    const m = e instanceof Error ? e.message : String(e);
+    if (m && !parts.includes(m)) parts.push(m);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  return parts.join(': ');
+}
+
 /** A sentence naming what failed on the way to `url`: refused connection, DNS, TLS, timeout, reset. */
 export function describeNetworkError(err: unknown, url: string): string {
   const code = networkErrorCode(err);
@@ -31,7 +42,7 @@ export function describeNetworkError(err: unknown, url: string): string {
   } catch {
     host = url; // not a URL: name it as given
   }
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageChain(err);
   if (!code) return `${message} (${url})`;
   if (code === 'ECONNREFUSED') return `connection refused by ${host} (ECONNREFUSED: nothing listens there)`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_FAIL')
