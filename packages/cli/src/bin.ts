@@ -1,15 +1,18 @@
 #!/usr/bin/env node
-import { VERSION } from '@dingtalk-skills/sdk';
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { devCommand } from './commands/dev.js';
-import { invokeCommand } from './commands/invoke.js';
-import { sandboxCommand } from './commands/sandbox.js';
-import { specCommand } from './commands/spec.js';
-import { startCommand } from './commands/start.js';
 import { EnvError } from './env.js';
-import { EXIT_CODES_HELP, ExitCode, SandboxUnreachableError, UsageError } from './exit-codes.js';
-import { AppLoadError } from './load-app.js';
-import { LOG_FORMATS } from './logger.js';
+import {
+  AppLoadError,
+  EXIT_CODES_HELP,
+  ExitCode,
+  LOG_FORMATS,
+  SandboxUnreachableError,
+  UsageError,
+} from './exit-codes.js';
+
+// Commands are imported when they run, so `--help`, `--version` and usage errors start fast.
+const { version: VERSION } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 function intOption(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -113,7 +116,7 @@ program
       'LOG_LEVEL=debug npx dingtalk-skills dev ./my-app.ts   # every frame and ack',
     ),
   )
-  .action((app: string, opts) => devCommand(app, opts));
+  .action(async (app: string, opts) => (await import('./commands/dev.js')).devCommand(app, opts));
 
 program
   .command('start')
@@ -159,7 +162,7 @@ program
       'DINGTALK_STATE=redis://127.0.0.1:6379 npx dingtalk-skills start . --connections 2 --ops-port 9464',
     )}\n\nEnvironment: DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET (required), DINGTALK_API_BASE, DINGTALK_STATE,\n  DINGTALK_TOKEN_KEY, DINGTALK_OPS_PORT, DINGTALK_OPS_HOST, LOG_LEVEL, NO_COLOR`,
   )
-  .action((app: string, opts) => startCommand(app, opts));
+  .action(async (app: string, opts) => (await import('./commands/start.js')).startCommand(app, opts));
 
 program
   .command('sandbox')
@@ -178,7 +181,7 @@ program
       'npx dingtalk-skills sandbox --callback-redelivery 10000,30000,60000',
     ),
   )
-  .action((opts) => sandboxCommand(opts));
+  .action(async (opts) => (await import('./commands/sandbox.js')).sandboxCommand(opts));
 
 program
   .command('spec')
@@ -198,7 +201,7 @@ program
       'npx dingtalk-skills spec . --protocol http --server-url https://skills.example.com',
     ),
   )
-  .action((app: string, opts) => specCommand(app, opts));
+  .action(async (app: string, opts) => (await import('./commands/spec.js')).specCommand(app, opts));
 
 program
   .command('invoke')
@@ -217,7 +220,7 @@ program
       'npx dingtalk-skills invoke listTodos --user zhangsan --sandbox http://127.0.0.1:9000',
     ),
   )
-  .action((skill: string, opts) => invokeCommand(skill, opts));
+  .action(async (skill: string, opts) => (await import('./commands/invoke.js')).invokeCommand(skill, opts));
 
 /** The exit code for an error a command threw (documented in EXIT_CODES_HELP). */
 function exitCodeOf(err: unknown): number {

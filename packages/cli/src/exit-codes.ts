@@ -31,3 +31,10 @@ export class UsageError extends Error {}
 
 /** No sandbox answers at the URL `invoke` was given: exit code 5. */
 export class SandboxUnreachableError extends Error {}
+
+/** The app cannot be found or loaded, or it breaks DingTalk's rules: exit code 4. */
+export class AppLoadError extends Error {}
+
+/** `--log-format`: `pretty` (coloured, human-readable) or `json` (NDJSON, one object a line). */
+export type LogFormat = 'pretty' | 'json';
+export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type AppDefinition, isAppDefinition } from '@dingtalk-skills/sdk';
+import { AppLoadError } from './exit-codes.js';
 import { loadModule } from './module-hooks.js';
 import { validateApp } from './validate-app.js';
 
-/** The app cannot be found or loaded, or it breaks DingTalk's rules (exit code 4). */
-export class AppLoadError extends Error {}
+export { AppLoadError };
 
 const ENTRY_NAMES = [
   'app.ts',

@@ -1,9 +1,9 @@
 import { createLogger, type Logger, type LogLevel } from '@dingtalk-skills/sdk';
 import pretty from 'pino-pretty';
 
-/** `--log-format`: `pretty` (coloured, human-readable) or `json` (NDJSON, one object a line). */
-export type LogFormat = 'pretty' | 'json';
-export const LOG_FORMATS: readonly LogFormat[] = ['pretty', 'json'];
+import type { LogFormat } from './exit-codes.js';
+
+export type { LogFormat };
 
 /** How the CLI logs: the chosen format and whether to colour it. */
 export interface LogOutput {

@@ -1,5 +1,5 @@
 import { type AppDefinition, checkPlatformRules, SpecRuleError } from '@dingtalk-skills/sdk';
-import { AppLoadError } from './load-app.js';
+import { AppLoadError } from './exit-codes.js';
 
 /**
  * The one check `spec`, `dev` and `start` run on a loaded app before anything else: every rule DingTalk
