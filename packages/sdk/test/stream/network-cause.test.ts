@@ -3,7 +3,7 @@
  * real fetch on loopback or to a reserved name: a closed port, a name that does not resolve, TLS spoken
  * to a plain TCP server, a port fetch refuses.
  */
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeNetworkError, networkErrorCode } from '../../src/stream/network-cause.js';
 
@@ -26,13 +26,21 @@ async function freePort(): Promise<number> {
 
 let plain: Server;
 let plainPort = 0;
+const sockets = new Set<Socket>();
 beforeAll(async () => {
   // Accepts TCP and answers garbage: a TLS client fails its handshake.
-  plain = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+  plain = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.end('HTTP/1.1 400 Bad Request\r\n\r\n');
+  });
   await new Promise<void>((r) => plain.listen(0, '127.0.0.1', r));
   plainPort = (plain.address() as { port: number }).port;
 });
-afterAll(() => new Promise<void>((r) => plain.close(() => r())));
+afterAll(async () => {
+  for (const socket of sockets) socket.destroy();
+  await new Promise<void>((r) => plain.close(() => r()));
+});
 
 describe('describeNetworkError', () => {
   it('a closed port: connection refused, ECONNREFUSED, naming host and port', async () => {
