@@ -263,8 +263,10 @@ for (const a of INVALID)
         argv: () =>
           command === 'dev' ? ['dev', p(a.file), '--port', '0', '--ephemeral'] : [command, p(a.file)],
         ...(command === 'start' ? { env: START_ENV } : {}),
-        stderr: () =>
-          `dingtalk-skills: ${p(a.file)}: the skills break DingTalk's rules for AI assistant actions:\n  - ${a.issue}`,
+        stderr: () => [
+          `dingtalk-skills: ${p(a.file)}: the skills break DingTalk's rules for AI assistant actions:\n  - `,
+          `\n  - ${a.issue}\n`,
+        ],
         code: 4,
       },
     ]);
