@@ -93,25 +93,25 @@ describe('dingtalk-skills invoke', () => {
     expect(run.stderr).toMatch(/registered: .*whoami/);
   });
 
-  it('bad --data JSON exits 1 with a message naming --data, without calling the sandbox', async () => {
+  it('bad --data JSON exits 2 (usage) with a message naming --data, without calling the sandbox', async () => {
     const run = await invoke('createTodo', '--user', 'zhangsan', '--data', '{subject:');
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('--data');
     expect(run.stdout).toBe('');
     const notObject = await invoke('createTodo', '--user', 'zhangsan', '--data', '[1,2]');
-    expect(notObject.code).toBe(1);
+    expect(notObject.code).toBe(2);
     expect(notObject.stderr).toContain('--data must be a JSON object');
   });
 
-  it('a bad --callback-redelivery list exits 1 naming the flag and the expected form', async () => {
+  it('a bad --callback-redelivery list exits 2 naming the flag and the expected form', async () => {
     const run = await runCli(['sandbox', '--callback-redelivery', '10,abc', '--ephemeral', '--port', '0']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(2);
     expect(run.stderr).toContain('--callback-redelivery must be up to 100 comma-separated delays in ms');
   });
 
-  it('no sandbox at the URL: a message that says how to start one, exit 1', async () => {
+  it('no sandbox at the URL: a message that says how to start one, exit 5', async () => {
     const run = await runCli(['invoke', 'whoami', '--user', 'zhangsan', '--sandbox', 'http://127.0.0.1:9']);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(5);
     expect(run.stderr).toContain('no sandbox answers at http://127.0.0.1:9');
   });
 });

@@ -22,7 +22,7 @@ export function requireBuiltCli(): void {
 
 /** The environment of a child CLI: the caller's, minus anything that would change which DingTalk or store it uses. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn', ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
   for (const name of [
     'DINGTALK_STATE',
     'DINGTALK_SANDBOX_PORT',
@@ -31,7 +31,7 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
     'DINGTALK_CLIENT_SECRET',
   ])
     delete env[name];
-  return env;
+  return { ...env, ...extra };
 }
 
 /** A running `dingtalk-skills dev` process. */
@@ -78,11 +78,18 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs `node packages/cli/dist/bin.js <args>` to completion (killed after `timeoutMs`). */
-export function runCli(args: readonly string[], timeoutMs = 20_000): Promise<CliRun> {
+/**
+ * Runs `node packages/cli/dist/bin.js <args>` to completion (killed after `timeoutMs`), in `cwd` (default
+ * the repository root) with `env` added to the child's environment.
+ */
+export function runCli(
+  args: readonly string[],
+  timeoutMs = 20_000,
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
   requireBuiltCli();
   return new Promise((resolve, reject) => {
-    const run = spawnNode([BIN, ...args], { cwd: ROOT, env: childEnv() });
+    const run = spawnNode([BIN, ...args], { cwd: options.cwd ?? ROOT, env: childEnv(options.env) });
     const timer = setTimeout(() => {
       run.child.kill('SIGKILL');
       reject(

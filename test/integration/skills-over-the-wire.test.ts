@@ -299,6 +299,8 @@ describe('legacy AI plugin topic', () => {
       success: false,
       code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
       requestId: 'req-plugin-1',
+      // DingTalk's 403 named the scope; the answer passes it on so the card can ask for it.
+      requiredScopes: ['Todo.PersonalTodo.Write'],
     });
     await control('/sandbox/users/lisi/expire-token', { clientId: CLIENT_ID });
     expect(await plugin('whoami', { accessToken })).toMatchObject({ code: 'InvalidAuthentication' });

@@ -1,15 +1,19 @@
 #!/usr/bin/env node
-import { VERSION } from '@dingtalk-skills/sdk';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import { devCommand } from './commands/dev.js';
-import { initCommand } from './commands/init/index.js';
-import { invokeCommand } from './commands/invoke.js';
-import { sandboxCommand } from './commands/sandbox.js';
-import { specCommand } from './commands/spec.js';
-import { startCommand } from './commands/start.js';
+import { createRequire } from 'node:module';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { tlsOptions } from './commands/tls.js';
 import { EnvError } from './env.js';
-import { AppLoadError } from './load-app.js';
+import {
+  AppLoadError,
+  EXIT_CODES_HELP,
+  ExitCode,
+  LOG_FORMATS,
+  SandboxUnreachableError,
+  UsageError,
+} from './exit-codes.js';
+
+// Commands are imported when they run, so `--help`, `--version` and usage errors start fast.
+const { version: VERSION } = createRequire(import.meta.url)('../package.json') as { version: string };
 
 function intOption(name: string, min: number, max: number) {
   return (value: string): number => {
@@ -40,6 +44,16 @@ const callbackRedeliveryOption = () =>
     'send an unanswered CALLBACK again after these delays (sandbox clock), e.g. 10000,30000,60000,120000; off = never; default 20000,60000',
   ).argParser(delayListOption('--callback-redelivery'));
 
+const logFormatOption = () =>
+  new Option(
+    '--log-format <format>',
+    'log lines on stderr: pretty (coloured; NO_COLOR turns colour off) or json (NDJSON); default pretty on a terminal, json otherwise',
+  ).choices(LOG_FORMATS);
+
+/** Help text after a command's options: examples, then the exit codes. */
+const examples = (...lines: string[]) =>
+  `\nExamples:\n${lines.map((l) => `  ${l}`).join('\n')}\n${EXIT_CODES_HELP}`;
+
 const program = new Command();
 program
   .name('dingtalk-skills')
@@ -47,7 +61,19 @@ program
     'DingTalk AI assistant skills with user-delegated credentials (用户代理凭证): dev, start, sandbox, spec, invoke',
   )
   .version(VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Parse errors throw (inherited by every command below) so main() can exit with code 2.
+  .exitOverride()
+  .addHelpText(
+    'after',
+    examples(
+      'npx dingtalk-skills dev examples/crm          # sandbox + app; open the printed URL',
+      'npx dingtalk-skills spec ./my-app.ts > openapi.yaml',
+      `npx dingtalk-skills invoke createTodo --user lisi --data '{"subject":"买牛奶"}' --auto-consent`,
+      'DINGTALK_CLIENT_ID=... DINGTALK_CLIENT_SECRET=... npx dingtalk-skills start ./my-app.ts',
+      'npx dingtalk-skills help <command>            # flags and examples of one command',
+    ),
+  );
 
 const opsPortOption = () =>
   new Option(
@@ -81,7 +107,17 @@ program
   .addOption(opsPortOption())
   .addOption(opsHostOption())
   .addOption(callbackRedeliveryOption())
-  .action((app: string, opts) => devCommand(app, opts));
+  .addOption(logFormatOption())
+  .addHelpText(
+    'after',
+    examples(
+      'npx dingtalk-skills dev                       # the app in the current folder',
+      'npx dingtalk-skills dev ./my-app.ts --port 9000 --ephemeral',
+      'npx dingtalk-skills dev examples/crm --log-format json > dev.log',
+      'LOG_LEVEL=debug npx dingtalk-skills dev ./my-app.ts   # every frame and ack',
+    ),
+  )
+  .action(async (app: string, opts) => (await import('./commands/dev.js')).devCommand(app, opts));
 for (const option of tlsOptions()) program.commands.find((c) => c.name() === 'dev')?.addOption(option);
 
 program
@@ -127,7 +163,16 @@ program
       .argParser(intOption('--drain-timeout', 0, 3_600_000))
       .default(10_000),
   )
-  .action((app: string, opts) => startCommand(app, opts));
+  .addOption(logFormatOption())
+  .addHelpText(
+    'after',
+    `${examples(
+      'DINGTALK_CLIENT_ID=ding... DINGTALK_CLIENT_SECRET=... npx dingtalk-skills start ./my-app.ts',
+      'DINGTALK_API_BASE=http://127.0.0.1:8720 DINGTALK_CLIENT_ID=dingsandboxapp001 DINGTALK_CLIENT_SECRET=sandbox-secret npx dingtalk-skills start .',
+      'DINGTALK_STATE=redis://127.0.0.1:6379 npx dingtalk-skills start . --connections 2 --ops-port 9464',
+    )}\n\nEnvironment: DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET (required), DINGTALK_API_BASE, DINGTALK_STATE,\n  DINGTALK_TOKEN_KEY, DINGTALK_OPS_PORT, DINGTALK_OPS_HOST, LOG_LEVEL, NO_COLOR`,
+  )
+  .action(async (app: string, opts) => (await import('./commands/start.js')).startCommand(app, opts));
 
 program
   .command('sandbox')
@@ -137,7 +182,16 @@ program
   .option('--ephemeral', 'keep everything in memory (no SQLite file)')
   .option('--db <path>', 'the SQLite file')
   .addOption(callbackRedeliveryOption())
-  .action((opts) => sandboxCommand(opts));
+  .addOption(logFormatOption())
+  .addHelpText(
+    'after',
+    examples(
+      'npx dingtalk-skills sandbox                   # http://127.0.0.1:8720/, data in a SQLite file',
+      'npx dingtalk-skills sandbox --port 0 --ephemeral',
+      'npx dingtalk-skills sandbox --callback-redelivery 10000,30000,60000',
+    ),
+  )
+  .action(async (opts) => (await import('./commands/sandbox.js')).sandboxCommand(opts));
 for (const option of tlsOptions()) program.commands.find((c) => c.name() === 'sandbox')?.addOption(option);
 
 program
@@ -150,7 +204,15 @@ program
       .default('stream'),
   )
   .option('--server-url <url>', 'server URL for HTTP actions')
-  .action((app: string, opts) => specCommand(app, opts));
+  .addHelpText(
+    'after',
+    examples(
+      'npx dingtalk-skills spec examples/crm',
+      'npx dingtalk-skills spec ./my-app.ts > openapi.yaml',
+      'npx dingtalk-skills spec . --protocol http --server-url https://skills.example.com',
+    ),
+  )
+  .action(async (app: string, opts) => (await import('./commands/spec.js')).specCommand(app, opts));
 
 program
   .command('invoke')
@@ -161,7 +223,23 @@ program
   .option('--auto-consent', 'approve the authorization card headlessly')
   .option('--json', 'print the transcript as JSON')
   .option('--sandbox <url>', 'sandbox base URL (default http://127.0.0.1:$DINGTALK_SANDBOX_PORT)')
-  .action((skill: string, opts) => invokeCommand(skill, opts));
+  .addHelpText(
+    'after',
+    examples(
+      'npx dingtalk-skills invoke whoami --user zhangsan --auto-consent',
+      `npx dingtalk-skills invoke createTodo --user lisi --data '{"subject":"买牛奶"}' --auto-consent --json`,
+      'npx dingtalk-skills invoke listTodos --user zhangsan --sandbox http://127.0.0.1:9000',
+    ),
+  )
+  .action(async (skill: string, opts) => (await import('./commands/invoke.js')).invokeCommand(skill, opts));
+
+/** The exit code for an error a command threw (documented in EXIT_CODES_HELP). */
+function exitCodeOf(err: unknown): number {
+  if (err instanceof EnvError || err instanceof UsageError) return ExitCode.Usage;
+  if (err instanceof AppLoadError) return ExitCode.InvalidApp;
+  if (err instanceof SandboxUnreachableError) return ExitCode.SandboxUnreachable;
+  return ExitCode.Failed;
+}
 
 program
   .command('init')
@@ -172,22 +250,28 @@ program
   .option('--name <name>', 'npm package name (default: the folder name)')
   .addHelpText(
     'after',
-    '\nExamples:\n  npx dingtalk-skills init my-skills\n  npx dingtalk-skills init my-skills --cjs',
+    examples('npx dingtalk-skills init my-skills', 'npx dingtalk-skills init my-skills --cjs'),
   )
-  .action((dir: string, opts) => initCommand(dir, opts, (line) => process.stdout.write(`${line}\n`)));
+  .action(async (dir: string, opts) =>
+    (await import('./commands/init/index.js')).initCommand(dir, opts, (line) =>
+      process.stdout.write(`${line}\n`),
+    ),
+  );
 
 async function main(): Promise<void> {
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander printed the message (and the help); --help and --version end with exitCode 0.
+      process.exit(err.exitCode === 0 ? ExitCode.Ok : ExitCode.Usage);
+    }
     const e = err as Error;
+    const code = exitCodeOf(err);
     process.stderr.write(`dingtalk-skills: ${e.message}\n`);
-    if (
-      !(err instanceof EnvError || err instanceof AppLoadError) &&
-      /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? '')
-    )
+    if (code === ExitCode.Failed && /^(debug|trace)$/.test(process.env.LOG_LEVEL ?? ''))
       process.stderr.write(`${e.stack}\n`);
-    process.exit(err instanceof EnvError || err instanceof AppLoadError ? 2 : 1);
+    process.exit(code);
   }
 }
 

@@ -54,7 +54,7 @@ export const sandboxOptionsSchema = z
     allowedHosts: z.array(z.string().min(1).max(255)).max(100).default([]),
     /**
      * Apps registered at start (default: the seed app `dingsandboxapp001` / `sandbox-secret`, which
-     * the platform always has; an entry with its clientId only adds redirect URIs).
+     * the platform always has; an entry with its clientId adds redirect URIs and, with a name, renames it).
      */
     apps: z
       .array(sandboxAppSchema)

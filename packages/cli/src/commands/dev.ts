@@ -2,10 +2,11 @@ import { createSandbox, SEED_APP } from '@dingtalk-skills/sandbox';
 import { generateSpecYaml, type OpsServer, startApp } from '@dingtalk-skills/sdk';
 import { readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
-import { cliLogger } from '../logger.js';
+import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
 import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
+import { plural } from '../words.js';
 import { seedLines } from './sandbox.js';
 import { rerunTrustingCa, resolveTls, type TlsFlags, tlsLines } from './tls.js';
 
@@ -17,6 +18,8 @@ export interface DevOptions extends OpsFlags, TlsFlags {
   /** `--callback-redelivery`: delays before each redelivery of an unanswered CALLBACK. */
   callbackRedelivery?: number[];
   connections: number;
+  /** `--log-format`; default pretty on a terminal, NDJSON otherwise. */
+  logFormat?: LogFormat;
 }
 
 /**
@@ -36,13 +39,20 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     ...(app.description ? { description: app.description } : {}),
     protocol: 'stream',
   });
-  const logger = cliLogger(env.LOG_LEVEL, [SEED_APP.clientSecret]);
+  const logger = cliLogger(
+    env.LOG_LEVEL,
+    [SEED_APP.clientSecret],
+    'dingtalk-skills',
+    chooseLogOutput(options.logFormat, env.NO_COLOR),
+  );
   const sandbox = await createSandbox({
     port: options.port ?? env.DINGTALK_SANDBOX_PORT,
     host: options.host,
     allowedHosts: env.DINGTALK_SANDBOX_ALLOWED_HOSTS,
     logger: logger.child({ part: 'sandbox' }),
     ...(tls.tls ? { tls: tls.tls } : {}),
+    // The seed app carries the developer's app name: cards and the consent page show it.
+    apps: [{ ...SEED_APP, redirectUris: [...SEED_APP.redirectUris], name: app.name }],
     ...(options.ephemeral ? { ephemeral: true } : {}),
     ...(options.db ? { dbPath: options.db } : {}),
     ...(options.callbackRedelivery ? { callbackRedelivery: options.callbackRedelivery } : {}),
@@ -93,7 +103,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   const lines = [
     `dingtalk-skills dev: ${app.name}`,
     `  assistant page   ${sandbox.url}/`,
-    `  app              ${entry} — ${app.skills.length} skills (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
+    `  app              ${entry} — ${plural(app.skills.length, 'skill')} (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
     `  sandbox          DINGTALK_API_BASE=${sandbox.url}  control API ${sandbox.url}/sandbox/`,
     ...(ops ? [opsLine(ops).trimEnd()] : []),
     ...tlsLines(tls),

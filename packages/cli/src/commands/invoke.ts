@@ -1,5 +1,6 @@
 import { trimTrailingSlashes } from '@dingtalk-skills/sdk';
 import { readEnv } from '../env.js';
+import { ExitCode, SandboxUnreachableError, UsageError } from '../exit-codes.js';
 
 /** One step of an assistant transcript, as the sandbox records it. */
 export interface TranscriptStep {
@@ -26,7 +27,7 @@ function describeStep(s: TranscriptStep): string {
     case 'invoke':
       return `→ invoke ${String(s.operationId ?? '')} as ${String(s.userId ?? '')} ${JSON.stringify(s.params ?? {})}`;
     case 'auth_card':
-      return `🔐 authorization card (授权卡片, ${String(s.trigger ?? 'skill')}-triggered): ${String(s.code ?? '')}${Array.isArray(s.requestedScopes) ? ` scopes ${s.requestedScopes.join(' ')}` : ''}${s.consentUrl ? `\n   consent at ${String(s.consentUrl)}` : ''}`;
+      return `🔐 authorization card (授权卡片, ${String(s.trigger ?? 'skill')}-triggered): ${String(s.code ?? '')}${Array.isArray(s.requestedScopes) ? ` scopes ${s.requestedScopes.join(' ')}` : ''}${s.consentUrl ? `\n   consent at ${String(s.consentUrl)}` : ''}${s.warning ? `\n⚠ warning: ${String(s.warning)}` : ''}`;
     case 'consent':
       return `✔ consent: ${String(s.decision ?? s.outcome ?? 'approved')}${s.scopes ? ` ${JSON.stringify(s.scopes)}` : ''}`;
     case 'result':
@@ -41,17 +42,17 @@ function describeStep(s: TranscriptStep): string {
 /**
  * `dingtalk-skills invoke <skill> --user <id> --data <json>`: runs one skill through a running sandbox's
  * assistant as that user and prints the transcript. Exit code 0 on a result, 3 when the user must
- * still consent (no --auto-consent), 1 on an error step.
+ * still consent (no --auto-consent), 1 on an error step, 2 for bad --data, 5 when no sandbox answers.
  */
 export async function invokeCommand(skill: string, options: InvokeOptions): Promise<void> {
   let params: unknown;
   try {
     params = JSON.parse(options.data);
   } catch (err) {
-    throw new Error(`--data must be JSON: ${(err as Error).message}`);
+    throw new UsageError(`--data must be JSON: ${(err as Error).message}`);
   }
   if (typeof params !== 'object' || params === null || Array.isArray(params))
-    throw new Error('--data must be a JSON object');
+    throw new UsageError('--data must be a JSON object');
   const base = trimTrailingSlashes(options.sandbox ?? `http://127.0.0.1:${readEnv().DINGTALK_SANDBOX_PORT}`);
   let res: Response;
   try {
@@ -66,7 +67,7 @@ export async function invokeCommand(skill: string, options: InvokeOptions): Prom
       }),
     });
   } catch (err) {
-    throw new Error(
+    throw new SandboxUnreachableError(
       `no sandbox answers at ${base} (start one with: npx dingtalk-skills dev): ${(err as Error).message}`,
     );
   }
@@ -80,5 +81,10 @@ export async function invokeCommand(skill: string, options: InvokeOptions): Prom
       process.stdout.write('(waiting for consent: open the URL above, or pass --auto-consent)\n');
   }
   const last = answer.transcript.at(-1);
-  process.exitCode = answer.status === 'awaiting_consent' ? 3 : last?.step === 'result' ? 0 : 1;
+  process.exitCode =
+    answer.status === 'awaiting_consent'
+      ? ExitCode.AwaitingConsent
+      : last?.step === 'result'
+        ? ExitCode.Ok
+        : ExitCode.Failed;
 }

@@ -1,6 +1,6 @@
 import { createSandbox, SEED_APP, SEED_CORP, SEED_USERS } from '@dingtalk-skills/sandbox';
 import { readEnv } from '../env.js';
-import { cliLogger } from '../logger.js';
+import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
 import { onShutdown } from '../signals.js';
 import { resolveTls, type TlsFlags, tlsLines } from './tls.js';
 
@@ -11,6 +11,8 @@ export interface SandboxCommandOptions extends TlsFlags {
   db?: string;
   /** `--callback-redelivery`: delays before each redelivery of an unanswered CALLBACK. */
   callbackRedelivery?: number[];
+  /** `--log-format`; default pretty on a terminal, NDJSON otherwise. */
+  logFormat?: LogFormat;
 }
 
 /** Lines describing the seed, printed by `sandbox` and `dev`. */
@@ -25,7 +27,12 @@ export function seedLines(): string[] {
 /** `dingtalk-skills sandbox`: the sandbox alone, for apps written with any SDK. */
 export async function sandboxCommand(options: SandboxCommandOptions): Promise<void> {
   const env = readEnv();
-  const logger = cliLogger(env.LOG_LEVEL, [SEED_APP.clientSecret], 'sandbox');
+  const logger = cliLogger(
+    env.LOG_LEVEL,
+    [SEED_APP.clientSecret],
+    'sandbox',
+    chooseLogOutput(options.logFormat, env.NO_COLOR),
+  );
   const tls = resolveTls(options, options.host);
   const sandbox = await createSandbox({
     ...(tls.tls ? { tls: tls.tls } : {}),

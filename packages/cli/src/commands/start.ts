@@ -1,10 +1,12 @@
-import { type OpsServer, startApp } from '@dingtalk-skills/sdk';
-import { readEnv } from '../env.js';
+import { createAppRuntime, type OpsServer } from '@dingtalk-skills/sdk';
+import { watchConnectFailures } from '../connect-watch.js';
+import { EnvError, readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
-import { cliLogger } from '../logger.js';
+import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
 import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
+import { plural } from '../words.js';
 
 export interface StartOptions extends OpsFlags {
   connections: number;
@@ -16,30 +18,34 @@ export interface StartOptions extends OpsFlags {
   eventLease: number;
   /** Outbound OpenAPI calls per second per API. */
   qps: number;
+  /** `--log-format`; default pretty on a terminal, NDJSON otherwise. */
+  logFormat?: LogFormat;
 }
 
 /** `dingtalk-skills start [app]`: the app alone against DingTalk (or any DINGTALK_API_BASE). */
 export async function startCommand(target: string, options: StartOptions): Promise<void> {
   const env = readEnv();
+  const { app } = await loadApp(target);
   if (!env.DINGTALK_CLIENT_ID || !env.DINGTALK_CLIENT_SECRET) {
-    throw new Error(
+    throw new EnvError(
       "DINGTALK_CLIENT_ID and DINGTALK_CLIENT_SECRET are required (the app's AppKey and AppSecret from the developer console)",
     );
   }
-  const { app } = await loadApp(target);
-  const logger = cliLogger(env.LOG_LEVEL, [
-    env.DINGTALK_CLIENT_SECRET,
-    ...(env.DINGTALK_TOKEN_KEY ? [env.DINGTALK_TOKEN_KEY] : []),
-  ]);
+  const logger = cliLogger(
+    env.LOG_LEVEL,
+    [env.DINGTALK_CLIENT_SECRET, ...(env.DINGTALK_TOKEN_KEY ? [env.DINGTALK_TOKEN_KEY] : [])],
+    'dingtalk-skills',
+    chooseLogOutput(options.logFormat, env.NO_COLOR),
+  );
   const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
   const metrics = opsMetrics(opsPort);
   const state = await stateFromEnv(env, env.DINGTALK_CLIENT_ID, logger, {
     qps: options.qps,
     observer: metrics,
   });
-  let running: Awaited<ReturnType<typeof startApp>>;
+  let running: ReturnType<typeof createAppRuntime> & { stop(): Promise<void> };
   try {
-    running = await startApp(app, {
+    const runtime = createAppRuntime(app, {
       clientId: env.DINGTALK_CLIENT_ID,
       clientSecret: env.DINGTALK_CLIENT_SECRET,
       apiBase: env.DINGTALK_API_BASE,
@@ -53,6 +59,25 @@ export async function startCommand(target: string, options: StartOptions): Promi
       ...state.runtime,
       ...(metrics ? { metrics } : {}),
     });
+    // An unreachable DINGTALK_API_BASE is retried for ever; after a few failures say so in one line.
+    const unwatch = watchConnectFailures(runtime.stream, env.DINGTALK_API_BASE, (line) =>
+      process.stderr.write(line),
+    );
+    try {
+      await runtime.stream.start();
+    } catch (err) {
+      await runtime.openapi.close();
+      throw err;
+    } finally {
+      unwatch();
+    }
+    running = {
+      ...runtime,
+      async stop() {
+        await runtime.stream.stop();
+        await runtime.openapi.close();
+      },
+    };
   } catch (err) {
     await state.close();
     throw err;
@@ -73,7 +98,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
     throw err;
   }
   process.stdout.write(
-    `dingtalk-skills start: ${app.name} (${app.skills.length} skills) connected to ${env.DINGTALK_API_BASE} over Stream (${options.connections} connection(s)), state ${state.kind}\n`,
+    `dingtalk-skills start: ${app.name} (${plural(app.skills.length, 'skill')}) connected to ${env.DINGTALK_API_BASE} over Stream (${plural(options.connections, 'connection')}), state ${state.kind}\n`,
   );
   if (ops) process.stdout.write(opsLine(ops));
   const app_ = running;
@@ -83,7 +108,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       // message is acked, the connections close, then the state store and the ops server.
       const { inFlight, queued } = app_.stream.status();
       process.stderr.write(
-        `dingtalk-skills: draining ${inFlight} in-flight handler(s) (up to ${options.drainTimeout} ms); ${queued} queued message(s) left for redelivery\n`,
+        `dingtalk-skills: draining ${plural(inFlight, 'in-flight handler')} (up to ${options.drainTimeout} ms); ${plural(queued, 'queued message')} left for redelivery\n`,
       );
       await app_.stop();
       await state.close();

@@ -25,8 +25,8 @@ export interface SeedExtras {
   /** More redirect URIs for the seed app (the assistant page's own callback, for instance). */
   seedAppRedirectUris?: readonly string[];
   /**
-   * More apps. An entry with the seed app's clientId only adds its redirect URIs (the seed app's
-   * secret and name stay as documented).
+   * More apps. An entry with the seed app's clientId adds its redirect URIs and, when it has a name,
+   * renames the seed app (`dingtalk-skills dev` shows the developer's app name); its secret stays.
    */
   apps?: readonly PlatformAppSeed[];
 }
@@ -39,15 +39,21 @@ export interface SeedExtras {
 export function seedPlatform(repos: PlatformRepos, clock: SandboxClock, extras: SeedExtras = {}): void {
   const now = clock.now();
   repos.users.insertCorpIfMissing(SEED_CORP.corpId, SEED_CORP.name);
+  // `dingtalk-skills dev` names the seed app after the developer's app (cards, consent page).
+  const seedName = extras.apps?.find((a) => a.clientId === SEED_APP.clientId)?.name ?? SEED_APP.name;
   repos.apps.insertIfMissing({
     clientId: SEED_APP.clientId,
     clientSecret: SEED_APP.clientSecret,
-    name: SEED_APP.name,
+    name: seedName,
     corpId: SEED_CORP.corpId,
     scopes: ALL_API_SCOPES,
     redirectUris: [...SEED_APP.redirectUris, ...(extras.seedAppRedirectUris ?? [])],
   });
-  for (const app of extras.apps ?? []) repos.apps.insertIfMissing(completeApp(app));
+  for (const app of extras.apps ?? []) {
+    repos.apps.insertIfMissing(completeApp(app));
+    // A name given now wins over the one a reopened database kept.
+    if (app.name !== undefined) repos.apps.rename(app.clientId, app.name);
+  }
   for (const u of SEED_USERS)
     repos.users.insertIfMissing({ ...u, corpId: SEED_CORP.corpId, stateCode: '86', avatarUrl: '' });
 

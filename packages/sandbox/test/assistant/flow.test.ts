@@ -303,7 +303,11 @@ describe('skill-triggered authorization card', () => {
       code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
       status: 403,
       requestedScopes: ['openid', SCOPE, 'Contact.User.Read'],
+      undeclaredScopes: ['Contact.User.Read'],
     });
+    expect((out.transcript[1] as { warning?: string }).warning).toContain(
+      'skill "createTodo" needs Contact.User.Read but does not declare it: declare it in `scopes`',
+    );
     expect(out.status).toBe('done');
     expect(h.platform.repos.grants.get('zhangsan', CLIENT)?.scopes).toContain('Contact.User.Read');
   });

@@ -34,7 +34,10 @@ export function outcomeBody(outcome: SkillOutcome, requestId: string): unknown {
     case 'ok':
       return outcome.body;
     case 'auth':
-      return authFailure(outcome.code, requestId);
+      // DingTalk's 403 names the missing scopes; passing them on lets the card ask for exactly those.
+      return outcome.requiredScopes?.length
+        ? { ...authFailure(outcome.code, requestId), requiredScopes: outcome.requiredScopes }
+        : authFailure(outcome.code, requestId);
     case 'error': {
       const body: Record<string, unknown> = {
         success: false,

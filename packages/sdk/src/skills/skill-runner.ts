@@ -167,6 +167,24 @@ export class SkillRunner {
     return { outcome, skill };
   }
 
+  /** (skill, scope) pairs already warned about; bounded, one warning each. */
+  readonly #undeclaredWarned = new Set<string>();
+
+  /**
+   * DingTalk's 403 named scopes the skill does not declare: consent for the declared scopes can never
+   * fix that, so say which skill and which scope, once per pair.
+   */
+  #warnUndeclared(skill: AnySkill, required: readonly string[], requestId: string): void {
+    const undeclared = required.filter((s) => !skill.scopes.includes(s));
+    const fresh = undeclared.filter((s) => !this.#undeclaredWarned.has(`${skill.operationId} ${s}`));
+    if (fresh.length === 0 || this.#undeclaredWarned.size >= 1000) return;
+    for (const s of fresh) this.#undeclaredWarned.add(`${skill.operationId} ${s}`);
+    this.#deps.logger.warn(
+      { requestId, skill: skill.operationId, undeclaredScopes: undeclared, declaredScopes: skill.scopes },
+      `skill "${skill.operationId}" needs ${undeclared.join(', ')} but does not declare it: declare it in \`scopes\` of defineSkill (x-dingtalk-delegated-scopes), or the user is never asked for it`,
+    );
+  }
+
   #errorOutcome(thrown: unknown, inv: SkillInvocation, skill: AnySkill | undefined): SkillOutcome {
     const err = toError(thrown);
     if (err instanceof SkillAnswerError) return err.toOutcome();
@@ -181,6 +199,7 @@ export class SkillRunner {
         },
         'authorization required: answering with the authorization-card structure',
       );
+      if (skill && auth.requiredScopes) this.#warnUndeclared(skill, auth.requiredScopes, inv.requestId);
       const out: SkillOutcome = { kind: 'auth', code: auth.authCode };
       if (auth.requiredScopes) out.requiredScopes = auth.requiredScopes;
       return out;

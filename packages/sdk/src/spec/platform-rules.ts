@@ -48,7 +48,8 @@ export function checkPlatformWarnings(skills: readonly AnySkill[]): SpecIssue[] 
  * Checks skills against the rules DingTalk applies when an OpenAPI description is registered:
  * summary, description and a unique camelCase operationId on every action; no two parameters of one
  * operation with the same name; request bodies a flat JSON object (no nested objects); query and path
- * parameters scalar (or arrays of scalars).
+ * parameters scalar (or arrays of scalars); a path that starts with `/` and whose template variables
+ * (`{id}`) are fields of the input.
  */
 export function checkPlatformRules(skills: readonly AnySkill[]): SpecIssue[] {
   const issues: SpecIssue[] = [];
@@ -66,6 +67,7 @@ export function checkPlatformRules(skills: readonly AnySkill[]): SpecIssue[] {
     seenIds.set(id, (seenIds.get(id) ?? 0) + 1);
     if (!skill.summary?.trim()) add('summary is missing (a short verb phrase)');
     if (!skill.description?.trim()) add('description is missing');
+    if (!skill.path.startsWith('/')) add(`path "${skill.path}" must start with "/"`);
     const route = `${skill.method} ${skill.path}`;
     if (seenRoutes.has(route)) add(`${route} is declared by another skill too`);
     seenRoutes.add(route);
@@ -83,7 +85,11 @@ export function checkPlatformRules(skills: readonly AnySkill[]): SpecIssue[] {
       if (prev) add(`parameter "${name}" appears twice (${prev} and ${where})`);
       else names.set(name, where);
     };
-    for (const p of pathParams(skill.path)) claim(p, 'path');
+    for (const p of pathParams(skill.path)) {
+      claim(p, 'path');
+      if (!(p in shape))
+        add(`path parameter "{${p}}" of ${skill.path} is not a field of input: add ${p} to the input object`);
+    }
     for (const c of skill.context) if (!(c in shape)) claim(c, 'context');
     const inQuery = inputInQuery(skill.method);
     for (const [name, field] of Object.entries(shape)) {

@@ -16,6 +16,7 @@ import {
 import { OpenApiErrorCode, readOpenApiError } from '../protocol/openapi-error.js';
 import type { FetchLike } from './config.js';
 import { StreamConnectError } from './connect-error.js';
+import { describeNetworkError } from './network-cause.js';
 
 /** What `connections/open` needs. */
 export interface OpenTicketRequest {
@@ -78,8 +79,9 @@ export async function openTicket(req: OpenTicketRequest): Promise<ConnectionOpen
     text = await readBodyText(res, CONTROL_BODY_LIMIT, 'connections/open');
   } catch (thrown) {
     if (thrown instanceof StreamConnectError) throw thrown;
-    const err = toError(ac.signal.aborted && ac.signal.reason !== undefined ? ac.signal.reason : thrown);
-    throw new StreamConnectError(ErrorCode.Connect, `connections/open failed: ${err.message}`, {
+    const aborted = ac.signal.aborted && ac.signal.reason !== undefined;
+    const why = aborted ? toError(ac.signal.reason).message : describeNetworkError(thrown, url);
+    throw new StreamConnectError(ErrorCode.Connect, `connections/open at ${url} failed: ${why}`, {
       permanent: false,
       cause: thrown,
     });

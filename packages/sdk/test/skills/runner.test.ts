@@ -247,6 +247,7 @@ describe('skills runner over the Graph API envelope', () => {
       success: false,
       code: 'Forbidden.AccessDenied.AccessTokenPermissionDenied',
       requestId: 'm-1',
+      requiredScopes: ['X'],
     });
     const self = await app.handleGraph(graph('POST', '/v1/actions/selfAuth', {}));
     expect(self.statusLine.code).toBe(403);

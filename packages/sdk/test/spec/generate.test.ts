@@ -127,7 +127,23 @@ describe('spec generation', () => {
         },
       ),
     );
-    expect(issues).toEqual(['dup: parameter "userId" appears twice (path and context)']);
+    expect(issues).toContain('dup: parameter "userId" appears twice (path and context)');
+  });
+
+  it('refuses a path without a leading "/" and a path template variable that is not an input field', () => {
+    const issues = issuesOf(() =>
+      generateSpec(
+        [
+          ok({ path: 'v1/todos' }),
+          ok({ operationId: 'getTicket', method: 'GET', path: '/v1/tickets/{id}', input: z.object({}) }),
+        ],
+        { title: 'T' },
+      ),
+    );
+    expect(issues).toEqual([
+      'createTodo: path "v1/todos" must start with "/"',
+      'getTicket: path parameter "{id}" of /v1/tickets/{id} is not a field of input: add id to the input object',
+    ]);
   });
 
   it('refuses nested objects in a POST body and objects in a query', () => {

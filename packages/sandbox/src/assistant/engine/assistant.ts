@@ -512,19 +512,23 @@ export class Assistant {
     }
     const failure = readAuthFailure(result.body);
     if (failure) {
+      const required = requiredScopesOf(result.body);
+      const undeclared = required.filter((s) => !action.delegatedScopes.includes(s));
+      const undeclaredWarning = `skill "${action.operationId}" needs ${undeclared.join(', ')} but does not declare it: declare it in \`scopes\` of defineSkill (x-dingtalk-delegated-scopes); DingTalk asks the user only for declared scopes`;
       if (attempt === 2) {
         this.#fail(
           run,
           'authorizationFailedAgain',
           `the skill answered ${failure.code} again right after the user consented; the assistant does not ask twice in a row. ` +
-            'Check that the skill exchanges the fresh oauthAuthCode at /v1.0/oauth2/userAccessToken and that ' +
-            'x-dingtalk-delegated-scopes lists every permission it uses.',
+            (undeclared.length > 0
+              ? `${undeclaredWarning}.`
+              : 'Check that the skill exchanges the fresh oauthAuthCode at /v1.0/oauth2/userAccessToken and that ' +
+                'x-dingtalk-delegated-scopes lists every permission it uses.'),
           result.status,
           result.body,
         );
         return;
       }
-      const required = requiredScopesOf(result.body);
       const wanted = unique([...action.delegatedScopes, ...required]);
       const granted = this.#deps.authorization.grantedScopes(run.user.userId, clientId) ?? [];
       await this.#card(run, {
@@ -534,6 +538,12 @@ export class Assistant {
         requested: wanted,
         status: result.status,
         requestId: failure.requestId,
+        ...(undeclared.length > 0
+          ? {
+              undeclaredScopes: undeclared,
+              warning: undeclaredWarning,
+            }
+          : {}),
         message:
           failure.code === AuthFailureCode.InvalidAuthentication
             ? `${run.appName} 的授权已失效或不存在，请重新授权 The app's authorization expired or is missing: authorize again`
@@ -570,6 +580,8 @@ export class Assistant {
       requested: string[];
       status?: number;
       requestId?: string;
+      undeclaredScopes?: string[];
+      warning?: string;
     },
   ): Promise<void> {
     const { authorization, clock } = this.#deps;
@@ -593,6 +605,7 @@ export class Assistant {
       ...(card.status !== undefined ? { status: card.status } : {}),
       ...(card.requestId !== undefined ? { requestId: card.requestId } : {}),
       message: card.message,
+      ...(card.undeclaredScopes ? { undeclaredScopes: card.undeclaredScopes, warning: card.warning } : {}),
     });
     this.#log.info(
       { invocationId: run.id, clientId, userId: run.user.userId, trigger: card.trigger, code: card.code },

@@ -45,6 +45,12 @@ export interface AuthCardStep extends StepBase {
   status?: number;
   requestId?: string;
   message: string;
+  /**
+   * Scopes the skill's 403 named that its action does not declare (x-dingtalk-delegated-scopes), and a
+   * warning that says to declare them: the real platform asks only for declared scopes.
+   */
+  undeclaredScopes?: string[];
+  warning?: string;
 }
 
 /** The user's decision on the consent page (or the headless consent of `autoConsent`). */

@@ -61,6 +61,11 @@ export class AppsRepo {
     for (const uri of app.redirectUris) this.addRedirectUri(app.clientId, uri);
   }
 
+  /** Sets an existing app's display name (no-op for an unknown app). */
+  rename(clientId: string, name: string): void {
+    this.#db.prepare('UPDATE apps SET name = ? WHERE client_id = ?').run(name, clientId);
+  }
+
   /** Registers an app, replacing secret, name and scopes if it exists; redirect URIs are added. */
   upsert(app: AppInput): PlatformApp {
     const now = this.#clock.now();
