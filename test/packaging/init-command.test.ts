@@ -78,7 +78,7 @@ describe('dingtalk-skills init', () => {
     expect(r.code, r.stderr).toBe(0);
   }, 120_000);
 
-  it('refusals: exit 1, the reason, nothing written', async () => {
+  it('refusals: exit 1 (a missing argument: usage, exit 2), the reason, nothing written', async () => {
     const both = await node([CLI, 'init', join(root, 'both'), '--esm', '--cjs']);
     expect(both.code).toBe(1);
     expect(both.stderr).toBe('dingtalk-skills: choose one of --esm and --cjs\n');
@@ -104,7 +104,7 @@ describe('dingtalk-skills init', () => {
     expect(existsSync(join(root, 'bad-name'))).toBe(false);
 
     const noDir = await node([CLI, 'init']);
-    expect(noDir.code).toBe(1);
+    expect(noDir.code).toBe(2);
     expect(noDir.stderr).toContain("missing required argument 'dir'");
   }, 120_000);
 });
