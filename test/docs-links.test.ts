@@ -4,7 +4,7 @@
  * a `#fragment` must name a heading of the target Markdown file (GitHub's slugs). External links
  * (http, https, mailto) are not fetched.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
