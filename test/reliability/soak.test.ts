@@ -4,7 +4,7 @@
  *  - chaos: 2,000 EVENTs and 300 skill calls over 20 s with 3 faults of each kind: nothing lost, nothing
  *    handled twice, no crash, no stack trace in an answer;
  *  - memory: 20,000 messages after a 5,000 warm-up: the app's RSS after GC within 20 MB of its start.
- * The long versions and their last results are in README.md, "Reliability".
+ * The long versions and their last results are in docs/reliability.md.
  */
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';

@@ -5,7 +5,7 @@
  *
  * Before the fix every store call hung: EVENTs were never acked, in-flight climbed to its limit, `/readyz`
  * stayed 200, nothing was logged and no counter moved. Now every store call is bounded and a circuit
- * breaker fails fast: EVENTs are handled anyway (README: "If the store fails, handlers run anyway") and
+ * breaker fails fast: EVENTs are handled anyway (docs/reliability.md: "If the store fails, handlers run anyway") and
  * acked on their first delivery, a skill that needs no stored state answers normally, a skill that needs
  * the user's stored token answers a defined 503, the outage is logged and counted, `/readyz` answers 503
  * naming the store, and after SIGCONT it is ready again.

@@ -4,7 +4,7 @@
  * the protocol defines (or are dropped and logged), and the app keeps working on the same connection.
  *
  * The expected answer comes from `expectedAnswer`, which restates the frame rules of
- * shared/reference/stream-protocol.md and the README's decisions independently of the SDK's codec (the
+ * shared/reference/stream-protocol.md and docs/decisions.md independently of the SDK's codec (the
  * codec's own properties are in packages/sdk/test/protocol/properties.test.ts).
  */
 import fc from 'fast-check';
@@ -43,7 +43,7 @@ function expectedAnswer(text: string): Expected {
   const headers = doc.headers;
   if (!isObject(headers)) return DROPPED;
   const rawId = headers.messageId;
-  // README: numbers and booleans in headers are accepted as strings (messageId included).
+  // docs/decisions.md: numbers and booleans in headers are accepted as strings (messageId included).
   const id =
     typeof rawId === 'string' && rawId !== ''
       ? rawId
@@ -271,7 +271,7 @@ describe('frames over the wire (fast-check)', () => {
   });
 });
 
-/** Error codes a Graph answer may carry (README "Decisions"). */
+/** Error codes a Graph answer may carry (docs/decisions.md). */
 const GRAPH_ERRORS: Record<number, string[]> = {
   400: ['InvalidParameter', 'InvalidAuthentication'],
   403: ['Forbidden.AccessDenied.AccessTokenPermissionDenied'],

@@ -93,7 +93,7 @@ function expectLogsClean(run: Run): void {
   // connections/open tickets never appear in a URL in the log.
   expect(all).not.toMatch(/ticket=[0-9a-f]{8}-[0-9a-f]{4}/i);
   // stdout is the banner for the user. `dev` shows the sandbox seed app's published credentials there
-  // (README, "Sandbox seed") in exactly one line; no other secret, and no token or code, ever.
+  // (docs/guide.md, "Sandbox seed") in exactly one line; no other secret, and no token or code, ever.
   const banner = run.stdout.join('\n');
   expect(run.stdout.filter((l) => l.includes(CLIENT_SECRET))).toEqual([
     `  app credentials  clientId dingsandboxapp001  clientSecret ${CLIENT_SECRET}`,

@@ -1,6 +1,6 @@
 /**
  * The sandbox seed: stable names that README, tests and users rely on. Do not change without
- * updating README's "Sandbox seed" section.
+ * updating the "Sandbox seed" section of docs/guide.md.
  */
 export const SEED_APP = {
   clientId: 'dingsandboxapp001',
