@@ -60,7 +60,7 @@ export function outcomeStatus(outcome: SkillOutcome): number {
 /**
  * Graph API answer. Authorization: status 400 (InvalidAuthentication) or 403 (permission) with
  * `{success:false, code, requestId}` as the JSON body: the public material shows no Graph form, this is
- * our documented choice (docs/decisions.md, "Authorization-card answers").
+ * our documented choice (docs/decisions.md, "Answers to the platform").
  */
 export function toGraphResponse(outcome: SkillOutcome, requestId: string): GraphResponse {
   return graphJsonResponse(outcomeStatus(outcome), outcomeBody(outcome, requestId));
