@@ -118,16 +118,20 @@ export interface FinishedRun {
 }
 
 /**
- * Runs `command args` in `cwd` to its end, output collected; SIGKILLs it after `timeoutMs` (then `code`
+ * Runs `command args` in `cwd` (with `env`, default the parent's) to its end, output collected; SIGKILLs it after `timeoutMs` (then `code`
  * is null). Rejects only when the command cannot be started.
  */
 export function runToEnd(
   command: string,
   args: readonly string[],
-  options: { cwd: string; timeoutMs: number },
+  options: { cwd: string; timeoutMs: number; env?: NodeJS.ProcessEnv },
 ): Promise<FinishedRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      ...(options.env ? { env: options.env } : {}),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => {
@@ -141,7 +145,8 @@ export function runToEnd(
       clearTimeout(timer);
       reject(err);
     });
-    child.once('exit', (code) => {
+    // 'close', not 'exit': the output is complete only once the pipes have ended.
+    child.once('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
