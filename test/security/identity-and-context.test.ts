@@ -65,6 +65,22 @@ const context = defineSkill({
   }),
 });
 
+/** An idempotent skill whose user comes from a handed-over token: its remembered answer is per user. */
+const whoamiOnce = defineSkill({
+  operationId: 'whoamiOnce',
+  summary: 'Who am I (idempotent)',
+  description: 'Reads the profile as the user; a redelivery gets the remembered answer.',
+  method: 'POST',
+  path: '/v1/actions/crm/me-once',
+  input: z.object({ note: z.string().optional() }),
+  scopes: ['Contact.User.Read'],
+  idempotent: true,
+  handler: async (_input, ctx) => {
+    const me = await ctx.userApi.contact.me();
+    return { name: me.nick, unionId: me.unionId };
+  },
+});
+
 let sandbox: Sandbox;
 let running: RunningApp;
 const logs = new CaptureLogger({ level: 'debug', secrets: [CLIENT_SECRET] });
@@ -119,15 +135,18 @@ beforeAll(async () => {
     logger: logs.logger.child({ part: 'sandbox' }),
     pingIntervalMs: 0,
   });
-  running = await startApp(defineApp({ name: 'identity', skills: [whoami, createTodo, context] }), {
-    clientId: CLIENT_ID,
-    clientSecret: CLIENT_SECRET,
-    apiBase: sandbox.url,
-    logger: logs.logger.child({ part: 'app' }),
-    now: () => sandbox.context.clock.now(),
-    rateLimiter: new WindowRateLimiter({ qps: 1_000 }),
-    metrics,
-  });
+  running = await startApp(
+    defineApp({ name: 'identity', skills: [whoami, createTodo, context, whoamiOnce] }),
+    {
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      apiBase: sandbox.url,
+      logger: logs.logger.child({ part: 'app' }),
+      now: () => sandbox.context.clock.now(),
+      rateLimiter: new WindowRateLimiter({ qps: 1_000 }),
+      metrics,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -225,6 +244,33 @@ describe('legacy plugin: identity from the token the platform passes', () => {
     expect(await plugin('context', { unionId: 'union-lisi', userId: 'lisi' })).toEqual({
       requestId: 'rq-plugin',
       result: { userId: null, unionId: null, jobNum: null, corpId: null },
+    });
+  });
+});
+
+describe('idempotent skills remember answers per user', () => {
+  it("two users' identical calls that differ only in their handed-over token never share a remembered answer", async () => {
+    consent('zhangsan', ['Contact.User.Read']);
+    consent('lisi', ['Contact.User.Read']);
+    const zhangsan = sandbox.platform.issueUserTokens('zhangsan', CLIENT_ID).accessToken;
+    const lisi = sandbox.platform.issueUserTokens('lisi', CLIENT_ID).accessToken;
+    const first = await graph('POST', '/v1/actions/crm/me-once', { note: 'same', accessToken: zhangsan });
+    expect(first).toMatchObject({ status: 200, body: { unionId: 'union-zhangsan' } });
+    const other = await graph('POST', '/v1/actions/crm/me-once', { note: 'same', accessToken: lisi });
+    expect(other).toMatchObject({ status: 200, body: { unionId: 'union-lisi', name: '李四' } });
+    // The same token again (what a redelivery carries) still gets the remembered answer.
+    const again = await graph('POST', '/v1/actions/crm/me-once', { note: 'same', accessToken: zhangsan });
+    expect(again).toMatchObject({ status: 200, body: { unionId: 'union-zhangsan' } });
+  });
+
+  it('the legacy plugin: two users reusing one requestId get their own answers', async () => {
+    const zhangsan = sandbox.platform.issueUserTokens('zhangsan', CLIENT_ID).accessToken;
+    const lisi = sandbox.platform.issueUserTokens('lisi', CLIENT_ID).accessToken;
+    expect(await plugin('whoamiOnce', { accessToken: zhangsan, note: 'x' })).toMatchObject({
+      result: { unionId: 'union-zhangsan' },
+    });
+    expect(await plugin('whoamiOnce', { accessToken: lisi, note: 'x' })).toMatchObject({
+      result: { unionId: 'union-lisi' },
     });
   });
 });

@@ -37,11 +37,18 @@ function stableRequestId(inv: SkillInvocation): string {
   }
 }
 
+/** Who a handed-over token belongs to, as far as the key needs: a hash of the token (never the token). */
+function credentialOwnerOf(inv: SkillInvocation): string {
+  return inv.accessToken === undefined ? '' : createHash('sha256').update(inv.accessToken).digest('hex');
+}
+
 /**
  * The invocation key: a hash of what a redelivered CALLBACK keeps (DingTalk sends the same `data`
  * again under a new messageId): source, ability key, method, path, query (context parameters such as
- * the user included), body, and the platform's request id when it sends one. 32 hex characters; the
- * user's access token is not part of it (taken out of the body before).
+ * the user included), body, the platform's request id when it sends one, and a hash of a handed-over
+ * access token (taken out of the body before): a call whose user comes only from its token (the legacy
+ * plugin, a body `accessToken`) must never be answered with another user's remembered answer, and a
+ * redelivery carries the same token. 32 hex characters.
  *
  * Two identical requests with no request id (the same user asking the same thing twice) get the same
  * key too: an idempotency window should be no longer than redeliveries need.
@@ -57,6 +64,7 @@ export function invocationKeyOf(inv: SkillInvocation): string {
         sortedQuery(inv.query),
         JSON.stringify(inv.body),
         stableRequestId(inv),
+        credentialOwnerOf(inv),
       ].join('\u0000'),
     )
     .digest('hex')
