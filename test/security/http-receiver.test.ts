@@ -6,10 +6,12 @@
  * - an oversized body is answered 413 without reading the rest; a request whose headers never finish
  *   is closed by the headers timeout.
  */
-import { connect, type Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { createSandbox, type Sandbox } from '@dingtalk-skills/sandbox';
 import {
   createAppRuntime,
+  createHttpHandler,
   defineApp,
   defineSkill,
   MemoryTokenStore,
@@ -155,6 +157,34 @@ describe('authentication: fail closed', () => {
     const short = runtime([me], { sharedSecret: 'short' });
     await expect(short.skills.listenHttp()).rejects.toMatchObject({ code: 'ERR_CONFIG' });
     await short.openapi.close();
+  });
+
+  it('createHttpHandler on a plain http server fails closed too: without a secret no request acts as a user', async () => {
+    const rt = runtime([me]);
+    const server = createServer(createHttpHandler((inv) => rt.skills.invoke(inv).then((r) => r.outcome)));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const { port } = server.address() as AddressInfo;
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v1/actions/crm/me?unionId=union-lisi`);
+      expect(res.status).toBe(400);
+      expect(await res.json()).toMatchObject({ code: 'InvalidAuthentication' });
+      // With the secret (or the explicit opt-out) in its options it trusts what it is given.
+      const trusted = createServer(
+        createHttpHandler((inv) => rt.skills.invoke(inv).then((r) => r.outcome), { sharedSecret: SECRET }),
+      );
+      await new Promise<void>((r) => trusted.listen(0, '127.0.0.1', () => r()));
+      try {
+        const url = `http://127.0.0.1:${(trusted.address() as AddressInfo).port}/v1/actions/crm/me?unionId=union-lisi`;
+        expect((await fetch(url)).status).toBe(401);
+        const ok = await fetch(url, { headers: { 'x-dingtalk-skills-secret': SECRET } });
+        expect(await ok.json()).toEqual({ name: '李四', unionId: 'union-lisi' });
+      } finally {
+        await close(trusted);
+      }
+    } finally {
+      await close(server);
+      await rt.openapi.close();
+    }
   });
 
   it('without authentication, a skill that declares no scope cannot be made to act as a user named in the query', async () => {

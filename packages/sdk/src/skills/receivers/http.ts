@@ -107,12 +107,16 @@ function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
 /**
  * A node:http request handler serving the same skills on their method + path (for actions
  * registered as HTTP rather than Stream). Works with `http.createServer(handler)` and any framework
- * that exposes the raw request/response.
+ * that exposes the raw request/response. Fails closed like `httpHandler()`: unless `auth` says
+ * otherwise, requests are trusted (context parameters, user credentials) only with a `sharedSecret`
+ * or the explicit `auth: 'none-insecure-local-testing'`; otherwise no request acts as a user.
  */
 export function createHttpHandler(
   invoke: InvokeFn,
   options: HttpReceiverOptions = {},
-  auth: HttpReceiverAuth = { trusted: true },
+  auth: HttpReceiverAuth = {
+    trusted: Boolean(options.sharedSecret) || options.auth === INSECURE_NO_AUTH,
+  },
 ) {
   const header = (options.sharedSecretHeader ?? 'x-dingtalk-skills-secret').toLowerCase();
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
