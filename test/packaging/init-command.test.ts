@@ -78,9 +78,9 @@ describe('dingtalk-skills init', () => {
     expect(r.code, r.stderr).toBe(0);
   }, 120_000);
 
-  it('refusals: exit 1 (a missing argument: usage, exit 2), the reason, nothing written', async () => {
+  it('refusals: a busy folder or a file exit 1, bad flags and a missing folder are usage errors (exit 2); the reason; nothing written', async () => {
     const both = await node([CLI, 'init', join(root, 'both'), '--esm', '--cjs']);
-    expect(both.code).toBe(1);
+    expect(both.code).toBe(2);
     expect(both.stderr).toBe('dingtalk-skills: choose one of --esm and --cjs\n');
     expect(existsSync(join(root, 'both'))).toBe(false);
 
@@ -99,7 +99,7 @@ describe('dingtalk-skills init', () => {
     expect(notFolder.stderr).toContain('exists and is not a folder');
 
     const badName = await node([CLI, 'init', join(root, 'bad-name'), '--name', 'Bad Name']);
-    expect(badName.code).toBe(1);
+    expect(badName.code).toBe(2);
     expect(badName.stderr).toBe('dingtalk-skills: --name "Bad Name" is not a valid npm package name\n');
     expect(existsSync(join(root, 'bad-name'))).toBe(false);
 

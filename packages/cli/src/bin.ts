@@ -114,7 +114,7 @@ program
       'npx dingtalk-skills dev                       # the app in the current folder',
       'npx dingtalk-skills dev ./my-app.ts --port 9000 --ephemeral',
       'npx dingtalk-skills dev examples/crm --log-format json > dev.log',
-      'LOG_LEVEL=debug npx dingtalk-skills dev ./my-app.ts   # every frame and ack',
+      'LOG_LEVEL=debug npx dingtalk-skills dev ./my-app.ts   # each OpenAPI call and request, secrets redacted',
     ),
   )
   .action(async (app: string, opts) => (await import('./commands/dev.js')).devCommand(app, opts));
@@ -186,7 +186,7 @@ program
   .addHelpText(
     'after',
     examples(
-      'npx dingtalk-skills sandbox                   # http://127.0.0.1:8720/, data in a SQLite file',
+      'npx dingtalk-skills sandbox                   # http://127.0.0.1:8720/, data in memory',
       'npx dingtalk-skills sandbox --port 0 --ephemeral',
       'npx dingtalk-skills sandbox --callback-redelivery 10000,30000,60000',
     ),
@@ -228,7 +228,7 @@ program
     examples(
       'npx dingtalk-skills invoke whoami --user zhangsan --auto-consent',
       `npx dingtalk-skills invoke createTodo --user lisi --data '{"subject":"买牛奶"}' --auto-consent --json`,
-      'npx dingtalk-skills invoke listTodos --user zhangsan --sandbox http://127.0.0.1:9000',
+      'npx dingtalk-skills invoke listMyTodos --user zhangsan --sandbox http://127.0.0.1:9000',
     ),
   )
   .action(async (skill: string, opts) => (await import('./commands/invoke.js')).invokeCommand(skill, opts));

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { UsageError } from '../../exit-codes.js';
 import { type ModuleKind, scaffoldFiles } from './files.js';
 
 export interface InitOptions {
@@ -9,7 +10,7 @@ export interface InitOptions {
   name?: string;
 }
 
-/** An `init` refusal: bad flags, a folder that is not empty, a bad name. Exit code 1. */
+/** An `init` refusal: a folder that is not empty, a file in the way. Exit code 1 (bad flags are usage errors, exit 2). */
 export class InitError extends Error {}
 
 interface CliPackage {
@@ -38,7 +39,7 @@ export function packageNameFor(dir: string): string {
  * into an empty or new folder, and prints the next steps. Writes nothing when it refuses.
  */
 export function initCommand(dir: string, options: InitOptions, out: (line: string) => void): void {
-  if (options.cjs && options.esm) throw new InitError('choose one of --esm and --cjs');
+  if (options.cjs && options.esm) throw new UsageError('choose one of --esm and --cjs');
   const module: ModuleKind = options.cjs ? 'cjs' : 'esm';
   const target = resolve(dir);
   if (existsSync(target)) {
@@ -51,7 +52,7 @@ export function initCommand(dir: string, options: InitOptions, out: (line: strin
   }
   const name = options.name ?? packageNameFor(target);
   if (!/^(@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/.test(name) || name.length > 214)
-    throw new InitError(`--name ${JSON.stringify(name)} is not a valid npm package name`);
+    throw new UsageError(`--name ${JSON.stringify(name)} is not a valid npm package name`);
   const cli = cliPackage();
   const files = scaffoldFiles({
     name,
