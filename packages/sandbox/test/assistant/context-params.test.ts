@@ -184,6 +184,14 @@ describe('sessionWebhook', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { errcode: number }).errcode).toBe(40035);
     }
+    // A body nested past the sandbox's JSON depth bound is refused like any other bad body (not parsed).
+    const deep = `{"msgtype":"text","text":{"content":"x"},"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+    const deepRes = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: deep,
+    });
+    expect(((await deepRes.json()) as { errcode: number; errmsg: string }).errmsg).toContain('nested deeper');
     const unknown = await post(`${h.url}/robot/sendBySession?session=${'0'.repeat(32)}`, {
       msgtype: 'text',
       text: { content: 'x' },

@@ -1,5 +1,6 @@
 import { LogBudget, type Logger } from '@dingtalk-skills/sdk';
 import type { FastifyInstance } from 'fastify';
+import { jsonDeeperThan, MAX_JSON_DEPTH } from '../../admission/json.js';
 import { parseSessionReply, type SessionReply } from './reply.js';
 import { SESSION_WEBHOOK_PATH, type SessionWebhook, type SessionWebhooks } from './store.js';
 
@@ -52,6 +53,13 @@ export async function registerSessionWebhookRoute(
     if (!found.ok) {
       warn({ reason: found.reason }, 'session webhook refused: unknown or expired session');
       return SESSION_WEBHOOK_ANSWERS.expired;
+    }
+    if (typeof bodyIn === 'string' && jsonDeeperThan(bodyIn)) {
+      warn({ problem: 'nested too deep' }, 'session webhook refused: body nested too deep');
+      return {
+        ...SESSION_WEBHOOK_ANSWERS.invalid,
+        errmsg: `${SESSION_WEBHOOK_ANSWERS.invalid.errmsg}: body nested deeper than ${MAX_JSON_DEPTH} levels`,
+      };
     }
     let json: unknown;
     try {
