@@ -17,15 +17,15 @@ import { SessionWebhooks } from './session-webhook/store.js';
 import { ASSISTANT_CALLBACK_PATH, platformAuthorization, platformDirectory } from './wiring.js';
 
 export { callOverHttp, callOverStream, createSkillCaller, graphRequestFor } from './callers/index.js';
-export {
-  Assistant,
-  type AssistantDeps,
-  type ConsentCallback,
-  type InvokeInput,
-  type InvokeOutcome,
-  type SayInput,
-} from './engine/assistant.js';
+export { Assistant } from './engine/assistant.js';
 export { type CommandMatch, parseCommand } from './engine/command.js';
+export type {
+  AssistantDeps,
+  ConsentCallback,
+  InvokeInput,
+  InvokeOutcome,
+  SayInput,
+} from './engine/invocation.js';
 export type * from './engine/transcript.js';
 export { AssistantError, AssistantErrorCode, SkillSpecError } from './errors.js';
 export type * from './ports.js';

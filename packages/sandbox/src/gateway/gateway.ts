@@ -1,21 +1,8 @@
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import {
-  type ConnectionOpenResponse,
-  type DownstreamFrame,
-  type FrameType,
-  type OpenApiErrorBody,
-  OpenApiErrorCode,
-  openApiError,
-  ProtocolError,
-  parseAck,
-  parseConnectionOpenRequest,
-  scrubSecrets,
-  toError,
-  type UpstreamAck,
-} from '@dingtalk-skills/sdk';
-import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import type { DownstreamFrame, FrameType } from '@dingtalk-skills/sdk';
+import { WebSocket } from 'ws';
 import type { AppRef, SandboxContext } from '../context.js';
 import { ackRecord, malformedAckRecord } from './ack-records.js';
 import { Blaster, type BlastOptions, type BlastResult } from './blast.js';
@@ -26,37 +13,16 @@ import { DeliveryLog, type DeliveryRecord } from './delivery-log.js';
 import { GatewayError, GatewayErrorCode } from './errors.js';
 import { EventDeliveries, type EventPush, type PushedEvent } from './events.js';
 import { buildFrame, encodeFrame, newMessageId } from './frames.js';
+import { Handshake, type OpenAnswer } from './handshake.js';
 import { Keepalive } from './keepalive.js';
 import { PendingAcks } from './pending.js';
-import { TicketStore } from './tickets.js';
+import { type ConnectionFilter, ConnectionRegistry } from './registry.js';
+import type { TicketGrant } from './tickets.js';
 import { TimerSet } from './timers.js';
-
-/** The path of the gateway's WebSocket endpoint. */
-export const CONNECT_PATH = '/connect';
+import { type AckFault, Upstream } from './upstream.js';
 
 /** Reason sent in SYSTEM `disconnect` when a connection reaches its lifetime (as seen in real traffic). */
 export const LIFETIME_REASON = 'persistent connection is timeout';
-
-/**
- * Ack fault injection (EVENT and CALLBACK acks only; ping acks are never affected):
- * `withhold` ignores acks as if never received; `delay` processes each ack `delayMs` late.
- */
-export type AckFault = { mode: 'none' } | { mode: 'withhold' } | { mode: 'delay'; delayMs: number };
-
-/** The answer to `POST /v1.0/gateway/connections/open`. */
-export interface OpenAnswer {
-  status: number;
-  body: ConnectionOpenResponse | OpenApiErrorBody;
-}
-
-/** Which connection `waitForConnection` waits for. */
-export interface ConnectionFilter {
-  /** Default: any app. */
-  clientId?: string;
-  /** With `topic`: the connection must subscribe to it. */
-  type?: FrameType;
-  topic?: string;
-}
 
 /** Counters for health checks and leak tests. */
 export interface GatewayStats {
@@ -70,41 +36,26 @@ export interface GatewayStats {
   deliveries: number;
 }
 
-const CLOSED_KEPT = 100;
 const CLOSE_FALLBACK_MS = 2_000;
 
-function requestId(): string {
-  return randomUUID().toUpperCase();
-}
-
-function sameSecret(a: string, b: string): boolean {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/** A host header we can put into the endpoint URL (name or IP, optional port). */
-const HOST_HEADER = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
-
 /**
- * The sandbox's Stream gateway: `connections/open` tickets, the `/connect` WebSocket, delivery of
- * EVENT / CALLBACK / SYSTEM frames with ack tracking, redelivery, keepalive pings, connection
- * lifetime, fault injection and the delivery log.
+ * The sandbox's Stream gateway: `connections/open` tickets and the `/connect` WebSocket
+ * ({@link Handshake}), delivery of EVENT / CALLBACK / SYSTEM frames with ack tracking
+ * ({@link Upstream}), redelivery, keepalive pings, connection lifetime, fault injection and the
+ * delivery log.
  */
 export class Gateway implements GatewayCore {
   readonly ctx: SandboxContext;
   readonly timers: TimerSet;
   readonly log: DeliveryLog;
   readonly pending: PendingAcks;
-  readonly #tickets: TicketStore;
-  readonly #conns = new Map<string, GatewayConnection>();
-  readonly #closedConns: ConnectionInfo[] = [];
-  readonly #wss: WebSocketServer;
+  readonly #handshake: Handshake;
+  readonly #upstream: Upstream;
+  readonly #conns: ConnectionRegistry;
   readonly #events: EventDeliveries;
   readonly #callbacks: CallbackInvoker;
   readonly #keepalive: Keepalive;
   readonly #blaster: Blaster;
-  readonly #waiters = new Set<{ filter: ConnectionFilter; settle: (c: GatewayConnection | Error) => void }>();
   #ackFault: AckFault = { mode: 'none' };
   #closing: Promise<void> | undefined;
 
@@ -113,105 +64,36 @@ export class Gateway implements GatewayCore {
     this.timers = new TimerSet(ctx.clock);
     this.log = new DeliveryLog(ctx.options.deliveryLogSize);
     this.pending = new PendingAcks(this.timers);
-    this.#tickets = new TicketStore(ctx.clock, ctx.options.ticketTtlMs);
-    this.#wss = new WebSocketServer({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: false,
-      maxPayload: ctx.options.maxUpstreamBytes,
-    });
+    this.#conns = new ConnectionRegistry(this.timers);
+    this.#handshake = new Handshake(
+      ctx,
+      () => this.#closing !== undefined,
+      (ws, grant, req) => this.#attach(ws, grant, req),
+    );
     this.#events = new EventDeliveries(this);
     this.#callbacks = new CallbackInvoker(this);
     this.#keepalive = new Keepalive(this);
     this.#blaster = new Blaster(this);
-  }
-
-  // ---- connections/open -------------------------------------------------------------------------
-
-  /**
-   * Handles a connections/open body. Bad JSON or fields: 400 `invalidParameter`; unknown clientId
-   * or wrong secret: 401 `authFailed` "鉴权失败"; success: `{endpoint, ticket}`.
-   */
-  open(bodyText: string, hostHeader: string | undefined): OpenAnswer {
-    const { logger } = this.ctx;
-    let req: ReturnType<typeof parseConnectionOpenRequest>;
-    try {
-      req = parseConnectionOpenRequest(bodyText);
-    } catch (err) {
-      const message = err instanceof ProtocolError ? err.message : toError(err).message;
-      logger.warn({ error: message }, 'connections/open: invalid body');
-      return { status: 400, body: openApiError('invalidParameter', message, requestId()) };
-    }
-    const app = this.#authenticate(req.clientId, req.clientSecret);
-    if (app === undefined) {
-      logger.warn(
-        {
-          clientId: req.clientId,
-          reason: this.ctx.findApp(req.clientId) ? 'wrong clientSecret' : 'unknown clientId',
-        },
-        'connections/open: authentication failed',
-      );
-      return { status: 401, body: openApiError(OpenApiErrorCode.AuthFailed, '鉴权失败', requestId()) };
-    }
-    if (this.#closing) {
-      return { status: 503, body: openApiError('ServiceUnavailable', 'the gateway is closing', requestId()) };
-    }
-    const ticket = this.#tickets.issue({
-      app,
-      subscriptions: req.subscriptions,
-      ua: req.ua,
-      localIp: req.localIp,
-    });
-    const host =
-      hostHeader !== undefined && HOST_HEADER.test(hostHeader) ? hostHeader : new URL(this.ctx.url()).host;
-    logger.info(
-      { clientId: app.clientId, subscriptions: req.subscriptions, ua: req.ua },
-      'connections/open: ticket issued',
+    this.#upstream = new Upstream(
+      this,
+      (messageId) => this.#blaster.onAck(messageId),
+      () => this.#ackFault,
     );
-    // Behind TLS (`tls` option) the endpoint is wss://, as DingTalk's (wss-open-connection.dingtalk.com:443).
-    const scheme = this.ctx.options.tls ? 'wss' : 'ws';
-    return { status: 200, body: { endpoint: `${scheme}://${host}${CONNECT_PATH}`, ticket } };
   }
 
-  // ---- WebSocket handshake ----------------------------------------------------------------------
+  // ---- connections ------------------------------------------------------------------------------
+
+  /** Handles a connections/open body (see {@link Handshake.open}). */
+  open(bodyText: string, hostHeader: string | undefined): OpenAnswer {
+    return this.#handshake.open(bodyText, hostHeader);
+  }
 
   /** The HTTP server's `upgrade` listener: `/connect?ticket=...` with a valid ticket, else 401/404. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const { logger } = this.ctx;
-    socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
-    const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
-    if (url.pathname !== CONNECT_PATH) {
-      logger.warn({ path: url.pathname }, 'websocket upgrade on an unknown path');
-      rejectUpgrade(socket, 404, { code: 'NotFound', message: `no WebSocket endpoint at ${url.pathname}` });
-      return;
-    }
-    if (this.#closing) {
-      rejectUpgrade(socket, 503, { code: 'ServiceUnavailable', message: 'the gateway is closing' });
-      return;
-    }
-    const redeemed = this.#tickets.redeem(url.searchParams.get('ticket'));
-    if (!redeemed.ok) {
-      const why = {
-        missing: 'no ticket',
-        unknown: 'unknown ticket',
-        used: 'ticket already used',
-        expired: 'ticket expired',
-      }[redeemed.reason];
-      logger.warn({ reason: why, url: scrubSecrets(req.url ?? '', []) }, 'websocket handshake refused');
-      rejectUpgrade(socket, 401, { code: OpenApiErrorCode.AuthFailed, message: why });
-      return;
-    }
-    const grant = redeemed.grant;
-    this.#wss.handleUpgrade(req, socket, head, (ws) => {
-      if (this.#closing) {
-        ws.terminate();
-        return;
-      }
-      this.#attach(ws, grant, req);
-    });
+    this.#handshake.handleUpgrade(req, socket, head);
   }
 
-  #attach(ws: WebSocket, grant: GatewayConnection['grant'], req: IncomingMessage): void {
+  #attach(ws: WebSocket, grant: TicketGrant, req: IncomingMessage): void {
     const { ctx } = this;
     const conn = new GatewayConnection(
       randomUUID(),
@@ -221,8 +103,8 @@ export class Gateway implements GatewayCore {
       req.socket.remoteAddress,
       req.socket,
     );
-    this.#conns.set(conn.id, conn);
-    ws.on('message', (data, isBinary) => this.#onMessage(conn, data, isBinary));
+    this.#conns.add(conn);
+    ws.on('message', (data, isBinary) => this.#upstream.receive(conn, data, isBinary));
     ws.on('error', (err) => ctx.logger.warn({ connectionId: conn.id, err }, 'gateway socket error'));
     ws.on('close', (code) => this.#onClose(conn, code));
     this.#keepalive.start(conn);
@@ -242,7 +124,7 @@ export class Gateway implements GatewayCore {
       },
       'gateway connection opened',
     );
-    for (const w of [...this.#waiters]) if (matches(conn, w.filter)) w.settle(conn);
+    this.#conns.announce(conn);
     // EVENTs pushed while the app had no live connection go out now (oldest first).
     if (conn.subscribes('EVENT', '*')) this.#events.releaseHeld(conn.appId);
   }
@@ -255,121 +137,9 @@ export class Gateway implements GatewayCore {
     for (const t of [conn.timers.lifetime, conn.timers.grace, conn.timers.closeFallback])
       this.timers.clear(t);
     conn.timers.lifetime = conn.timers.grace = conn.timers.closeFallback = undefined;
-    this.#conns.delete(conn.id);
-    this.#closedConns.push(conn.info());
-    if (this.#closedConns.length > CLOSED_KEPT) this.#closedConns.shift();
+    this.#conns.remove(conn);
     this.pending.lostConnection(conn.id);
     this.ctx.logger.info({ connectionId: conn.id, appId: conn.appId, code }, 'gateway connection closed');
-  }
-
-  // ---- upstream messages (acks) -----------------------------------------------------------------
-
-  #onMessage(conn: GatewayConnection, data: RawData, isBinary: boolean): void {
-    conn.messagesReceived++;
-    const text = Buffer.isBuffer(data)
-      ? data.toString('utf8')
-      : Array.isArray(data)
-        ? Buffer.concat(data).toString('utf8')
-        : Buffer.from(data).toString('utf8');
-    try {
-      let ack: UpstreamAck;
-      try {
-        ack = parseAck(text);
-      } catch (err) {
-        this.#malformed(conn, text, err);
-        return;
-      }
-      if (isBinary) this.ctx.logger.debug({ connectionId: conn.id }, 'ack arrived as a binary frame');
-      const messageId = ack.headers.messageId;
-      if (this.#blaster.onAck(messageId)) return;
-      const entry = this.pending.peek(messageId);
-      const fault = this.#ackFault;
-      if (entry !== undefined && (entry.kind === 'event' || entry.kind === 'callback')) {
-        if (fault.mode === 'withhold') {
-          entry.record.ack = { ...ackRecord(ack, this.ctx.clock.now()), withheld: true };
-          this.ctx.logger.debug({ messageId }, 'ack withheld (fault injection)');
-          return;
-        }
-        if (fault.mode === 'delay') {
-          this.timers.timeout(fault.delayMs, () => this.#settleAck(conn, ack, fault.delayMs));
-          return;
-        }
-      }
-      this.#settleAck(conn, ack);
-    } catch (err) {
-      // A bug in ack handling must not take the gateway down: log it and keep serving.
-      this.ctx.logger.error({ connectionId: conn.id, err }, 'failed to process an upstream message');
-    }
-  }
-
-  #settleAck(conn: GatewayConnection, ack: UpstreamAck, delayedMs?: number): void {
-    const now = this.ctx.clock.now();
-    const messageId = ack.headers.messageId;
-    const entry = this.pending.take(messageId);
-    if (entry === undefined) {
-      const record = this.log.find(messageId);
-      const a = ackRecord(ack, now);
-      if (delayedMs !== undefined) a.delayedMs = delayedMs;
-      if (record !== undefined) {
-        record.ack = { ...a, late: true };
-        this.ctx.logger.info(
-          { messageId, connectionId: conn.id, outcome: record.outcome },
-          'ack arrived after its deadline: recorded, not acted on',
-        );
-        return;
-      }
-      this.log.add({
-        type: 'UPSTREAM',
-        topic: '',
-        messageId,
-        appId: conn.appId,
-        connectionId: conn.id,
-        attempt: 0,
-        sentAt: now,
-        bytes: 0,
-        outcome: 'unmatched',
-        ack: a,
-      });
-      this.ctx.logger.warn({ messageId, connectionId: conn.id }, 'ack for an unknown messageId');
-      return;
-    }
-    try {
-      entry.handler.onAck(ack, entry.record);
-    } catch (err) {
-      const error = err instanceof ProtocolError ? err.message : toError(err).message;
-      this.ctx.logger.warn({ messageId, connectionId: conn.id, error }, 'malformed ack');
-      entry.handler.onMalformed(error, entry.record);
-    }
-    if (delayedMs !== undefined && entry.record.ack) entry.record.ack.delayedMs = delayedMs;
-  }
-
-  #malformed(conn: GatewayConnection, text: string, err: unknown): void {
-    const now = this.ctx.clock.now();
-    const error = err instanceof ProtocolError ? err.message : toError(err).message;
-    const messageId = err instanceof ProtocolError ? err.messageId : undefined;
-    this.ctx.logger.warn(
-      { connectionId: conn.id, messageId, error, bytes: text.length },
-      'malformed upstream message',
-    );
-    if (messageId !== undefined) {
-      const entry = this.pending.take(messageId);
-      if (entry !== undefined) {
-        entry.handler.onMalformed(error, entry.record);
-        return;
-      }
-    }
-    this.log.add({
-      type: 'UPSTREAM',
-      topic: '',
-      messageId: messageId ?? '',
-      appId: conn.appId,
-      connectionId: conn.id,
-      attempt: 0,
-      sentAt: now,
-      bytes: Buffer.byteLength(text),
-      outcome: 'malformed',
-      ack: malformedAckRecord(error, now),
-    });
   }
 
   // ---- GatewayCore ------------------------------------------------------------------------------
@@ -382,15 +152,7 @@ export class Gateway implements GatewayCore {
   }
 
   pick(appId: string, type: FrameType, topic: string): GatewayConnection | undefined {
-    // Reservoir sampling: each eligible connection is chosen with equal probability.
-    let chosen: GatewayConnection | undefined;
-    let seen = 0;
-    for (const c of this.#conns.values()) {
-      if (c.appId !== appId || !c.live || !c.subscribes(type, topic)) continue;
-      seen++;
-      if (Math.random() * seen < 1) chosen = c;
-    }
-    return chosen;
+    return this.#conns.pick(appId, type, topic);
   }
 
   send(conn: GatewayConnection, frame: DownstreamFrame, meta: SendMeta = {}): DeliveryRecord {
@@ -421,39 +183,20 @@ export class Gateway implements GatewayCore {
 
   /** Open and disconnecting connections, then the last closed ones (newest last). */
   listConnections(options: { includeClosed?: boolean } = {}): ConnectionInfo[] {
-    const live = [...this.#conns.values()].map((c) => c.info());
-    return options.includeClosed === false ? live : [...this.#closedConns, ...live];
+    return this.#conns.list(options);
   }
 
   getConnection(id: string): ConnectionInfo | undefined {
-    return this.#conns.get(id)?.info() ?? this.#closedConns.find((c) => c.id === id);
+    return this.#conns.info(id);
   }
 
   /** Resolves with the first open connection matching the filter (already there, or when it arrives). */
   waitForConnection(filter: ConnectionFilter = {}, timeoutMs = 10_000): Promise<ConnectionInfo> {
-    for (const c of this.#conns.values()) if (c.live && matches(c, filter)) return Promise.resolve(c.info());
+    const found = this.#conns.find(filter);
+    if (found !== undefined) return Promise.resolve(found);
     if (this.#closing)
       return Promise.reject(new GatewayError(GatewayErrorCode.Closed, 'the gateway is closed'));
-    return new Promise<ConnectionInfo>((resolve, reject) => {
-      const waiter = {
-        filter,
-        settle: (c: GatewayConnection | Error) => {
-          this.#waiters.delete(waiter);
-          this.timers.clear(timer);
-          if (c instanceof Error) reject(c);
-          else resolve(c.info());
-        },
-      };
-      const timer = this.timers.timeout(timeoutMs, () =>
-        waiter.settle(
-          new GatewayError(
-            GatewayErrorCode.NoSubscriber,
-            `no connection matching ${JSON.stringify(filter)} within ${timeoutMs} ms`,
-          ),
-        ),
-      );
-      this.#waiters.add(waiter);
-    });
+    return this.#conns.waitFor(filter, timeoutMs);
   }
 
   /** Pushes an EVENT (see {@link EventDeliveries.push}). */
@@ -489,7 +232,7 @@ export class Gateway implements GatewayCore {
    */
   disconnect(connectionId: string, reason = LIFETIME_REASON): ConnectionInfo {
     const conn = this.#conns.get(connectionId);
-    if (conn === undefined) throw this.#unknown(connectionId);
+    if (conn === undefined) throw this.#conns.unknown(connectionId);
     if (conn.state === 'open') this.#beginDisconnect(conn, reason);
     return conn.info();
   }
@@ -497,7 +240,7 @@ export class Gateway implements GatewayCore {
   /** Closes the socket abruptly, without a close frame (a network failure). Resolves once closed. */
   async drop(connectionId: string): Promise<ConnectionInfo> {
     const conn = this.#conns.get(connectionId);
-    if (conn === undefined) throw this.#unknown(connectionId);
+    if (conn === undefined) throw this.#conns.unknown(connectionId);
     await closeSocket(conn.ws, () => conn.ws.terminate());
     this.ctx.logger.info({ connectionId }, 'gateway connection dropped (fault injection)');
     return conn.info();
@@ -574,7 +317,7 @@ export class Gateway implements GatewayCore {
     this.log.clear();
     this.#ackFault = { mode: 'none' };
     if (options.dropConnections)
-      await Promise.all([...this.#conns.values()].map((c) => closeSocket(c.ws, () => c.ws.terminate())));
+      await Promise.all(this.#conns.all().map((c) => closeSocket(c.ws, () => c.ws.terminate())));
     this.ctx.logger.info({ dropConnections: options.dropConnections === true }, 'gateway reset');
   }
 
@@ -585,7 +328,7 @@ export class Gateway implements GatewayCore {
       timers: this.timers.size,
       activeEvents: this.#events.activeCount,
       heldEvents: this.#events.heldEvents().length,
-      tickets: this.#tickets.size,
+      tickets: this.#handshake.tickets,
       deliveries: this.log.size,
     };
   }
@@ -596,12 +339,10 @@ export class Gateway implements GatewayCore {
       this.#events.cancelAll();
       this.pending.loseAll();
       this.#blaster.cancelAll();
-      for (const w of [...this.#waiters])
-        w.settle(new GatewayError(GatewayErrorCode.Closed, 'the gateway closed'));
+      this.#conns.failWaiters(new GatewayError(GatewayErrorCode.Closed, 'the gateway closed'));
       this.timers.close();
-      await Promise.all([...this.#conns.values()].map((c) => closeSocket(c.ws, () => c.ws.terminate())));
-      this.#tickets.clear();
-      await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
+      await Promise.all(this.#conns.all().map((c) => closeSocket(c.ws, () => c.ws.terminate())));
+      await this.#handshake.close();
     })();
     return this.#closing;
   }
@@ -649,40 +390,14 @@ export class Gateway implements GatewayCore {
     });
   }
 
-  #authenticate(clientId: string, clientSecret: string): AppRef | undefined {
-    if (this.ctx.authenticateApp) return this.ctx.authenticateApp(clientId, clientSecret);
-    const app = this.ctx.options.apps.find((a) => a.clientId === clientId);
-    return app && sameSecret(app.clientSecret, clientSecret) ? app : undefined;
-  }
-
   #liveConn(connectionId: string): GatewayConnection {
     this.#assertOpen();
-    const conn = this.#conns.get(connectionId);
-    if (conn === undefined) throw this.#unknown(connectionId);
-    if (!conn.live)
-      throw new GatewayError(
-        GatewayErrorCode.ConnectionNotOpen,
-        `connection ${connectionId} is ${conn.state}`,
-      );
-    return conn;
-  }
-
-  #unknown(connectionId: string): GatewayError {
-    const closed = this.#closedConns.some((c) => c.id === connectionId);
-    return closed
-      ? new GatewayError(GatewayErrorCode.ConnectionNotOpen, `connection ${connectionId} is closed`)
-      : new GatewayError(GatewayErrorCode.UnknownConnection, `no connection ${connectionId}`);
+    return this.#conns.live(connectionId);
   }
 
   #assertOpen(): void {
     if (this.#closing) throw new GatewayError(GatewayErrorCode.Closed, 'the gateway is closed');
   }
-}
-
-function matches(conn: GatewayConnection, filter: ConnectionFilter): boolean {
-  if (filter.clientId !== undefined && conn.appId !== filter.clientId) return false;
-  if (filter.topic !== undefined && !conn.subscribes(filter.type ?? 'CALLBACK', filter.topic)) return false;
-  return true;
 }
 
 /** Runs `close` and resolves when the socket has emitted `close`. */
@@ -706,25 +421,4 @@ function salvageMessageId(text: string): string | undefined {
     // Raw frames are often deliberately broken JSON: then no ack is expected.
     return undefined;
   }
-}
-
-/** Answers a refused WebSocket handshake with a complete HTTP response, then closes the socket. */
-/** Answers a WebSocket handshake with an HTTP error and a DingTalk-style JSON body, then closes. */
-export function rejectUpgrade(socket: Duplex, status: number, body: { code: string; message: string }): void {
-  const text = JSON.stringify({ requestid: requestId(), ...body });
-  const reason =
-    { 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 503: 'Service Unavailable' }[status] ??
-    'Error';
-  if (!socket.writable) {
-    socket.destroy();
-    return;
-  }
-  socket.once('finish', () => socket.destroy());
-  socket.end(
-    `HTTP/1.1 ${status} ${reason}\r\n` +
-      'Content-Type: application/json; charset=utf-8\r\n' +
-      `Content-Length: ${Buffer.byteLength(text)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      text,
-  );
 }

@@ -6,13 +6,8 @@ export type { AckRecord, AckVariant, DeliveryOutcome, DeliveryRecord } from './d
 export { GatewayError, GatewayErrorCode } from './errors.js';
 export type { EventPush, EventResult, EventStatus, PushedEvent } from './events.js';
 export { unifiedAppIdFor } from './frames.js';
-export {
-  type AckFault,
-  CONNECT_PATH,
-  type ConnectionFilter,
-  Gateway,
-  type GatewayStats,
-  LIFETIME_REASON,
-  type OpenAnswer,
-} from './gateway.js';
+export { Gateway, type GatewayStats, LIFETIME_REASON } from './gateway.js';
+export { CONNECT_PATH, type OpenAnswer } from './handshake.js';
+export type { ConnectionFilter } from './registry.js';
 export { registerGatewayRoutes } from './routes.js';
+export type { AckFault } from './upstream.js';

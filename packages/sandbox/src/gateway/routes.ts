@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { CONNECTIONS_OPEN_PATH, LogBudget } from '@dingtalk-skills/sdk';
 import type { FastifyInstance } from 'fastify';
-import { type Gateway, rejectUpgrade } from './gateway.js';
+import type { Gateway } from './gateway.js';
+import { rejectUpgrade } from './handshake.js';
 
 /** Judges a WebSocket handshake's headers before the gateway sees it: a refusal, or undefined to go on. */
 export type UpgradeCheck = (

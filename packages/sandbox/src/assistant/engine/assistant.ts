@@ -1,101 +1,34 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { AuthFailureCode, type Logger, readAuthFailure, toError } from '@dingtalk-skills/sdk';
+import { type Logger, toError } from '@dingtalk-skills/sdk';
 import type { LegacyPluginRef } from '../callers/plugin.js';
 import { AssistantError, AssistantErrorCode } from '../errors.js';
-import type { AssistantUser, AuthorizationPort, Directory, SkillCaller, SkillCallResult } from '../ports.js';
-import type { FoundAction, RegisteredSkills, SkillRegistry } from '../registry.js';
+import type { AssistantUser } from '../ports.js';
+import type { RegisteredSkills, SkillRegistry } from '../registry.js';
 import type { SessionReply } from '../session-webhook/reply.js';
-import type { SessionWebhooks } from '../session-webhook/store.js';
 import { parseSkillsYaml } from '../spec/parse.js';
+import { callSkill } from './call.js';
 import { type CommandCandidate, parseCommand } from './command.js';
 import { ConversationStore } from './conversations.js';
-import { checkParams } from './params.js';
-import { buildRequest } from './request.js';
+import {
+  type AttemptFacts,
+  type CardRequest,
+  checkGrant,
+  type Decision,
+  interpret,
+  unique,
+} from './interpret.js';
 import type {
-  AuthCardStep,
-  Conversation,
-  ErrorStepCode,
-  InvocationStatus,
-  InvocationSummary,
-  TranscriptStep,
-} from './transcript.js';
-
-/** What the assistant is built from (see `ports.ts`; `wiring.ts` supplies the real ones). */
-export interface AssistantDeps {
-  registry: SkillRegistry;
-  directory: Directory;
-  authorization: AuthorizationPort;
-  caller: SkillCaller;
-  /** The sandbox clock (`at` of every step, consent expiry). */
-  clock: { now(): number };
-  logger: Logger;
-  /** Absolute URL of the assistant's OAuth callback (`<sandbox>/sandbox/assistant/oauth2`). */
-  callbackUrl: () => string;
-  /** How long an authorization card waits for the user's decision (default 10 minutes). */
-  consentTtlMs?: number;
-  /** Conversations kept in memory (default 500, oldest dropped). */
-  maxConversations?: number;
-  /** Issues the `sessionWebhook` of each skill call (none: the parameter has no value). */
-  sessionWebhooks?: SessionWebhooks;
-}
-
-/** Input of {@link Assistant.invoke}. */
-export interface InvokeInput {
-  /** The app (default: the default app, else the only app with that operationId). */
-  clientId?: string;
-  operationId: string;
-  userId: string;
-  /** The user's input, by parameter name; strings are converted to the declared types. */
-  params?: Record<string, unknown>;
-  /** Continue this conversation (must be the same user's); default: a new one. */
-  conversationId?: string;
-  /** Consent headlessly when a card appears (tests, CLI `--auto-consent`). */
-  autoConsent?: boolean;
-  /** The plain-text command this invocation came from (set by `say`). */
-  text?: string;
-}
-
-/** Input of {@link Assistant.say}. */
-export interface SayInput {
-  userId: string;
-  text: string;
-  clientId?: string;
-  conversationId?: string;
-  autoConsent?: boolean;
-}
-
-/** What an invocation came to (so far). */
-export interface InvokeOutcome {
-  conversationId: string;
-  invocationId: string;
-  /** `awaiting_consent`: an authorization card waits; open `consentUrl` to decide. */
-  status: InvocationStatus;
-  /** This invocation's steps. */
-  transcript: TranscriptStep[];
-  consentUrl?: string;
-}
-
-/** The OAuth redirect the assistant's callback received. */
-export interface ConsentCallback {
-  state: string;
-  /** `authCode ?? code` on approval. */
-  code?: string;
-  /** OAuth error (e.g. `access_denied`) on refusal. */
-  error?: string;
-}
-
-interface Run {
-  id: string;
-  conversation: Conversation;
-  summary: InvocationSummary;
-  found: FoundAction;
-  user: AssistantUser;
-  appName: string;
-  values: Record<string, unknown>;
-  text: string | undefined;
-  autoConsent: boolean;
-  consentUrl?: string;
-}
+  AssistantDeps,
+  ConsentCallback,
+  InvokeInput,
+  InvokeOutcome,
+  Run,
+  SayInput,
+} from './invocation.js';
+import { messages } from './messages.js';
+import { checkParams } from './params.js';
+import { RunBook } from './runs.js';
+import type { Conversation, InvocationSummary, TranscriptStep } from './transcript.js';
 
 interface PendingConsent {
   run: Run;
@@ -103,35 +36,7 @@ interface PendingConsent {
   expiresAt: number;
 }
 
-type StepInput = TranscriptStep extends infer S
-  ? S extends TranscriptStep
-    ? Omit<S, 'at' | 'invocationId'>
-    : never
-  : never;
-
 const DEFAULT_CONSENT_TTL_MS = 10 * 60 * 1000;
-
-function unique(list: readonly string[]): string[] {
-  return [...new Set(list)];
-}
-
-/** `requiredScopes` a skill may pass along (`requiredScopes` or the OpenAPI's `accessdenieddetail`). */
-function requiredScopesOf(body: unknown): string[] {
-  if (typeof body !== 'object' || body === null) return [];
-  const b = body as Record<string, unknown>;
-  const detail = b.accessdenieddetail as Record<string, unknown> | undefined;
-  const list = b.requiredScopes ?? detail?.requiredScopes;
-  return Array.isArray(list) ? list.filter((s): s is string => typeof s === 'string' && s !== '') : [];
-}
-
-const FAILURE_STEP: Record<string, ErrorStepCode> = {
-  noSubscriber: 'skillUnavailable',
-  unknownApp: 'skillUnavailable',
-  connectionNotOpen: 'skillUnavailable',
-  timeout: 'skillTimeout',
-  badResponse: 'badResponse',
-  malformedAck: 'badResponse',
-};
 
 /**
  * The sandbox's AI assistant (DingTalk's "baymax"): runs an app's actions for a user, shows the
@@ -145,12 +50,14 @@ export class Assistant {
   readonly #store: ConversationStore;
   readonly #pending = new Map<string, PendingConsent>();
   readonly #log: Logger;
+  readonly #runs: RunBook;
 
   constructor(deps: AssistantDeps) {
     this.#deps = deps;
     this.registry = deps.registry;
     this.#store = new ConversationStore(deps.maxConversations);
     this.#log = deps.logger.child({ component: 'assistant' });
+    this.#runs = new RunBook(this.#store, deps.clock, this.#log);
   }
 
   // ---- skills -----------------------------------------------------------------------------------
@@ -278,7 +185,7 @@ export class Assistant {
       autoConsent: input.autoConsent === true,
     };
     const params = input.params ?? {};
-    this.#step(run, {
+    this.#runs.step(run, {
       step: 'invoke',
       attempt: 1,
       operationId: found.action.operationId,
@@ -292,12 +199,12 @@ export class Assistant {
     });
     const checked = checkParams(found.action, params);
     if (!checked.ok) {
-      this.#fail(run, 'invalidParams', `${found.action.operationId}: ${checked.problems.join('; ')}`);
-      return this.#outcome(run);
+      this.#runs.fail(run, 'invalidParams', `${found.action.operationId}: ${checked.problems.join('; ')}`);
+      return this.#runs.outcome(run);
     }
     run.values = checked.values;
     await this.#attempt(run, 1, undefined);
-    return this.#outcome(run);
+    return this.#runs.outcome(run);
   }
 
   /** Runs the action a plain-text command names (grammar in `command.ts`). */
@@ -359,26 +266,22 @@ export class Assistant {
     run.consentUrl = undefined;
     const { clientId } = run.found.skills;
     if (!callback.code) {
-      this.#step(run, {
+      this.#runs.step(run, {
         step: 'consent',
         decision: 'deny',
         scopes: pending.scopes,
         via: 'page',
         error: callback.error ?? 'access_denied',
       });
-      this.#fail(
-        run,
-        'consentDenied',
-        `用户拒绝了授权，技能未再执行。The user did not authorize ${run.appName} (${callback.error}); the skill was not run again.`,
-      );
-      return this.#outcome(run);
+      this.#runs.fail(run, 'consentDenied', messages.consentDenied(run.appName, callback.error));
+      return this.#runs.outcome(run);
     }
     // The sandbox's consent page lets anyone pick any seed account; DingTalk only ever asks the
     // person in the conversation. A code issued to someone else must not run the skill as them.
     const owner = this.#deps.authorization.codeOwner(callback.code, clientId);
     if (owner !== undefined && owner !== run.user.userId) {
       const who = this.#deps.directory.user(owner);
-      this.#step(run, {
+      this.#runs.step(run, {
         step: 'consent',
         decision: 'approve',
         scopes: pending.scopes,
@@ -389,15 +292,14 @@ export class Assistant {
         { invocationId: run.id, clientId, userId: run.user.userId, consentUserId: owner },
         'consent came from another account than the one talking; the skill was not run again',
       );
-      this.#fail(
+      this.#runs.fail(
         run,
         'consentWrongUser',
-        `授权账号（${who?.name ?? owner}）与提问的用户（${run.user.name}）不一致，技能未再执行。` +
-          `Consent was given as ${owner}, not as ${run.user.userId} who asked; the skill was not run again.`,
+        messages.consentWrongUser(who?.name ?? owner, run.user.name, owner, run.user.userId),
       );
-      return this.#outcome(run);
+      return this.#runs.outcome(run);
     }
-    this.#step(run, {
+    this.#runs.step(run, {
       step: 'consent',
       decision: 'approve',
       scopes: this.#deps.authorization.grantedScopes(run.user.userId, clientId) ?? pending.scopes,
@@ -408,182 +310,63 @@ export class Assistant {
       'consent approved on the page',
     );
     await this.#attempt(run, 2, callback.code);
-    return this.#outcome(run);
+    return this.#runs.outcome(run);
   }
 
-  // ---- the flow ---------------------------------------------------------------------------------
+  // ---- the flow: check, call, interpret -----------------------------------------------------------
 
   async #attempt(run: Run, attempt: 1 | 2, authCode: string | undefined): Promise<void> {
     const { action, skills } = run.found;
-    const { clientId } = skills;
     if (attempt === 2)
-      this.#step(run, {
+      this.#runs.step(run, {
         step: 'invoke',
         attempt: 2,
         operationId: action.operationId,
         summary: action.summary,
-        clientId,
+        clientId: skills.clientId,
         appName: run.appName,
         userId: run.user.userId,
         params: run.values,
         ...(run.text !== undefined ? { text: run.text } : {}),
         withAuthCode: authCode !== undefined,
       });
-
-    // Platform-triggered: the action declares delegated scopes the user has not granted to this app.
-    // A legacy AI plugin triggers the card itself (seed: "AI 插件服务端触发"): it is always called.
-    if (action.delegatedScopes.length > 0 && skills.legacyPlugin === undefined) {
-      const granted = this.#deps.authorization.grantedScopes(run.user.userId, clientId);
-      const missing = action.delegatedScopes.filter((s) => !granted?.includes(s));
-      if (missing.length > 0) {
-        if (attempt === 2) {
-          this.#fail(
-            run,
-            'consentIncomplete',
-            `after consent the grant still lacks ${missing.join(', ')}; the skill was not run again`,
-          );
-          return;
-        }
-        await this.#card(run, {
-          trigger: 'platform',
-          code:
-            granted === undefined ? AuthFailureCode.InvalidAuthentication : AuthFailureCode.PermissionDenied,
-          missing,
-          requested: missing,
-          message:
-            granted === undefined
-              ? `${run.appName} 需要你的授权 needs your authorization to ${action.summary}`
-              : `${run.appName} 需要更多权限 needs more permissions: ${missing.join(', ')}`,
-        });
-        return;
-      }
-    }
-
-    const webhook = this.#deps.sessionWebhooks?.issue({
-      conversationId: run.conversation.id,
-      invocationId: run.id,
-      clientId,
-      userId: run.user.userId,
-    });
-    if (webhook) run.conversation.sessionWebhook = { url: webhook.url, expiresAt: webhook.expiresAt };
-    const built = buildRequest(action, run.values, {
-      user: run.user,
-      conversationId: run.conversation.id,
-      conversationToken: run.conversation.conversationToken,
-      inputAttribute: JSON.stringify({ inputType: run.text !== undefined ? 'text' : 'form' }),
-      ...(webhook ? { sessionWebhook: webhook.url } : {}),
-      ...(authCode !== undefined ? { authCode } : {}),
-      ...(run.text !== undefined ? { text: run.text } : {}),
-    });
-    const requestId = randomUUID();
-    let pluginData: Record<string, unknown> | undefined;
-    if (skills.legacyPlugin !== undefined) {
-      // "需要token": the user's access token rides in data (fresh from the code right after consent).
-      const accessToken = this.#deps.authorization.pluginAccessToken(run.user.userId, clientId, authCode);
-      pluginData = { ...run.values, ...(accessToken !== undefined ? { accessToken } : {}) };
-    }
-    run.summary.skillCalls++;
-    let result: SkillCallResult;
-    try {
-      result = await this.#deps.caller.call(
-        {
-          clientId,
-          operationId: action.operationId,
-          method: built.method,
-          uri: built.uri,
-          body: built.body,
-          requestId,
-          ...(pluginData !== undefined ? { pluginData } : {}),
-        },
-        {
-          protocol: skills.document.protocol,
-          ...(skills.legacyPlugin !== undefined ? { legacyPlugin: skills.legacyPlugin } : {}),
-          ...(skills.document.serverUrl !== undefined ? { serverUrl: skills.document.serverUrl } : {}),
-        },
-      );
-    } catch (err) {
-      this.#log.error({ invocationId: run.id, err: toError(err) }, 'skill call threw');
-      result = { kind: 'failed', code: 'transportError', message: toError(err).message };
-    }
-
-    if (result.kind === 'failed') {
-      this.#fail(run, FAILURE_STEP[result.code] ?? 'transportError', this.#failureMessage(run, result));
+    const refused = checkGrant(this.#facts(run, attempt));
+    if (refused !== undefined) {
+      await this.#apply(run, refused);
       return;
     }
-    const failure = readAuthFailure(result.body);
-    if (failure) {
-      const required = requiredScopesOf(result.body);
-      const undeclared = required.filter((s) => !action.delegatedScopes.includes(s));
-      const undeclaredWarning = `skill "${action.operationId}" needs ${undeclared.join(', ')} but does not declare it: declare it in \`scopes\` of defineSkill (x-dingtalk-delegated-scopes); DingTalk asks the user only for declared scopes`;
-      if (attempt === 2) {
-        this.#fail(
-          run,
-          'authorizationFailedAgain',
-          `the skill answered ${failure.code} again right after the user consented; the assistant does not ask twice in a row. ` +
-            (undeclared.length > 0
-              ? `${undeclaredWarning}.`
-              : 'Check that the skill exchanges the fresh oauthAuthCode at /v1.0/oauth2/userAccessToken and that ' +
-                'x-dingtalk-delegated-scopes lists every permission it uses.'),
-          result.status,
-          result.body,
-        );
-        return;
-      }
-      const wanted = unique([...action.delegatedScopes, ...required]);
-      const granted = this.#deps.authorization.grantedScopes(run.user.userId, clientId) ?? [];
-      await this.#card(run, {
-        trigger: 'skill',
-        code: failure.code,
-        missing: wanted.filter((s) => !granted.includes(s)),
-        requested: wanted,
-        status: result.status,
-        requestId: failure.requestId,
-        ...(undeclared.length > 0
-          ? {
-              undeclaredScopes: undeclared,
-              warning: undeclaredWarning,
-            }
-          : {}),
-        message:
-          failure.code === AuthFailureCode.InvalidAuthentication
-            ? `${run.appName} 的授权已失效或不存在，请重新授权 The app's authorization expired or is missing: authorize again`
-            : `${run.appName} 缺少接口权限 lacks a permission: authorize it`,
-      });
-      return;
-    }
-    if (result.status >= 200 && result.status < 300) {
-      this.#step(run, { step: 'result', status: result.status, body: result.body });
-      this.#settle(run, 'done');
-      this.#log.info(
-        {
-          invocationId: run.id,
-          operationId: action.operationId,
-          userId: run.user.userId,
-          status: result.status,
-        },
-        'skill result',
-      );
-      return;
-    }
-    const body = result.body as Record<string, unknown> | null;
-    const detail =
-      body && typeof body === 'object' && typeof body.message === 'string'
-        ? `${typeof body.code === 'string' ? `${body.code}: ` : ''}${body.message}`
-        : `status ${result.status}`;
-    this.#fail(run, 'skillError', `the skill answered with an error (${detail})`, result.status, result.body);
+    const result = await callSkill(this.#deps, this.#log, run, authCode);
+    await this.#apply(run, interpret(result, this.#facts(run, attempt)));
   }
 
-  async #card(
-    run: Run,
-    card: Pick<AuthCardStep, 'trigger' | 'code' | 'message'> & {
-      missing: string[];
-      requested: string[];
-      status?: number;
-      requestId?: string;
-      undeclaredScopes?: string[];
-      warning?: string;
-    },
-  ): Promise<void> {
+  #facts(run: Run, attempt: 1 | 2): AttemptFacts {
+    const granted = this.#deps.authorization.grantedScopes(run.user.userId, run.found.skills.clientId);
+    return { found: run.found, appName: run.appName, attempt, granted };
+  }
+
+  async #apply(run: Run, decision: Decision): Promise<void> {
+    if (decision.kind === 'fail') {
+      this.#runs.fail(run, decision.code, decision.message, decision.status, decision.body);
+      return;
+    }
+    if (decision.kind === 'card') {
+      await this.#card(run, decision.card);
+      return;
+    }
+    this.#runs.step(run, { step: 'result', status: decision.status, body: decision.body });
+    this.#runs.settle(run, 'done');
+    this.#log.info(
+      {
+        invocationId: run.id,
+        operationId: run.found.action.operationId,
+        userId: run.user.userId,
+        status: decision.status,
+      },
+      'skill result',
+    );
+  }
+
+  async #card(run: Run, card: CardRequest): Promise<void> {
     const { authorization, clock } = this.#deps;
     const { clientId } = run.found.skills;
     const state = randomBytes(16).toString('hex');
@@ -592,7 +375,7 @@ export class Assistant {
     const request = { clientId, userId: run.user.userId, scopes, redirectUri, state };
     authorization.ensureRedirectUri(clientId, redirectUri);
     const consentUrl = authorization.consentUrl(request);
-    this.#step(run, {
+    this.#runs.step(run, {
       step: 'auth_card',
       trigger: card.trigger,
       code: card.code,
@@ -616,10 +399,10 @@ export class Assistant {
       try {
         consent = authorization.authorizeHeadless(request);
       } catch (err) {
-        this.#fail(run, 'consentFailed', `headless consent failed: ${toError(err).message}`);
+        this.#runs.fail(run, 'consentFailed', messages.headlessConsentFailed(toError(err).message));
         return;
       }
-      this.#step(run, { step: 'consent', decision: 'approve', scopes: consent.scopes, via: 'headless' });
+      this.#runs.step(run, { step: 'consent', decision: 'approve', scopes: consent.scopes, via: 'headless' });
       await this.#attempt(run, 2, consent.code);
       return;
     }
@@ -629,16 +412,7 @@ export class Assistant {
       expiresAt: clock.now() + (this.#deps.consentTtlMs ?? DEFAULT_CONSENT_TTL_MS),
     });
     run.consentUrl = consentUrl;
-    this.#settle(run, 'awaiting_consent');
-  }
-
-  #failureMessage(run: Run, result: Extract<SkillCallResult, { kind: 'failed' }>): string {
-    const { clientId, document } = run.found.skills;
-    if (result.code === 'noSubscriber')
-      return `${run.appName} (${clientId}) has no live Stream connection subscribed to /v1.0/graph/api/invoke: is the app running (dingtalk-skills dev)? ${result.message}`;
-    if (result.code === 'timeout') return `the skill did not answer in time: ${result.message}`;
-    if (document.protocol === 'http') return `calling ${document.serverUrl} failed: ${result.message}`;
-    return `the call failed (${result.code}): ${result.message}`;
+    this.#runs.settle(run, 'awaiting_consent');
   }
 
   // ---- bookkeeping ------------------------------------------------------------------------------
@@ -657,33 +431,6 @@ export class Assistant {
     return user;
   }
 
-  #step(run: Run, step: StepInput): void {
-    this.#store.append(run.conversation, {
-      ...step,
-      at: this.#deps.clock.now(),
-      invocationId: run.id,
-    } as TranscriptStep);
-  }
-
-  #fail(run: Run, code: ErrorStepCode, message: string, status?: number, body?: unknown): void {
-    this.#step(run, {
-      step: 'error',
-      code,
-      message,
-      ...(status !== undefined ? { status } : {}),
-      ...(body !== undefined ? { body } : {}),
-    });
-    this.#settle(run, 'done');
-    this.#log.info(
-      { invocationId: run.id, operationId: run.found.action.operationId, userId: run.user.userId, code },
-      'invocation ended with an error',
-    );
-  }
-
-  #settle(run: Run, status: InvocationStatus): void {
-    this.#store.settle(run.conversation, run.summary, status);
-  }
-
   /** Ends cards nobody answered in time. */
   #sweep(): void {
     const now = this.#deps.clock.now();
@@ -691,22 +438,7 @@ export class Assistant {
       if (pending.expiresAt > now) continue;
       this.#pending.delete(state);
       pending.run.consentUrl = undefined;
-      this.#fail(
-        pending.run,
-        'consentExpired',
-        'no decision on the authorization card in time; the skill was not run',
-      );
+      this.#runs.fail(pending.run, 'consentExpired', messages.consentExpired());
     }
-  }
-
-  #outcome(run: Run): InvokeOutcome {
-    const out: InvokeOutcome = {
-      conversationId: run.conversation.id,
-      invocationId: run.id,
-      status: run.summary.status === 'awaiting_consent' ? 'awaiting_consent' : 'done',
-      transcript: run.conversation.transcript.filter((s) => s.invocationId === run.id),
-    };
-    if (run.consentUrl !== undefined) out.consentUrl = run.consentUrl;
-    return out;
   }
 }

@@ -1,16 +1,9 @@
 import { GRAPH_METHODS, type GraphMethod, trimTrailingSlashes } from '@dingtalk-skills/sdk';
 import { SkillSpecError } from '../errors.js';
-import { CONTEXT_FORMATS, isKnownContext } from './context-formats.js';
+import { readBody, readParameter, readResponse, type SpecCursor, show } from './fields.js';
 import { loadYaml } from './load.js';
-import { isFlatKind, isObject, schemaKind } from './schema-kind.js';
-import type {
-  ContextRef,
-  JsonSchema,
-  SkillAction,
-  SkillParam,
-  SkillsDocument,
-  SpecProblem,
-} from './types.js';
+import { isObject } from './schema-kind.js';
+import type { SkillAction, SkillParam, SkillsDocument, SpecProblem } from './types.js';
 
 const CAMEL_CASE = /^[a-z][A-Za-z0-9]*$/;
 /** DingTalk recommends camelCase and uses PascalCase in its own examples: accepted with a warning. */
@@ -39,7 +32,7 @@ export function parseSkillsYaml(text: string): SkillsDocument {
   return new SpecReader().read(text);
 }
 
-class SpecReader {
+class SpecReader implements SpecCursor {
   readonly problems: SpecProblem[] = [];
   readonly warnings: SpecProblem[] = [];
   #root: Record<string, unknown> = {};
@@ -100,7 +93,7 @@ class SpecReader {
       this.problem('paths', 'missing or empty: no actions are described');
     else
       for (const [path, item] of Object.entries(paths))
-        actions.push(...this.#pathItem(path, this.#deref(item, `paths['${path}']`)));
+        actions.push(...this.#pathItem(path, this.deref(item, `paths['${path}']`)));
 
     const seen = new Map<string, string>();
     for (const a of actions) {
@@ -145,7 +138,7 @@ class SpecReader {
           path,
           key,
           method as GraphMethod,
-          this.#deref(value, `${at}.${key}`),
+          this.deref(value, `${at}.${key}`),
           shared,
         );
         if (action) actions.push(action);
@@ -207,11 +200,11 @@ class SpecReader {
         );
       else {
         hasBody = true;
-        params.push(...this.#body(`${at}.requestBody`, this.#deref(op.requestBody, `${at}.requestBody`)));
+        params.push(...readBody(this, `${at}.requestBody`, this.deref(op.requestBody, `${at}.requestBody`)));
       }
     }
     this.#noDuplicates(at, params);
-    const responseSchema = this.#response(`${at}.responses`, op.responses);
+    const responseSchema = readResponse(this, `${at}.responses`, op.responses);
     if (this.problems.length > before) return undefined;
     const action: SkillAction = {
       operationId,
@@ -245,7 +238,7 @@ class SpecReader {
     const byKey = new Map<string, SkillParam>();
     const read = (list: unknown[], where: string) => {
       list.forEach((raw, i) => {
-        const p = this.#parameter(`${where}[${i}]`, this.#deref(raw, `${where}[${i}]`));
+        const p = readParameter(this, `${where}[${i}]`, this.deref(raw, `${where}[${i}]`));
         if (p) byKey.set(`${p.in}:${p.name}`, p);
       });
     };
@@ -265,133 +258,6 @@ class SpecReader {
     return params;
   }
 
-  #parameter(at: string, raw: unknown): SkillParam | undefined {
-    if (raw === undefined) return undefined; // a broken $ref, already reported
-    if (!isObject(raw)) {
-      this.problem(at, 'expected a parameter object {name, in, schema}');
-      return undefined;
-    }
-    const name = typeof raw.name === 'string' ? raw.name : '';
-    if (name === '') {
-      this.problem(`${at}.name`, 'missing');
-      return undefined;
-    }
-    if (raw.in !== 'query' && raw.in !== 'path') {
-      this.problem(
-        `${at}.in`,
-        `parameter "${name}": in must be query or path (the assistant sends no ${show(raw.in)} parameters)`,
-      );
-      return undefined;
-    }
-    const schema = raw.schema === undefined ? {} : this.#deref(raw.schema, `${at}.schema`);
-    if (schema === undefined) return undefined;
-    if (!isObject(schema)) {
-      this.problem(`${at}.schema`, `parameter "${name}": expected a schema object`);
-      return undefined;
-    }
-    const kind = schemaKind(schema);
-    if (!isFlatKind(kind)) {
-      this.problem(
-        `${at}.schema`,
-        `parameter "${name}" must be a scalar or a list of scalars (got ${kind.kind})`,
-      );
-      return undefined;
-    }
-    const param: SkillParam = {
-      name,
-      in: raw.in,
-      required: raw.in === 'path' || raw.required === true,
-      ...kind,
-      schema,
-    };
-    const description = typeof raw.description === 'string' ? raw.description : schema.description;
-    if (typeof description === 'string') param.description = description;
-    if (schema.default !== undefined) param.default = schema.default;
-    const context = this.#context(at, name, schema['x-dingtalk-context'] ?? raw['x-dingtalk-context']);
-    if (context) param.context = context;
-    return param;
-  }
-
-  #body(at: string, body: unknown): SkillParam[] {
-    if (body === undefined) return [];
-    if (!isObject(body) || !isObject(body.content)) {
-      this.problem(at, 'expected {content: {application/json: {schema}}}');
-      return [];
-    }
-    const json = body.content['application/json'];
-    if (!isObject(json)) {
-      const types = Object.keys(body.content).join(', ') || 'none';
-      this.problem(`${at}.content`, `request bodies must be application/json (found: ${types})`);
-      return [];
-    }
-    const schema = this.#deref(json.schema, `${at}.content['application/json'].schema`);
-    const sAt = `${at}.content['application/json'].schema`;
-    if (schema === undefined && json.schema !== undefined) return [];
-    if (
-      !isObject(schema) ||
-      (schema.type !== undefined && schema.type !== 'object') ||
-      !isObject(schema.properties)
-    ) {
-      this.problem(sAt, 'expected an object schema with properties (one flat level)');
-      return [];
-    }
-    const required = Array.isArray(schema.required) ? schema.required : [];
-    const params: SkillParam[] = [];
-    for (const [name, rawProp] of Object.entries(schema.properties)) {
-      const pAt = `${sAt}.properties.${name}`;
-      const prop = this.#deref(rawProp, pAt);
-      if (prop === undefined) continue;
-      if (!isObject(prop)) {
-        this.problem(pAt, 'expected a schema object');
-        continue;
-      }
-      const kind = schemaKind(prop);
-      if (!isFlatKind(kind)) {
-        this.problem(
-          pAt,
-          `body field "${name}" is a nested ${kind.kind === 'array' ? 'list of objects' : kind.kind}: request bodies must be one flat level of an object`,
-        );
-        continue;
-      }
-      const param: SkillParam = {
-        name,
-        in: 'body',
-        required: required.includes(name),
-        ...kind,
-        schema: prop,
-      };
-      if (typeof prop.description === 'string') param.description = prop.description;
-      if (prop.default !== undefined) param.default = prop.default;
-      const context = this.#context(pAt, name, prop['x-dingtalk-context']);
-      if (context) param.context = context;
-      params.push(param);
-    }
-    return params;
-  }
-
-  #context(at: string, name: string, value: unknown): ContextRef | undefined {
-    if (value === undefined) return undefined;
-    const cAt = `${at}.x-dingtalk-context`;
-    if (!isObject(value) || typeof value.property !== 'string' || typeof value.format !== 'string') {
-      this.problem(
-        cAt,
-        `parameter "${name}": expected {property, format}, e.g. {property: currentUser, format: userId}`,
-      );
-      return undefined;
-    }
-    if (!isKnownContext(value.property, value.format)) {
-      const known = Object.entries(CONTEXT_FORMATS)
-        .map(([p, fs]) => `${p}: ${fs.join('|')}`)
-        .join('; ');
-      this.problem(
-        cAt,
-        `parameter "${name}": unknown context ${value.property}/${value.format} (known: ${known})`,
-      );
-      return undefined;
-    }
-    return { property: value.property, format: value.format };
-  }
-
   #noDuplicates(at: string, params: SkillParam[]): void {
     const seen = new Map<string, string>();
     for (const p of params) {
@@ -401,37 +267,8 @@ class SpecReader {
     }
   }
 
-  #response(at: string, responses: unknown): JsonSchema | undefined {
-    if (responses === undefined) return undefined;
-    if (!isObject(responses)) {
-      this.problem(at, 'expected a mapping of status codes to responses');
-      return undefined;
-    }
-    const key =
-      Object.keys(responses).find((k) => /^2(\d\d|XX)$/.test(k)) ??
-      ('default' in responses ? 'default' : undefined);
-    if (key === undefined) return undefined;
-    const response = this.#deref(responses[key], `${at}.${key}`);
-    if (!isObject(response) || response.content === undefined) return undefined;
-    if (!isObject(response.content)) {
-      this.problem(`${at}.${key}.content`, 'expected a mapping of media types');
-      return undefined;
-    }
-    const json = response.content['application/json'];
-    if (!isObject(json)) {
-      const types = Object.keys(response.content).join(', ');
-      this.problem(`${at}.${key}.content`, `response bodies must be application/json (found: ${types})`);
-      return undefined;
-    }
-    const schema =
-      json.schema === undefined
-        ? undefined
-        : this.#deref(json.schema, `${at}.${key}.content['application/json'].schema`);
-    return isObject(schema) ? schema : undefined;
-  }
-
   /** Follows local `$ref`s (`#/components/...`); reports refs that go nowhere. */
-  #deref(value: unknown, at: string): unknown {
+  deref(value: unknown, at: string): unknown {
     let current = value;
     for (let hops = 0; isObject(current) && typeof current.$ref === 'string'; hops++) {
       const ref = current.$ref;
@@ -456,10 +293,4 @@ class SpecReader {
     }
     return current;
   }
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
