@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { appSuite } from './app/suite.js';
 import { e2eSuite } from './e2e/suite.js';
 import { gatewaySuite } from './gateway/suite.js';
 import { skillsSuite } from './skills/suite.js';
@@ -14,7 +15,15 @@ import type { BenchOptions, BenchRow, Suite } from './suite.js';
 import { userApiSuite } from './user-api/suite.js';
 
 /** The registry of suites, in the order `npm run bench` runs them. */
-const SUITES: readonly Suite[] = [streamSuite, stateSuite, e2eSuite, gatewaySuite, skillsSuite, userApiSuite];
+const SUITES: readonly Suite[] = [
+  streamSuite,
+  stateSuite,
+  e2eSuite,
+  gatewaySuite,
+  skillsSuite,
+  appSuite,
+  userApiSuite,
+];
 
 const USAGE = `Usage: npm run bench -- [options]
 

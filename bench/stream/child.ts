@@ -52,6 +52,9 @@ async function serve(start: StartClient): Promise<void> {
         });
         break;
       }
+      case 'rss':
+        tell({ type: 'rss', rssBytes: process.memoryUsage.rss() });
+        break;
       case 'stop':
         client.stop().then(
           () => {

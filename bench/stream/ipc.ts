@@ -6,7 +6,7 @@ export interface ChildArgs extends BenchClientConfig {
   client: ClientName;
 }
 
-export type ToChild = { type: 'begin' } | { type: 'end' } | { type: 'stop' };
+export type ToChild = { type: 'begin' } | { type: 'end' } | { type: 'rss' } | { type: 'stop' };
 
 /** CPU (user+sys, microseconds) and peak RSS (bytes) of the child over one measured window. */
 export interface Measured {
@@ -22,5 +22,7 @@ export type FromChild =
   | { type: 'ready' }
   | { type: 'begun' }
   | Measured
+  /** The process's current RSS (bytes), read on request (no GC forced). */
+  | { type: 'rss'; rssBytes: number }
   | { type: 'stopped' }
   | { type: 'failed'; error: string };

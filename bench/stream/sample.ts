@@ -12,6 +12,7 @@ export interface Sample {
   msgs_per_s: number;
   p50_ms: number;
   p99_ms: number;
+  p999_ms: number;
   rss_mb: number;
   errors: number;
   window_stalls: number;
@@ -27,6 +28,7 @@ export function toSample(result: PhaseResult, measured: Measured): Sample {
     msgs_per_s: (result.messages * 1000) / result.elapsedMs,
     p50_ms: quantile(result.latenciesMs, 0.5),
     p99_ms: quantile(result.latenciesMs, 0.99),
+    p999_ms: quantile(result.latenciesMs, 0.999),
     rss_mb: measured.peakRssBytes / (1024 * 1024),
     errors: result.errors,
     window_stalls: result.windowStalls,
@@ -43,6 +45,7 @@ export function summarize(list: readonly Sample[]): Sample {
     msgs_per_s: pick('msgs_per_s'),
     p50_ms: pick('p50_ms'),
     p99_ms: pick('p99_ms'),
+    p999_ms: pick('p999_ms'),
     rss_mb: pick('rss_mb'),
     errors: list.reduce((n, s) => n + s.errors, 0),
     window_stalls: list.reduce((n, s) => n + s.window_stalls, 0),

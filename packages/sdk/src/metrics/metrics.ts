@@ -1,4 +1,5 @@
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { TokenCallResult, UserTokenObserver } from '../credentials/token-observer.js';
 import type { OpenApiObserver } from '../openapi/observer.js';
 import type { InvocationSource } from '../skills/invocation.js';
@@ -9,6 +10,14 @@ import type { StreamClient, StreamClientState } from '../stream/client.js';
 import type { StreamMessageOutcome, StreamObserver } from '../stream/observer.js';
 import type { SlotState } from '../stream/slot.js';
 import { openApiCodeLabel } from './code-label.js';
+
+// prom-client (~12 MB of RSS) loads when the first Metrics is made, not when the SDK is imported.
+const requireHere = createRequire(import.meta.url);
+let promClient: typeof import('prom-client') | undefined;
+function prom(): typeof import('prom-client') {
+  promClient ??= requireHere('prom-client') as typeof import('prom-client');
+  return promClient;
+}
 
 /** Options of {@link Metrics}. */
 export interface MetricsOptions {
@@ -134,6 +143,7 @@ export class Metrics
   readonly #authAnswers: Children<Inc>;
 
   constructor(options: MetricsOptions = {}) {
+    const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = prom();
     this.registry = options.registry ?? new Registry();
     if (options.labels) this.registry.setDefaultLabels(options.labels);
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
@@ -336,6 +346,7 @@ export class Metrics
   // ---- gauges read at scrape time ------------------------------------------------------------------
 
   #gauges(p: string, registers: Registry[]): void {
+    const { Gauge } = prom();
     const clients = this.#clients;
     const load = (pick: (s: ReturnType<StreamClient['status']>) => number) =>
       function collect(this: Gauge) {

@@ -1,4 +1,5 @@
-import { Agent } from 'undici';
+import { createRequire } from 'node:module';
+import type { Agent } from 'undici';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import { CONTROL_BODY_LIMIT } from '../http/read-body.js';
 import { createLogger, type Logger } from '../logging/logger.js';
@@ -9,6 +10,8 @@ import { type OpenApiCall, OpenApiPipeline } from './pipeline.js';
 import { noRateLimit, type RateLimiter, WindowRateLimiter } from './rate-limiter.js';
 import { staticTokenSource, type TokenSource, type UserTokenSource } from './token-source.js';
 import { UserApi } from './user-api.js';
+
+const requireHere = createRequire(import.meta.url);
 
 const APP_TOKEN_PATH = '/v1.0/oauth2/accessToken';
 const USER_TOKEN_PATH = '/v1.0/oauth2/userAccessToken';
@@ -58,7 +61,13 @@ export function createOpenApiClient(config: OpenApiClientConfig): OpenApiClient 
     c.logger ?? createLogger({ name: 'dingtalk-skills', secrets: [c.clientSecret], level: 'info' })
   ).child({ component: 'openapi' });
   const now = c.now ?? Date.now;
-  const agent = new Agent({ connections: c.maxConnections });
+  // The connection pool (and undici, ~18 MB of RSS) is made on the first OpenAPI call: a Stream-only
+  // app that never calls the OpenAPI never loads it.
+  let agent: Agent | undefined;
+  const dispatcher = (): Agent => {
+    agent ??= new (requireHere('undici') as typeof import('undici')).Agent({ connections: c.maxConnections });
+    return agent;
+  };
   let limiter: RateLimiter;
   if (c.rateLimit === false) limiter = noRateLimit;
   else if ('acquire' in c.rateLimit) limiter = c.rateLimit;
@@ -70,7 +79,7 @@ export function createOpenApiClient(config: OpenApiClientConfig): OpenApiClient 
   const pipeline = new OpenApiPipeline({
     apiBase: c.apiBase,
     fetch: c.fetch ?? globalThis.fetch,
-    dispatcher: agent,
+    dispatcher,
     limiter,
     logger,
     timeoutMs: c.timeoutMs,
@@ -144,7 +153,7 @@ export function createOpenApiClient(config: OpenApiClientConfig): OpenApiClient 
     close: async () => {
       if (closed) return;
       closed = true;
-      await agent.close();
+      await agent?.close();
     },
   };
 }

@@ -42,7 +42,8 @@ export interface OpenApiCall {
 export interface PipelineOptions {
   apiBase: string;
   fetch: typeof fetch;
-  dispatcher: Dispatcher | undefined;
+  /** The connection pool, made on first use (`undefined`: fetch's default). */
+  dispatcher: (() => Dispatcher) | undefined;
   limiter: RateLimiter;
   logger: Logger;
   timeoutMs: number;
@@ -198,7 +199,7 @@ export class OpenApiPipeline {
       redirect: 'manual',
     };
     if (call.body !== undefined) init.body = JSON.stringify(call.body);
-    if (this.#o.dispatcher) init.dispatcher = this.#o.dispatcher;
+    if (this.#o.dispatcher) init.dispatcher = this.#o.dispatcher();
 
     const started = performance.now();
     let status = 0;

@@ -80,7 +80,17 @@ export function serializeGraphRequest(req: GraphRequest): string {
 
 /** Defines an own, enumerable property (plain assignment to `__proto__` would replace the prototype). */
 function setOwn(obj: Record<string, string | string[]>, key: string, value: string | string[]): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  // Only `__proto__` needs defineProperty (assignment would call the prototype setter); defineProperty on
+  // every key is slower and can turn the object into a dictionary.
+  if (key === '__proto__')
+    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
+}
+
+/** `decodeURIComponent` of a query part with `+` as space, skipped when there is nothing to decode. */
+function decodeQueryPart(raw: string): string {
+  if (!raw.includes('%') && !raw.includes('+')) return raw;
+  return decodeURIComponent(raw.replace(/\+/g, ' '));
 }
 
 /** Splits a request URI into its path and decoded query. Throws ProtocolError on malformed %-encoding. */
@@ -92,15 +102,18 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
   const rawPath = q === -1 ? target : target.slice(0, q);
   const rawQuery = q === -1 ? '' : target.slice(q + 1);
   // Split first, then decode: decoding first would turn `%2F` into a separator.
+  const encoded = rawPath.includes('%');
   let segments: string[];
   try {
-    segments = rawPath.split('/').map((s) => (s.includes('%') ? decodeURIComponent(s) : s));
+    segments = encoded
+      ? rawPath.split('/').map((s) => (s.includes('%') ? decodeURIComponent(s) : s))
+      : rawPath.split('/');
   } catch (err) {
     throw new ProtocolError('data.requestLine.uri', 'a validly %-encoded path', rawPath, messageId, {
       cause: err,
     });
   }
-  const path = segments.join('/');
+  const path = encoded ? segments.join('/') : rawPath;
   const query: Record<string, string | string[]> = {};
   if (rawQuery !== '') {
     for (const part of rawQuery.split('&')) {
@@ -111,8 +124,8 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
       let key: string;
       let value: string;
       try {
-        key = decodeURIComponent(rawKey.replace(/\+/g, ' '));
-        value = decodeURIComponent(rawValue.replace(/\+/g, ' '));
+        key = decodeQueryPart(rawKey);
+        value = decodeQueryPart(rawValue);
       } catch (err) {
         throw new ProtocolError(
           'data.requestLine.uri',

@@ -1,4 +1,4 @@
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
 import { z } from 'zod';
 import { type AnySkill, CONTEXT_PARAMS, inputInQuery } from '../skills/define-skill.js';
 import {
@@ -8,6 +8,8 @@ import {
   type SpecIssue,
   SpecRuleError,
 } from './platform-rules.js';
+
+const requireHere = createRequire(import.meta.url);
 
 export interface SpecOptions {
   title: string;
@@ -108,5 +110,7 @@ export function generateSpec(skills: readonly AnySkill[], options: SpecOptions):
 
 /** generateSpec rendered as YAML. */
 export function generateSpecYaml(skills: readonly AnySkill[], options: SpecOptions): string {
+  // yaml (~9 MB of RSS) loads when a YAML spec is asked for, not when the SDK is imported.
+  const { stringify } = requireHere('yaml') as typeof import('yaml');
   return stringify(generateSpec(skills, options), { lineWidth: 0 });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { createRequire } from 'node:module';
+import type { Redis, RedisOptions } from 'ioredis';
 import { DingTalkSkillsError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import {
@@ -11,6 +12,15 @@ import {
   type StateStoreBaseOptions,
   stateError,
 } from './state-store.js';
+
+// ioredis (~19 MB of RSS with its dependencies) loads when the first Redis store is made, not when the SDK is
+// imported: most apps never use Redis state.
+const requireHere = createRequire(import.meta.url);
+let RedisClient: typeof Redis | undefined;
+function loadRedis(): typeof Redis {
+  RedisClient ??= (requireHere('ioredis') as typeof import('ioredis')).Redis;
+  return RedisClient;
+}
 
 /** Options of {@link RedisStateStore}. */
 export interface RedisStateStoreOptions extends StateStoreBaseOptions {
@@ -93,7 +103,7 @@ export class RedisStateStore implements StateStore {
     this.location = redactRedisUrl(options.url);
     this.#prefix = options.prefix ?? DEFAULT_STATE_PREFIX;
     this.#logger = options.logger.child({ component: 'state-store', store: 'redis', url: this.location });
-    this.#client = new Redis(options.url, {
+    this.#client = new (loadRedis())(options.url, {
       lazyConnect: true,
       connectTimeout: 5_000,
       commandTimeout: options.commandTimeoutMs ?? 1_000,
