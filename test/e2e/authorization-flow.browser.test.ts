@@ -6,11 +6,11 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchChromium } from '../support/browser.js';
 import { type DevProcess, ROOT, startDev } from './dev-process.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'artifacts', 'screenshots');
 /** `UPDATE_DOCS_SCREENSHOTS=1` also writes the README's images (docs/screenshots/). */
 const DOCS_SHOTS =
@@ -28,20 +28,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
     beforeAll(async () => {
       mkdirSync(SHOTS, { recursive: true });
       if (DOCS_SHOTS) mkdirSync(DOCS_SHOTS, { recursive: true });
-      [dev, browser] = await Promise.all([
-        startDev(),
-        chromium.launch({
-          executablePath: CHROMIUM,
-          args: [
-            '--headless',
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--no-first-run',
-          ],
-        }),
-      ]);
+      [dev, browser] = await Promise.all([startDev(), launchChromium()]);
       page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
       page.setDefaultTimeout(10_000);
       page.on('pageerror', (err) => pageErrors.push(err.message));

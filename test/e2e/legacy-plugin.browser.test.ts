@@ -17,12 +17,12 @@ import {
   silentLogger,
   startApp,
 } from '@dingtalk-skills/sdk';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { CHROMIUM, launchChromium } from '../support/browser.js';
 import { ROOT } from './dev-process.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(ROOT, 'artifacts', 'screenshots');
 
 const addTodo = defineSkill({
@@ -71,16 +71,7 @@ describe.skipIf(!existsSync(CHROMIUM))('a legacy AI plugin from the page (SDK ap
       body: JSON.stringify({ yaml, legacyPlugin: { pluginId: 'AI-e2e-plugin', pluginVersion: '1.0.0' } }),
     });
     expect(reg.status).toBe(200);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1366, height: 768 } });
     page.setDefaultTimeout(10_000);
     page.on('pageerror', (err) => pageErrors.push(err.message));

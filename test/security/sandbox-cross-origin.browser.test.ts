@@ -10,10 +10,9 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
 import { silentLogger } from '@dingtalk-skills/sdk';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+import { CHROMIUM, launchChromium } from '../support/browser.js';
 
 const SKILLS_YAML = `openapi: 3.0.1
 info: {title: Injected, version: 1.0.0}
@@ -57,18 +56,7 @@ describe.skipIf(!existsSync(CHROMIUM))('the sandbox driven from other websites (
     await new Promise<void>((resolve) => attacker.listen(0, '127.0.0.1', resolve));
     const address = attacker.address();
     attackerUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--host-resolver-rules=MAP rebind.test 127.0.0.1',
-      ],
-    });
+    browser = await launchChromium(['--host-resolver-rules=MAP rebind.test 127.0.0.1']);
     // State worth attacking: a withheld-ack fault, a grant with tokens for zhangsan.
     await control('POST', '/sandbox/faults/acks', { mode: 'withhold' });
     const { code } = (await control('POST', '/sandbox/oauth/authorize', {
