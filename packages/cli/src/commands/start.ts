@@ -108,7 +108,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       // message is acked, the connections close, then the state store and the ops server.
       const { inFlight, queued } = app_.stream.status();
       process.stderr.write(
-        `dingtalk-skills: draining ${plural(inFlight, 'in-flight handler')} (up to ${options.drainTimeout} ms); ${plural(queued, 'queued message')} left for redelivery\n`,
+        `dingtalk-skills: draining ${plural(inFlight, 'in-flight handler')} (up to ${options.drainTimeout} ms); ${plural(queued, 'queued message')} (CALLBACKs are still answered; EVENTs are left for redelivery)\n`,
       );
       await app_.stop();
       await state.close();
