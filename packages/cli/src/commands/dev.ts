@@ -111,7 +111,6 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox.url}`,
     '  stop with Ctrl+C',
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
   const app_ = running;
   const state_ = state;
   const ops_ = ops;
@@ -124,4 +123,6 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     },
     (m) => process.stderr.write(`dingtalk-skills dev: ${m}\n`),
   );
+  // Announced only once a signal stops it gracefully (see start.ts).
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

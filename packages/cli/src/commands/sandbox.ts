@@ -54,9 +54,10 @@ export async function sandboxCommand(options: SandboxCommandOptions): Promise<vo
     ...seedLines(),
     '  stop with Ctrl+C',
   ];
-  process.stdout.write(`${lines.join('\n')}\n`);
   onShutdown(
     () => sandbox.close(),
     (m) => process.stderr.write(`sandbox: ${m}\n`),
   );
+  // Announced only once a signal stops it gracefully (see start.ts).
+  process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -97,10 +97,6 @@ export async function startCommand(target: string, options: StartOptions): Promi
     await state.close();
     throw err;
   }
-  process.stdout.write(
-    `dingtalk-skills start: ${app.name} (${plural(app.skills.length, 'skill')}) connected to ${env.DINGTALK_API_BASE} over Stream (${plural(options.connections, 'connection')}), state ${state.kind}\n`,
-  );
-  if (ops) process.stdout.write(opsLine(ops));
   const app_ = running;
   onShutdown(
     async () => {
@@ -117,4 +113,10 @@ export async function startCommand(target: string, options: StartOptions): Promi
     },
     (m) => process.stderr.write(`dingtalk-skills: ${m}\n`),
   );
+  // Announced only once SIGTERM/SIGINT stop it gracefully: a supervisor that signals on the ready line
+  // must get a drain, not the default (kill at once).
+  process.stdout.write(
+    `dingtalk-skills start: ${app.name} (${plural(app.skills.length, 'skill')}) connected to ${env.DINGTALK_API_BASE} over Stream (${plural(options.connections, 'connection')}), state ${state.kind}\n`,
+  );
+  if (ops) process.stdout.write(opsLine(ops));
 }
