@@ -1,0 +1,17 @@
+/**
+ * cards/: streaming AI card replies (AI卡片流式更新) for bots: create + deliver, full-text streaming
+ * frames throttled per card, flow status, finish/fail with a markdown fallback, one app-wide QPS pacer
+ * (shared across instances through the state store), and a watchdog for stalled replies.
+ */
+export { AiCards, type AiCardsOptions, type AiCardsStats, type CardStartOptions } from './ai-cards.js';
+export { CardApiPath, DEFAULT_AI_CARD_TEMPLATE_ID, FlowStatus } from './card-api.js';
+export {
+  type CardFallback,
+  type CardFallbackHandler,
+  type CardOutcome,
+  type CardResult,
+  CardStream,
+  type CardStreamState,
+} from './card-stream.js';
+export { CardPacer, type CardPacerOptions, type CardPacerStats } from './pacer.js';
+export { CardSpaceType, type CardTarget, openSpaceIdOf } from './target.js';

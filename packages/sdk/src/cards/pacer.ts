@@ -1,0 +1,170 @@
+import { isCodedError } from '../errors/coded-error.js';
+import type { Logger } from '../logging/logger.js';
+import { isOpenApiError, type OpenApiError } from '../openapi/errors.js';
+import { type RateLimiter, WindowRateLimiter } from '../openapi/rate-limiter.js';
+import { StateRateLimiter } from '../state/state-rate-limiter.js';
+import type { StateStore } from '../state/state-store.js';
+
+/** Options of {@link CardPacer}. */
+export interface CardPacerOptions {
+  /** Whose budget: the app's clientId (apps sharing a store have separate budgets). */
+  clientId: string;
+  logger: Logger;
+  /** Shared by every instance of the app (SQLite/Redis); absent or `memory` = this process only. */
+  store?: StateStore | undefined;
+  /** Card calls per window across all cards of the app, all card APIs together. */
+  qps: number;
+  /** Window length (1 s plus a margin for network jitter). */
+  windowMs: number;
+  /** First pause of every card call after a QPS 403; doubles per 403 in a row up to `maxBackoffMs`. */
+  backoffMs: number;
+  maxBackoffMs: number;
+  /** Longest wait for a turn before the call fails with ERR_RATE_LIMITED. */
+  maxWaitMs: number;
+}
+
+/** Counters of a pacer (this process's view). */
+export interface CardPacerStats {
+  /** Card calls sent. */
+  calls: number;
+  /** QPS 403 answers received. */
+  qpsLimited: number;
+  /** Pauses started (a 403 while already paused extends the pause without counting). */
+  backoffs: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** The budget key of the card APIs in the shared rate limiter. */
+const BUDGET_KEY = 'card-api';
+
+/**
+ * One app-wide gate for AI card calls. Every card of the app, in every conversation and (with a
+ * shared store) every instance, takes its turns from one sliding-window budget (`qps` per
+ * `windowMs`, the card APIs together), so the app stays under DingTalk's card QPS limit however many
+ * replies stream at once. Turns are first come, first served; each card holds at most one pending
+ * turn, so many cards share the budget fairly.
+ *
+ * A QPS 403 (`Forbidden.AccessDenied.QpsLimitFor*`) still means someone else uses the budget (another
+ * tool on the same app, a lower limit than configured): the pacer then pauses every card call of the
+ * app for `backoffMs` (doubling per 403 in a row, with jitter), recorded in the store so the other
+ * instances pause too. The call that got the 403 is the caller's to repeat (with its latest text).
+ */
+export class CardPacer {
+  readonly qps: number;
+  readonly windowMs: number;
+  readonly #o: CardPacerOptions;
+  readonly #limiter: RateLimiter;
+  readonly #store: StateStore | undefined;
+  readonly #cooldownKey: string;
+  readonly #logger: Logger;
+  #pausedUntil = 0;
+  #strikes = 0;
+  #stats: CardPacerStats = { calls: 0, qpsLimited: 0, backoffs: 0 };
+
+  constructor(options: CardPacerOptions) {
+    this.#o = options;
+    this.qps = options.qps;
+    this.windowMs = options.windowMs;
+    this.#logger = options.logger.child({ component: 'card-pacer' });
+    const shared = options.store !== undefined && options.store.kind !== 'memory';
+    this.#store = shared ? options.store : undefined;
+    this.#limiter =
+      shared && options.store
+        ? new StateRateLimiter({
+            store: options.store,
+            logger: options.logger,
+            qps: options.qps,
+            windowMs: options.windowMs,
+            maxWaitMs: options.maxWaitMs,
+            scope: `cards:${options.clientId}`,
+          })
+        : new WindowRateLimiter({ qps: options.qps, windowMs: options.windowMs });
+    this.#cooldownKey = `cards:${options.clientId}:paused-until`;
+  }
+
+  /** Whether turns are shared with other instances through a store. */
+  get shared(): boolean {
+    return this.#store !== undefined;
+  }
+
+  stats(): CardPacerStats {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Waits for a turn (no pause in force, a free slot in the window), then runs `call`. A QPS 403 from
+   * `call` starts a pause (here and in the store) and is rethrown.
+   */
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    await this.#turn();
+    this.#stats.calls += 1;
+    try {
+      const result = await call();
+      this.#strikes = 0;
+      return result;
+    } catch (err) {
+      if (isOpenApiError(err) && err.kind === 'rate-limit') await this.#backoff(err);
+      throw err;
+    }
+  }
+
+  async #turn(): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      await this.#waitPause();
+      await this.#limiter.acquire(BUDGET_KEY);
+      // A pause that began while this caller waited for its slot: wait it out and take a new slot.
+      if (Date.now() >= this.#pausedUntil) return;
+    }
+  }
+
+  async #waitPause(): Promise<void> {
+    for (;;) {
+      const until = Math.max(this.#pausedUntil, await this.#sharedPause());
+      const wait = until - Date.now();
+      if (wait <= 0) return;
+      await sleep(wait);
+    }
+  }
+
+  /** The pause another instance recorded (0 when none, or when the store cannot be read). */
+  async #sharedPause(): Promise<number> {
+    if (!this.#store) return 0;
+    try {
+      const raw = await this.#store.get(this.#cooldownKey);
+      const until = raw === null ? 0 : Number(raw);
+      if (Number.isFinite(until) && until > this.#pausedUntil) this.#pausedUntil = until;
+      return Number.isFinite(until) ? until : 0;
+    } catch (err) {
+      if (!isCodedError(err)) throw err;
+      return 0; // the store is down: the local pause and limiter still hold (logged by the store)
+    }
+  }
+
+  async #backoff(err: OpenApiError): Promise<void> {
+    this.#stats.qpsLimited += 1;
+    const now = Date.now();
+    if (now < this.#pausedUntil) return; // already paused: that pause covers this 403
+    this.#strikes += 1;
+    const base = Math.min(this.#o.maxBackoffMs, this.#o.backoffMs * 2 ** (this.#strikes - 1));
+    const delay = Math.round(base * (1 + Math.random() * 0.25));
+    this.#pausedUntil = now + delay;
+    this.#stats.backoffs += 1;
+    this.#logger.warn(
+      {
+        api: err.api,
+        apiCode: err.apiCode,
+        requestId: err.requestId,
+        pauseMs: delay,
+        strikes: this.#strikes,
+      },
+      'card API answered the QPS limit: pausing every card call of the app',
+    );
+    if (!this.#store) return;
+    try {
+      await this.#store.set(this.#cooldownKey, String(this.#pausedUntil), delay);
+    } catch (storeErr) {
+      if (!isCodedError(storeErr)) throw storeErr;
+    }
+  }
+}
