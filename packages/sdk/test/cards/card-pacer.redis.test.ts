@@ -71,7 +71,7 @@ async function run(a: AiCards, b: AiCards) {
   await control(sandbox, 'DELETE', '/sandbox/cards/stats');
   const users = ['zhangsan', 'lisi', 'zhangsan'];
   const streams = [a, b]
-    .flatMap((ai, n) => users.map((userId) => ai.start({ kind: 'user', userId }, {})))
+    .flatMap((ai) => users.map((userId) => ai.start({ kind: 'user', userId }, {})))
     .map((s, i) => ({ s, i }));
   const parts = chunks(15);
   for (const part of parts) {
