@@ -49,6 +49,8 @@ const BUDGET_KEY = 'card-api';
  * tool on the same app, a lower limit than configured): the pacer then pauses every card call of the
  * app for `backoffMs` (doubling per 403 in a row, with jitter), recorded in the store so the other
  * instances pause too. The call that got the 403 is the caller's to repeat (with its latest text).
+ * After a pause this instance also uses only a share of `qps` (halved per 403, at least 1/8, growing
+ * back by 1% per successful call): a budget someone else shares is found by trial, not by repeating 403s.
  */
 export class CardPacer {
   readonly qps: number;
@@ -60,6 +62,9 @@ export class CardPacer {
   readonly #logger: Logger;
   #pausedUntil = 0;
   #strikes = 0;
+  /** Share of `qps` this instance uses: halved per QPS 403 (down to 1/8), back by 1% per success. */
+  #factor = 1;
+  #nextAt = 0;
   #stats: CardPacerStats = { calls: 0, qpsLimited: 0, backoffs: 0 };
 
   constructor(options: CardPacerOptions) {
@@ -102,6 +107,7 @@ export class CardPacer {
     try {
       const result = await call();
       this.#strikes = 0;
+      if (this.#factor < 1) this.#factor = Math.min(1, this.#factor + 0.01);
       return result;
     } catch (err) {
       if (isOpenApiError(err) && err.kind === 'rate-limit') await this.#backoff(err);
@@ -114,8 +120,18 @@ export class CardPacer {
       await this.#waitPause();
       await this.#limiter.acquire(BUDGET_KEY);
       // A pause that began while this caller waited for its slot: wait it out and take a new slot.
-      if (Date.now() >= this.#pausedUntil) return;
+      if (Date.now() < this.#pausedUntil) continue;
+      if (this.#factor < 1) await this.#slowStart();
+      return;
     }
+  }
+
+  /** After 403s: this instance also spaces its calls to `qps x factor` per window. */
+  async #slowStart(): Promise<void> {
+    const now = Date.now();
+    const at = Math.max(now, this.#nextAt);
+    this.#nextAt = at + this.windowMs / (this.qps * this.#factor);
+    if (at > now) await sleep(at - now);
   }
 
   async #waitPause(): Promise<void> {
@@ -145,6 +161,7 @@ export class CardPacer {
     this.#stats.qpsLimited += 1;
     const now = Date.now();
     if (now < this.#pausedUntil) return; // already paused: that pause covers this 403
+    this.#factor = Math.max(0.125, this.#factor / 2);
     this.#strikes += 1;
     const base = Math.min(this.#o.maxBackoffMs, this.#o.backoffMs * 2 ** (this.#strikes - 1));
     const delay = Math.round(base * (1 + Math.random() * 0.25));
