@@ -13,7 +13,7 @@ const CASES: Record<string, BotsCase> = {
   paced: { name: 'paced', limitQps: LIMIT_QPS, pacerQps: LIMIT_QPS, windowMs: 1100 },
   overdriven: { name: 'overdriven', limitQps: LIMIT_QPS, pacerQps: LIMIT_QPS * 2, windowMs: 1000 },
 };
-const DEFAULTS = { conversations: 100, chunks: 40, chunkMs: 50, intervalMs: 800 };
+const DEFAULTS = { conversations: 100, chunks: 40, chunkMs: 200, intervalMs: 800 };
 
 export const botsSuite: Suite = {
   name: 'bots',
@@ -34,7 +34,8 @@ export const botsSuite: Suite = {
       'bots-workload',
       'bench/bots/workload.ts',
     );
-    for (const r of await runBots(config, ctx.log))
+    const results = await runBots(config, ctx.log);
+    for (const r of results)
       ctx.emit({
         suite: 'bots',
         case: r.name,
@@ -52,5 +53,25 @@ export const botsSuite: Suite = {
         fallbacks: r.fallbacks,
         lost: r.lost,
       });
+    for (const r of results) {
+      ctx.emit({
+        suite: 'bots',
+        target: `lost (${r.name})`,
+        value: r.lost,
+        op: '==',
+        limit: 0,
+        pass: r.lost === 0,
+      });
+      // The paced case keeps its pacer at the limit: the sandbox should see no second above it.
+      if (r.pacerQps <= r.limitQps)
+        ctx.emit({
+          suite: 'bots',
+          target: `max_card_qps (${r.name}) <= limit_qps`,
+          value: r.maxCardQps,
+          op: '<=',
+          limit: r.limitQps,
+          pass: r.maxCardQps <= r.limitQps,
+        });
+    }
   },
 };

@@ -3,7 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { isOpenApiError, OpenApiError } from '../openapi/errors.js';
 import type { OpenApiCall } from '../openapi/pipeline.js';
 import { answeredFailure, type CardApi, FlowStatus } from './card-api.js';
-import type { CardPacer } from './pacer.js';
+import type { CardCallPriority, CardPacer } from './pacer.js';
 import { type CardTarget, describeTarget } from './target.js';
 
 /** Where a stream is. */
@@ -172,7 +172,7 @@ export class CardStream {
     try {
       for (const step of this.#api.startCalls(this.outTrackId, this.target)) {
         let body: unknown;
-        await this.#closingCall(step.call, step.what, deadline, (b) => {
+        await this.#closingCall(step.call, step.what, deadline, 'start', (b) => {
           body = b;
         });
         step.check?.(body);
@@ -236,12 +236,14 @@ export class CardStream {
         () => this.#api.streamingCall(this.outTrackId, this.#clip(text), true, status === 'failed'),
         'final frame',
         deadline,
+        'close',
       );
       this.#frames += 1;
       await this.#closingCall(
         () => this.#api.updateCall(this.outTrackId, flow, this.#clip(text)),
         'flow status',
         deadline,
+        'close',
       );
     } catch (closeErr) {
       return this.#fallBack(status, text, reasonOf(closeErr));
@@ -256,12 +258,13 @@ export class CardStream {
     build: OpenApiCall | (() => OpenApiCall),
     what: string,
     deadline: number,
+    priority: CardCallPriority,
     answer?: (body: unknown) => void,
   ): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       await this.#gap();
       try {
-        const body = await this.#send(build, what);
+        const body = await this.#send(build, what, priority);
         answer?.(body);
         return;
       } catch (err) {
@@ -311,7 +314,11 @@ export class CardStream {
   }
 
   /** One card call through the pacer; the call is built when the turn comes (latest text). */
-  async #send(call: OpenApiCall | (() => OpenApiCall), what: string): Promise<unknown> {
+  async #send(
+    call: OpenApiCall | (() => OpenApiCall),
+    what: string,
+    priority: CardCallPriority = 'frame',
+  ): Promise<unknown> {
     return this.#pacer.run(async () => {
       this.#lastCallAt = Date.now();
       const c = typeof call === 'function' ? call() : call;
@@ -326,7 +333,7 @@ export class CardStream {
           idempotent: false,
         });
       return body;
-    });
+    }, priority);
   }
 
   /** The text a non-final frame shows: clipped, trailing newlines trimmed (no flicker, OC). */

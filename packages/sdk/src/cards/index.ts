@@ -13,5 +13,5 @@ export {
   CardStream,
   type CardStreamState,
 } from './card-stream.js';
-export { CardPacer, type CardPacerOptions, type CardPacerStats } from './pacer.js';
+export { type CardCallPriority, CardPacer, type CardPacerOptions, type CardPacerStats } from './pacer.js';
 export { CardSpaceType, type CardTarget, openSpaceIdOf } from './target.js';

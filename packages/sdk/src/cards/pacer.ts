@@ -23,6 +23,10 @@ export interface CardPacerOptions {
   maxWaitMs: number;
 }
 
+/** Which card calls go first when several wait: finishing, then starting, then intermediate frames. */
+export type CardCallPriority = 'close' | 'start' | 'frame';
+const PRIORITY: Record<CardCallPriority, number> = { close: 0, start: 1, frame: 2 };
+
 /** Counters of a pacer (this process's view). */
 export interface CardPacerStats {
   /** Card calls sent. */
@@ -65,6 +69,9 @@ export class CardPacer {
   /** Share of `qps` this instance uses: halved per QPS 403 (down to 1/8), back by 1% per success. */
   #factor = 1;
   #nextAt = 0;
+  /** Waiting calls by priority (index 0 first). */
+  readonly #queues: Array<Array<() => void>> = [[], [], []];
+  #dispatching = false;
   #stats: CardPacerStats = { calls: 0, qpsLimited: 0, backoffs: 0 };
 
   constructor(options: CardPacerOptions) {
@@ -98,11 +105,16 @@ export class CardPacer {
   }
 
   /**
-   * Waits for a turn (no pause in force, a free slot in the window), then runs `call`. A QPS 403 from
-   * `call` starts a pause (here and in the store) and is rethrown.
+   * Waits for a turn (no pause in force, a free slot in the window), then runs `call`. Waiting calls
+   * get turns by `priority` (`close` before `start` before `frame`: finishing a reply matters more than
+   * one more intermediate frame), first come first served within one. A QPS 403 from `call` starts a
+   * pause (here and in the store) and is rethrown.
    */
-  async run<T>(call: () => Promise<T>): Promise<T> {
-    await this.#turn();
+  async run<T>(call: () => Promise<T>, priority: CardCallPriority = 'frame'): Promise<T> {
+    await new Promise<void>((resolve) => {
+      this.#queues[PRIORITY[priority]]!.push(resolve);
+      if (!this.#dispatching) void this.#dispatch();
+    });
     this.#stats.calls += 1;
     try {
       const result = await call();
@@ -115,10 +127,31 @@ export class CardPacer {
     }
   }
 
+  /** Hands out turns one at a time, each to the most urgent waiter when its slot comes. */
+  async #dispatch(): Promise<void> {
+    this.#dispatching = true;
+    try {
+      while (this.#queues.some((q) => q.length > 0)) {
+        await this.#turn();
+        const next = this.#queues.find((q) => q.length > 0)?.shift();
+        next?.();
+      }
+    } finally {
+      this.#dispatching = false;
+    }
+  }
+
   async #turn(): Promise<void> {
     for (let round = 0; round < 100; round++) {
       await this.#waitPause();
-      await this.#limiter.acquire(BUDGET_KEY);
+      try {
+        await this.#limiter.acquire(BUDGET_KEY);
+      } catch (err) {
+        // ERR_RATE_LIMITED (no turn within maxWaitMs): the store is contended; go on, as the limiter
+        // does when the store is down, rather than stall every card of the app.
+        if (!isCodedError(err)) throw err;
+        this.#logger.warn({ err }, 'card pacer: no turn from the shared limiter, going ahead');
+      }
       // A pause that began while this caller waited for its slot: wait it out and take a new slot.
       if (Date.now() < this.#pausedUntil) continue;
       if (this.#factor < 1) await this.#slowStart();
