@@ -21,6 +21,11 @@ export interface CardPacerOptions {
   maxBackoffMs: number;
   /** Longest wait for a turn before the call fails with ERR_RATE_LIMITED. */
   maxWaitMs: number;
+  /**
+   * Most card calls in flight (default 4, under the OpenAPI client's pool of 8): a call released by the
+   * pacer goes on the wire at once instead of queueing for a connection and arriving in a burst.
+   */
+  maxInFlight?: number;
 }
 
 /** Which card calls go first when several wait: finishing, then starting, then intermediate frames. */
@@ -72,6 +77,8 @@ export class CardPacer {
   /** Waiting calls by priority (index 0 first). */
   readonly #queues: Array<Array<() => void>> = [[], [], []];
   #dispatching = false;
+  #inFlight = 0;
+  #slotFreed: (() => void) | undefined;
   #stats: CardPacerStats = { calls: 0, qpsLimited: 0, backoffs: 0 };
 
   constructor(options: CardPacerOptions) {
@@ -116,6 +123,7 @@ export class CardPacer {
       if (!this.#dispatching) void this.#dispatch();
     });
     this.#stats.calls += 1;
+    this.#inFlight += 1;
     try {
       const result = await call();
       this.#strikes = 0;
@@ -124,6 +132,9 @@ export class CardPacer {
     } catch (err) {
       if (isOpenApiError(err) && err.kind === 'rate-limit') await this.#backoff(err);
       throw err;
+    } finally {
+      this.#inFlight -= 1;
+      this.#slotFreed?.();
     }
   }
 
@@ -132,6 +143,11 @@ export class CardPacer {
     this.#dispatching = true;
     try {
       while (this.#queues.some((q) => q.length > 0)) {
+        while (this.#inFlight >= (this.#o.maxInFlight ?? 4))
+          await new Promise<void>((resolve) => {
+            this.#slotFreed = resolve;
+          });
+        this.#slotFreed = undefined;
         await this.#turn();
         const next = this.#queues.find((q) => q.length > 0)?.shift();
         next?.();
