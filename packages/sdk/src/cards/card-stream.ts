@@ -49,6 +49,11 @@ export interface CardStreamSettings {
   maxFrameFailures: number;
 }
 
+/** What `#send` answers when the call's builder gave up its turn. */
+const SKIPPED = Symbol('skipped');
+/** Swallows the outcome: only the frame having settled matters to the closing calls. */
+const noop = () => undefined;
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -77,6 +82,7 @@ export class CardStream {
   #startFailure: string | undefined;
   #warnedLate = false;
   #pendingText = '';
+  #frameOnWire: Promise<void> | undefined;
   #resolve!: (r: CardResult) => void;
   #ending: Promise<CardResult> | undefined;
   readonly #api: CardApi;
@@ -198,8 +204,10 @@ export class CardStream {
       if (this.#closing) return;
       const first = this.#sent === undefined;
       try {
-        await this.#send(
+        const body = await this.#send(
           () => {
+            // The reply is closing: its final frame carries the text; this turn goes unused.
+            if (this.#closing) return undefined;
             const content = this.#visible(false);
             this.#pendingText = this.#text;
             return first
@@ -208,6 +216,7 @@ export class CardStream {
           },
           first ? 'first frame' : 'frame',
         );
+        if (body === SKIPPED) return;
         this.#sent = this.#pendingText;
         this.#frames += 1;
         this.#frameFailures = 0;
@@ -225,7 +234,7 @@ export class CardStream {
     if (err !== undefined)
       this.#logger.warn({ err: summary(err) }, 'AI card reply failed: marking the card failed');
     const started = await this.#ready;
-    await this.#pump;
+    await this.#frameOnWire; // a frame already sent must land before the final one
     const text = status === 'failed' ? `${this.#text}${this.#s.failureNote}` : this.#text;
     if (!started) return this.#fallBack(status, text, this.#startFailure ?? 'card not created');
     this.#state = 'finishing';
@@ -315,14 +324,17 @@ export class CardStream {
 
   /** One card call through the pacer; the call is built when the turn comes (latest text). */
   async #send(
-    call: OpenApiCall | (() => OpenApiCall),
+    call: OpenApiCall | (() => OpenApiCall | undefined),
     what: string,
     priority: CardCallPriority = 'frame',
   ): Promise<unknown> {
     return this.#pacer.run(async () => {
-      this.#lastCallAt = Date.now();
       const c = typeof call === 'function' ? call() : call;
-      const body = await this.#api.request(c);
+      if (c === undefined) return SKIPPED;
+      this.#lastCallAt = Date.now();
+      const request = this.#api.request(c);
+      if (priority === 'frame') this.#frameOnWire = request.then(noop, noop);
+      const body = await request;
       if (answeredFailure(body))
         throw new OpenApiError({
           status: 200,
