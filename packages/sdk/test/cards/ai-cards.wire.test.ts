@@ -210,6 +210,34 @@ describe('AiCards over the wire', () => {
     expect((await cardOf(sandbox, stream.outTrackId)).flowStatus).toBe(FlowStatus.Failed);
   });
 
+  it('finish twice answers the same result; fail after finish changes nothing; close fails open cards', async () => {
+    const ai = cards();
+    const a = ai.start({ kind: 'user', userId: 'zhangsan' });
+    a.append('一');
+    const [r1, r2] = await Promise.all([a.finish(), a.finish('ignored')]);
+    expect(r2).toBe(r1);
+    expect(await a.fail(new Error('late'))).toBe(r1);
+    expect((await cardOf(sandbox, a.outTrackId)).flowStatus).toBe(FlowStatus.Finished);
+    const open = ai.start({ kind: 'user', userId: 'lisi' });
+    open.append('进行中 in progress');
+    await ai.close();
+    const result = await open.done;
+    expect(result.status).toBe('failed');
+    expect((await cardOf(sandbox, open.outTrackId)).flowStatus).toBe(FlowStatus.Failed);
+    expect(() => ai.start({ kind: 'user', userId: 'lisi' })).toThrow(
+      expect.objectContaining({ code: 'ERR_STOPPED' }),
+    );
+  });
+
+  it('the text goes to the card as given, never evaluated: markdown and HTML are carried verbatim', async () => {
+    const ai = cards();
+    const stream = ai.start({ kind: 'user', userId: 'zhangsan' });
+    const hostile = '<img src=x onerror=alert(1)> **粗体** {{process.env.SECRET}} \u0000 "quotes"';
+    stream.append(hostile);
+    await stream.finish();
+    expect((await cardOf(sandbox, stream.outTrackId)).text).toBe(hostile);
+  });
+
   it('refuses bad targets and options with coded errors', () => {
     const ai = cards();
     expect(() => ai.start({ kind: 'user', userId: '' })).toThrow(

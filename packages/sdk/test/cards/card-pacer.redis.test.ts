@@ -14,6 +14,7 @@ import {
 } from '@dingtalk-skills/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServerHandle, startRedisServer } from '../support/redis-server.js';
+import { until } from '../support/wait.js';
 import {
   cardOf,
   cardStats,
@@ -99,6 +100,32 @@ describe('card pacer across two instances on one Redis', () => {
     // Shared turns: at most 5 starts per 1.1 s for the app; a 403 needs >100 ms of network jitter.
     expect(stats.qpsRejected).toBeLessThanOrEqual(1);
     expect(stats.maxArrivalQps).toBeLessThanOrEqual(LIMIT + 1);
+  }, 90_000);
+
+  it('a QPS 403 seen by one instance pauses the other instance too (the pause is in the store)', async () => {
+    await setCardQpsLimit(sandbox, 1);
+    const a = await instance(true, 'pacer-b:');
+    const b = await instance(true, 'pacer-b:');
+    const reader = await createStateStore(redis.url, { logger: silentLogger(), prefix: 'pacer-b:' });
+    stores.push(reader);
+    // Instance A alone: its create and deliver come within a second, so the second one is answered 403.
+    const first = a.start({ kind: 'user', userId: 'zhangsan' });
+    first.append('A');
+    let pausedUntil = 0;
+    await until(() => a.stats().backoffs > 0, 20_000, 'instance A to be answered a QPS 403');
+    pausedUntil = Number(await reader.get('cards:dingsandboxapp001:paused-until'));
+    expect(pausedUntil).toBeGreaterThan(Date.now() - 5_000);
+    // Instance B starts a card now: its first call must wait for the pause A recorded.
+    await setCardQpsLimit(sandbox, 0);
+    const second = b.start({ kind: 'user', userId: 'lisi' });
+    second.append('B');
+    await Promise.all([first.finish(), second.finish()]);
+    const created = (await cardOf(sandbox, second.outTrackId)).history[0]!;
+    expect(created.api).toBe('create');
+    expect(created.at).toBeGreaterThanOrEqual(pausedUntil - 5);
+    expect(b.stats().qpsLimited).toBe(0);
+    await a.close();
+    await b.close();
   }, 90_000);
 
   it('control run: per-process pacers (no shared store) exceed the limit and are answered 403', async () => {
