@@ -5,9 +5,9 @@ import type { Logger } from '../logging/logger.js';
 import type { OpenApiClient } from '../openapi/client.js';
 import type { StateStore } from '../state/state-store.js';
 import { CardApi, DEFAULT_AI_CARD_TEMPLATE_ID } from './card-api.js';
-import { type CardFallbackHandler, type CardResult, CardStream } from './card-stream.js';
+import { AiCardStream, type CardFallbackHandler, type CardResult } from './card-stream.js';
 import { CardPacer, type CardPacerStats } from './pacer.js';
-import { type CardTarget, checkTarget } from './target.js';
+import { type AiCardTarget, checkTarget } from './target.js';
 
 /** Options of {@link AiCards}. Every number has a documented default (docs/cards.md). */
 export interface AiCardsOptions {
@@ -93,7 +93,7 @@ export interface AiCardsStats extends CardPacerStats {
 
 /**
  * Streaming AI card replies (AI卡片, 流式更新) for a bot. `start(target)` creates and delivers an AI
- * card and returns a {@link CardStream}: `append(text)` as the answer grows, then `finish()` or
+ * card and returns a {@link AiCardStream}: `append(text)` as the answer grows, then `finish()` or
  * `fail(err)`. All cards of the app share one {@link CardPacer} (DingTalk's card QPS limit, shared
  * across instances through `store`), and a watchdog fails cards whose handler stalled or died.
  */
@@ -103,7 +103,7 @@ export class AiCards {
   readonly #s: z.output<typeof settingsSchema>;
   readonly #fallback: CardFallbackHandler | undefined;
   readonly #logger: Logger;
-  readonly #open = new Set<CardStream>();
+  readonly #open = new Set<AiCardStream>();
   readonly #watchdog: NodeJS.Timeout;
   readonly #counts = { finished: 0, failed: 0, fallbacks: 0, lost: 0, watchdogFailures: 0 };
   #closed = false;
@@ -147,7 +147,7 @@ export class AiCards {
    * Creates and delivers an AI card to `target` (in the background: `append` can be called at once)
    * and returns its stream. The card shows "processing" until the first text arrives.
    */
-  start(target: CardTarget, options: CardStartOptions = {}): CardStream {
+  start(target: AiCardTarget, options: CardStartOptions = {}): AiCardStream {
     if (this.#closed) throw new DingTalkSkillsError(ErrorCode.Stopped, 'AiCards is closed');
     checkTarget(target);
     const outTrackId = options.outTrackId ?? randomUUID();
@@ -156,7 +156,7 @@ export class AiCards {
         ErrorCode.InvalidInput,
         'outTrackId: 1-128 characters of [A-Za-z0-9_.:-]',
       );
-    const stream = new CardStream({
+    const stream = new AiCardStream({
       outTrackId,
       target,
       api: this.#api,

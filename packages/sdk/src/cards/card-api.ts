@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { OpenApiClient } from '../openapi/client.js';
 import { OpenApiError } from '../openapi/errors.js';
 import type { OpenApiCall } from '../openapi/pipeline.js';
-import { CardSpaceType, type CardTarget, openSpaceIdOf } from './target.js';
+import { type AiCardTarget, CardSpaceType, openSpaceIdOf } from './target.js';
 
 /** The AI card's `flowStatus` values (a string in `cardParamMap`; OC/PY `AICardStatus`). */
 export const FlowStatus = {
@@ -72,7 +72,7 @@ export class CardApi {
    * (`two-step`), or one createAndDeliver (`one-shot`). `check` reads the answer (a delivery can fail
    * inside a 200).
    */
-  startCalls(outTrackId: string, target: CardTarget): StartCall[] {
+  startCalls(outTrackId: string, target: AiCardTarget): StartCall[] {
     const spaceModel =
       target.kind === 'user'
         ? { imRobotOpenSpaceModel: { supportForward: true } }

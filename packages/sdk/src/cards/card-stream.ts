@@ -4,7 +4,7 @@ import { isOpenApiError, OpenApiError } from '../openapi/errors.js';
 import type { OpenApiCall } from '../openapi/pipeline.js';
 import { answeredFailure, type CardApi, FlowStatus } from './card-api.js';
 import type { CardCallPriority, CardPacer } from './pacer.js';
-import { type CardTarget, describeTarget } from './target.js';
+import { type AiCardTarget, describeTarget } from './target.js';
 
 /** Where a stream is. */
 export type CardStreamState = 'starting' | 'streaming' | 'finishing' | 'finished' | 'failed' | 'fallback';
@@ -12,7 +12,7 @@ export type CardStreamState = 'starting' | 'streaming' | 'finishing' | 'finished
 /** How a stream ended: the card shows the text, the fallback message carried it, or neither. */
 export type CardOutcome = 'card' | 'fallback' | 'lost';
 
-/** What {@link CardStream.finish} and {@link CardStream.fail} resolve to. */
+/** What {@link AiCardStream.finish} and {@link AiCardStream.fail} resolve to. */
 export interface CardResult {
   outcome: CardOutcome;
   /** `finished` (flow status 3) or `failed` (5, by `fail()` or the watchdog). */
@@ -28,7 +28,7 @@ export interface CardResult {
 
 /** Handed to the fallback: send `text` as a markdown message to `target` (e.g. `reply.markdown`). */
 export interface CardFallback {
-  target: CardTarget;
+  target: AiCardTarget;
   outTrackId: string;
   /** The full reply text (with the failure note when the reply failed). */
   text: string;
@@ -64,9 +64,9 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * failed (flow status 5) with a note. When the card cannot be created or closed, the fallback sends
  * the text as a markdown message.
  */
-export class CardStream {
+export class AiCardStream {
   readonly outTrackId: string;
-  readonly target: CardTarget;
+  readonly target: AiCardTarget;
   readonly done: Promise<CardResult>;
   #text = '';
   #sent: string | undefined;
@@ -93,7 +93,7 @@ export class CardStream {
 
   constructor(init: {
     outTrackId: string;
-    target: CardTarget;
+    target: AiCardTarget;
     api: CardApi;
     pacer: CardPacer;
     settings: CardStreamSettings;
@@ -139,7 +139,7 @@ export class CardStream {
   /** Adds `text` to the reply; the card shows the whole text so far at its next frame. */
   append(text: string): void {
     if (typeof text !== 'string')
-      throw new DingTalkSkillsError(ErrorCode.InvalidInput, 'CardStream.append: text must be a string');
+      throw new DingTalkSkillsError(ErrorCode.InvalidInput, 'AiCardStream.append: text must be a string');
     if (this.#closing) {
       if (!this.#warnedLate) this.#logger.warn({}, 'append after finish/fail is ignored');
       this.#warnedLate = true;

@@ -6,12 +6,12 @@
 export { AiCards, type AiCardsOptions, type AiCardsStats, type CardStartOptions } from './ai-cards.js';
 export { CardApiPath, DEFAULT_AI_CARD_TEMPLATE_ID, FlowStatus } from './card-api.js';
 export {
+  AiCardStream,
   type CardFallback,
   type CardFallbackHandler,
   type CardOutcome,
   type CardResult,
-  CardStream,
   type CardStreamState,
 } from './card-stream.js';
 export { type CardCallPriority, CardPacer, type CardPacerOptions, type CardPacerStats } from './pacer.js';
-export { CardSpaceType, type CardTarget, openSpaceIdOf } from './target.js';
+export { type AiCardTarget, CardSpaceType, openSpaceIdOf } from './target.js';
