@@ -99,6 +99,8 @@ export interface AiCardsStats extends CardPacerStats {
  */
 export class AiCards {
   readonly pacer: CardPacer;
+  /** The bot's robotCode the cards are delivered with. */
+  readonly robotCode: string;
   readonly #api: CardApi;
   readonly #s: z.output<typeof settingsSchema>;
   readonly #fallback: CardFallbackHandler | undefined;
@@ -122,8 +124,9 @@ export class AiCards {
     this.#s = parsed.data;
     this.#fallback = fallback;
     this.#logger = (logger ?? openapi.logger).child({ component: 'ai-cards' });
+    this.robotCode = this.#s.robotCode ?? openapi.clientId;
     this.#api = new CardApi(openapi, {
-      robotCode: this.#s.robotCode ?? openapi.clientId,
+      robotCode: this.robotCode,
       templateId: this.#s.templateId,
       contentKey: this.#s.contentKey,
       deliverMode: this.#s.deliverMode,

@@ -4,6 +4,15 @@
  * (shared across instances through the state store), and a watchdog for stalled replies.
  */
 export { AiCards, type AiCardsOptions, type AiCardsStats, type CardStartOptions } from './ai-cards.js';
+export {
+  type AiCardBotStream,
+  type AiCardStreamerOptions,
+  type AiCardStreamerTarget,
+  aiCardStreamer,
+  aiCardTargetOf,
+  clipMarkdown,
+  sendMarkdown,
+} from './bot-streamer.js';
 export { CardApiPath, DEFAULT_AI_CARD_TEMPLATE_ID, FlowStatus } from './card-api.js';
 export {
   AiCardStream,
