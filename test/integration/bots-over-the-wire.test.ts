@@ -27,6 +27,13 @@ const bot = defineBot({
     seen.push({ message, ctx });
     if (message.text === 'ping') await ctx.reply.text(`pong ${message.sender.staffId}`);
   },
+  cardActions: {
+    'confirm-': (action) => ({
+      cardData: { status: action.actionIds[0] === 'confirm' ? 'done' : 'cancelled', by: action.userId },
+      privateData: { pressed: true, params: action.params },
+    }),
+    'confirm-readonly-': () => undefined,
+  },
 });
 
 const app = defineApp({ name: 'bot wire test', skills: [], bot });
@@ -260,5 +267,38 @@ describe('limits and refusals', () => {
     });
     expect(result.status).toBe('answered');
     await say('zhangsan', 'still here');
+  });
+});
+
+describe('card callbacks (/v1.0/card/instances/callback)', () => {
+  const press = (body: Record<string, unknown>) =>
+    control<{ delivery: { status: string; response: unknown } }>('/sandbox/bots/card-callbacks', body);
+
+  it('routes by outTrackId prefix; the presser comes from the platform; the update is the ack response', async () => {
+    const { delivery } = await press({ outTrackId: 'confirm-todo-1', userId: 'lisi', params: { n: 2 } });
+    expect(delivery.status).toBe('answered');
+    expect(delivery.response).toEqual({
+      cardUpdateOptions: { updateCardDataByKey: true, updatePrivateDataByKey: true },
+      cardData: { cardParamMap: { status: 'done', by: 'lisi' } },
+      userPrivateData: { cardParamMap: { pressed: 'true', params: '{"n":2}' } },
+    });
+    const cancel = await press({ outTrackId: 'confirm-todo-1', userId: 'zhangsan', actionId: 'cancel' });
+    expect(cancel.delivery.response).toMatchObject({
+      cardData: { cardParamMap: { status: 'cancelled', by: 'zhangsan' } },
+    });
+  });
+
+  it('the longest prefix wins; no update and unrouted cards answer null', async () => {
+    expect((await press({ outTrackId: 'confirm-readonly-1', userId: 'lisi' })).delivery.response).toBeNull();
+    expect((await press({ outTrackId: 'other-card', userId: 'lisi' })).delivery.response).toBeNull();
+  });
+
+  it('a malformed card callback is answered without an update', async () => {
+    const result = await sandbox.gateway.invokeCallback({
+      topic: '/v1.0/card/instances/callback',
+      rawData: '{"userId": "lisi"}',
+      timeoutMs: 5_000,
+    });
+    expect(result).toMatchObject({ status: 'answered', response: null });
   });
 });

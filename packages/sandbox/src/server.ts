@@ -141,6 +141,7 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
       webhooks: sessionWebhooks,
       defaultClientId,
       knownUser: (userId) => platform.repos.users.byUserId(userId) !== undefined,
+      corpId: () => platform.repos.users.list()[0]?.corpId ?? '',
     }),
   );
   let assistant: Assistant;

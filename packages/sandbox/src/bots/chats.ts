@@ -194,6 +194,11 @@ export class BotChats {
     });
   }
 
+  /** Pushes another CALLBACK of the bot (e.g. a card button press) and resolves with its answer. */
+  pushCallback(clientId: string, topic: string, data: unknown): Promise<CallbackResult> {
+    return this.#deps.invokeCallback({ clientId, topic, data, redelivery: [] });
+  }
+
   /** True for a session webhook this module issued (its replies belong here). */
   owns(webhook: SessionWebhook): boolean {
     return this.#conversations.has(webhook.conversationId);

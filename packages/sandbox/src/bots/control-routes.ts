@@ -19,12 +19,27 @@ export const sendBotMessageBody = z
   })
   .strict();
 
+/** `POST /sandbox/bots/card-callbacks`: a user presses a button on a card the app sent. */
+export const cardCallbackBody = z
+  .object({
+    clientId: z.string().min(1).optional(),
+    outTrackId: z.string().min(1).max(256),
+    /** Who pressed (staffId), e.g. `lisi`. */
+    userId: z.string().min(1),
+    actionId: z.string().min(1).max(256).default('confirm'),
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** The conversation the card is in (its space): `IM_GROUP` for a group, `IM_ROBOT` otherwise. */
+    conversationId: z.string().min(1).optional(),
+  })
+  .strict();
+
 /** What the control routes need. */
 export interface BotControlDeps {
   chats: BotChats;
   webhooks: SessionWebhooks;
   defaultClientId: () => string;
   knownUser: (userId: string) => boolean;
+  corpId: () => string;
 }
 
 /**
@@ -34,6 +49,8 @@ export interface BotControlDeps {
  * - `POST /bots/messages/:msgId/redeliver`: the same message again with a new frame messageId.
  * - `GET /bots/conversations`, `GET /bots/conversations/:id/messages`: what was said and replied.
  * - `POST /bots/conversations/:id/expire-webhooks`: fault, every session webhook of it expires now.
+ * - `POST /bots/card-callbacks` `{outTrackId, userId, actionId?, params?}`: a button press on a card
+ *   (`/v1.0/card/instances/callback`); answers `{delivery}` with the app's card update in `response`.
  */
 export function registerBotControl(deps: BotControlDeps) {
   return (scope: FastifyInstance) => {
@@ -59,6 +76,29 @@ export function registerBotControl(deps: BotControlDeps) {
       const delivery = await deps.chats.redeliver(msgId);
       if (!delivery) throw new ControlError(404, 'unknownMessage', `no message ${msgId} to redeliver`);
       return { msgId, delivery };
+    });
+
+    scope.post('/bots/card-callbacks', async (req) => {
+      const body = parseInput(cardCallbackBody, req.body);
+      if (!deps.knownUser(body.userId))
+        throw new ControlError(404, 'unknownUser', `no user ${body.userId}`, 'userId');
+      const group = body.conversationId ? deps.chats.get(body.conversationId)?.kind === 'group' : false;
+      const delivery = await deps.chats.pushCallback(
+        body.clientId ?? deps.defaultClientId(),
+        '/v1.0/card/instances/callback',
+        {
+          outTrackId: body.outTrackId,
+          corpId: deps.corpId(),
+          userId: body.userId,
+          userIdType: 1,
+          spaceType: group ? 'IM_GROUP' : 'IM_ROBOT',
+          spaceId: group ? body.conversationId : body.userId,
+          type: 'actionCallback',
+          extension: '{}',
+          content: JSON.stringify({ cardPrivateData: { actionIds: [body.actionId], params: body.params } }),
+        },
+      );
+      return { delivery };
     });
 
     scope.get('/bots/conversations', async () => ({

@@ -12,7 +12,12 @@ export {
   type SendInput,
   type SendResult,
 } from './chats.js';
-export { type BotControlDeps, registerBotControl, sendBotMessageBody } from './control-routes.js';
+export {
+  type BotControlDeps,
+  cardCallbackBody,
+  registerBotControl,
+  sendBotMessageBody,
+} from './control-routes.js';
 export {
   BATCH_SEND_PATH,
   GROUP_SEND_PATH,

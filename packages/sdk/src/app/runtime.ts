@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { BotRunner } from '../bots/bot-runner.js';
+import { CardActionRouter } from '../bots/card-callback.js';
 import type { CardStreamer } from '../bots/card-streamer.js';
 import { MemoryTokenStore } from '../credentials/memory-token-store.js';
 import type { RefreshLock } from '../credentials/refresh-lock.js';
@@ -164,6 +165,10 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
       ...(config.cardStreamer ? { cardStreamer: config.cardStreamer } : {}),
     });
     stream.onCallback(Topic.BotMessage, (msg) => runner.handle(msg));
+    if (app.bot.cardActions && Object.keys(app.bot.cardActions).length > 0) {
+      const cards = new CardActionRouter(app.bot.cardActions, logger);
+      stream.onCallback(Topic.CardCallback, (msg, ctx) => cards.handle(msg, ctx));
+    }
     bot = runner;
   }
   const asUser = async (unionId: string): Promise<UserApi> =>

@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import type { OpenApiClient } from '../openapi/client.js';
+import type { CardActionHandler } from './card-callback.js';
 import type { BotMessage } from './message.js';
 import type { BotReply } from './reply.js';
 
@@ -25,6 +26,11 @@ export interface BotDefinition {
   onMessage(message: BotMessage, ctx: BotContext): Promise<void> | void;
   /** Deadline of `onMessage` (default 60 000 ms); past it `ctx.signal` is aborted. */
   timeoutMs?: number;
+  /**
+   * Card callbacks (`/v1.0/card/instances/callback`) by `outTrackId` prefix: the handler of the
+   * longest matching prefix runs; what it returns updates the card (in the ack).
+   */
+  cardActions?: Record<string, CardActionHandler>;
 }
 
 /** Declares a bot (identity function with checking of the obvious). */
@@ -32,5 +38,8 @@ export function defineBot(bot: BotDefinition): BotDefinition {
   if (typeof bot?.onMessage !== 'function') throw new TypeError('defineBot: onMessage must be a function');
   if (bot.timeoutMs !== undefined && (!Number.isInteger(bot.timeoutMs) || bot.timeoutMs < 1))
     throw new TypeError('defineBot: timeoutMs must be a positive integer');
+  for (const [prefix, handler] of Object.entries(bot.cardActions ?? {}))
+    if (typeof handler !== 'function')
+      throw new TypeError(`defineBot: cardActions[${prefix}] must be a function`);
   return bot;
 }

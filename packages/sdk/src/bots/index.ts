@@ -1,4 +1,13 @@
 export { type BotMessageOutcome, type BotObserver, BotRunner, type BotRunnerOptions } from './bot-runner.js';
+export {
+  type CardAction,
+  type CardActionContext,
+  type CardActionHandler,
+  CardActionRouter,
+  type CardUpdate,
+  cardUpdateResponse,
+  decodeCardAction,
+} from './card-callback.js';
 export type { CardStream, CardStreamer, CardTarget } from './card-streamer.js';
 export { type BotContext, type BotDefinition, defineBot } from './define-bot.js';
 export {
