@@ -3,6 +3,7 @@
  * user tokens, OAuth consent.
  */
 
+export * from './bots/index.js';
 export * from './cards/index.js';
 export { SandboxClock } from './clock.js';
 export type { SandboxContext } from './context.js';
