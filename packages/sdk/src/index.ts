@@ -11,6 +11,7 @@ export * from './errors/index.js';
 export * from './health/index.js';
 export * from './http/index.js';
 export * from './logging/index.js';
+export * from './mcp/index.js';
 export * from './metrics/index.js';
 export * from './openapi/index.js';
 export * from './protocol/index.js';
