@@ -38,7 +38,7 @@ function groupLabel(group) {
 
 function renderTabs() {
   const group = chat.chats.find((c) => c.kind === 'group');
-  document.querySelector('[data-view="group"]').textContent = groupLabel(group);
+  document.querySelector('.chat-tab[data-view="group"]').textContent = groupLabel(group);
   for (const tab of document.querySelectorAll('.chat-tab')) {
     const active = tab.dataset.view === chat.view;
     tab.classList.toggle('active', active);
@@ -119,7 +119,7 @@ function show(view) {
   $('bot-chat').hidden = !bot;
   $('conversation').hidden = bot;
   $('command-form').hidden = bot;
-  document.body.dataset.view = view;
+  document.body.dataset.chatView = view;
   for (const id of ['expire-webhook', 'redeliver-last']) $(id).disabled = !bot;
   renderTabs();
   if (bot) {

@@ -4,10 +4,10 @@
 //
 // Blocks: paragraphs (a single newline is a line break, as DingTalk shows it), headings (#..######),
 // fenced code (```), quotes (>), lists (-, *, +, 1.), rules (---). Inline: `code`, **bold**,
-// *em* / _em_, ~~strike~~, [text](url), ![alt](url) (shown as a link, never loaded).
+// *em*, ~~strike~~, [text](url), ![alt](url) (shown as a link, never loaded).
 
-const INLINE =
-  /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(__[^_\n]+__)|(~~[^~\n]+~~)|(!?\[[^\]\n]*\]\([^)\s]+\))|(\*[^*\s][^*\n]*\*)|(_[^_\s][^_\n]*_)/g;
+// Underscores are left alone (snake_case and `__name__` stay as written).
+const INLINE = /(`[^`\n]+`)|(\*\*[^*\n]+\*\*)|(~~[^~\n]+~~)|(!?\[[^\]\n]*\]\([^)\s]+\))|(\*[^*\s][^*\n]*\*)/g;
 
 /** Only these URLs become links; anything else (javascript:, data:, dingtalk://) stays text. */
 export function safeUrl(url) {
@@ -46,9 +46,9 @@ export function appendInline(parent, text, doc = document) {
     if (m.index > last) parent.append(doc.createTextNode(text.slice(last, m.index)));
     const t = m[0];
     if (m[1]) parent.append(wrap(doc, 'code', t.slice(1, -1)));
-    else if (m[2] || m[3]) parent.append(wrap(doc, 'strong', t.slice(2, -2)));
-    else if (m[4]) parent.append(wrap(doc, 'del', t.slice(2, -2)));
-    else if (m[5]) {
+    else if (m[2]) parent.append(wrap(doc, 'strong', t.slice(2, -2)));
+    else if (m[3]) parent.append(wrap(doc, 'del', t.slice(2, -2)));
+    else if (m[4]) {
       const image = t.startsWith('!');
       const close = t.indexOf('](');
       const label = t.slice(image ? 2 : 1, close);
