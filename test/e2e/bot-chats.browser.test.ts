@@ -6,7 +6,7 @@
  * webhook" the reply comes through the robot API; with the card API QPS-limited the reply still
  * arrives; a button on an interactive card is a card callback that updates the card.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
 import { type RunningApp, silentLogger, startApp } from '@dingtalk-skills/sdk';
@@ -17,6 +17,9 @@ import { ROOT } from './dev-process.js';
 import { chatBotApp, chatBotCards, HOSTILE, holdStreams, runs } from './fixtures/chat-bot.js';
 
 const SHOTS = join(ROOT, 'artifacts', 'screenshots');
+/** `UPDATE_DOCS_SCREENSHOTS=1` also writes docs/screenshots/bot-chat.png (docs/sandbox.md §6). */
+const DOCS_SHOTS =
+  process.env.UPDATE_DOCS_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : undefined;
 
 /** Waits for a condition (generous: the machine may be loaded). */
 const eventually = <T>(probe: () => T | Promise<T>, timeout = 15_000) =>
@@ -212,7 +215,8 @@ describe.skipIf(!existsSync(CHROMIUM))('bot chats on the sandbox page (SDK bot +
     expect(
       await conversation().getByTestId('interactive-card').last().getByTestId('card-param-by').textContent(),
     ).toBe('zhangsan');
-    await page.screenshot({ path: join(SHOTS, 'bot-chat-page.png') });
+    const png = await page.screenshot({ path: join(SHOTS, 'bot-chat-page.png') });
+    if (DOCS_SHOTS) writeFileSync(join(DOCS_SHOTS, 'bot-chat.png'), png);
     expect(pageErrors).toEqual([]);
   }, 40_000);
 });
