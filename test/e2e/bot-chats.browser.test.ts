@@ -180,6 +180,12 @@ describe.skipIf(!existsSync(CHROMIUM))('bot chats on the sandbox page (SDK bot +
     ).toBe('sessionWebhook');
   }, 40_000);
 
+  it("in the group, 张三 sees 李四's lines on the left (another member)", async () => {
+    await openChat('zhangsan', 'group');
+    const lisiLine = conversation().locator('[data-testid="bot-user-message"][data-user-id="lisi"]').first();
+    await eventually(() => lisiLine.getAttribute('class')).toBe('msg user other');
+  }, 40_000);
+
   it('with the card API QPS-limited the streamed reply still arrives in full', async () => {
     await openChat('zhangsan', 'single');
     const before = await conversation().getByTestId('ai-card').count();

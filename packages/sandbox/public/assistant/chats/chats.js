@@ -74,7 +74,7 @@ function renderConversation(force) {
         el('p', { text: 'No messages yet: type below to message the bot.' }),
       ),
     );
-  const ctx = { nameOf, onPress: pressButton };
+  const ctx = { me: page.state.userId, nameOf, onPress: pressButton };
   for (const item of conv.items) box.append(renderItem(item, page, ctx));
   if (atBottom || force) box.scrollTop = box.scrollHeight;
 }

@@ -51,7 +51,7 @@ export function cardActions(card) {
 }
 
 /**
- * `page`: the page's helpers (el, time); `ctx`: {nameOf(userId), onPress(card, actionId)}.
+ * `page`: the page's helpers (el, time); `ctx`: {me (who is typing), nameOf(userId), onPress(card, actionId)}.
  * Returns the element of one timeline item.
  */
 export function renderItem(item, page, ctx) {
@@ -63,7 +63,8 @@ function userLine(m, { el, time }, ctx) {
   return el(
     'div',
     {
-      class: 'msg user',
+      // The one typing on the right; other members of the group on the left.
+      class: m.userId === ctx.me ? 'msg user' : 'msg user other',
       'data-testid': 'bot-user-message',
       'data-msg-id': m.msgId,
       'data-user-id': m.userId,
