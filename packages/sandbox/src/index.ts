@@ -12,6 +12,7 @@ export {
   parseInput,
 } from './control/index.js';
 export * from './gateway/index.js';
+export * from './mcp-client/index.js';
 export {
   DEFAULT_CALLBACK_REDELIVERY,
   type SandboxApp,

@@ -194,6 +194,7 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
         const granted = auth.scopes;
         const missing = skill.scopes.filter((s) => !granted.includes(s));
         if (missing.length) {
+          await provider?.endAuthorization(String(auth.extra?.family));
           challenge(res, {
             status: 403,
             error: 'insufficient_scope',
@@ -227,7 +228,7 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
             { skill: skill.operationId, unionId, status: c.status },
             'mcp: DingTalk refused; challenging',
           );
-          if (c.status === 401 && records) await records.deleteAccessToken(auth.token);
+          await provider?.endAuthorization(String(auth.extra?.family));
           challenge(res, c);
           return;
         }

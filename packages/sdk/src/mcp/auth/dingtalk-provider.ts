@@ -163,6 +163,7 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
       throw new InvalidGrantError('redirect_uri does not match the authorization request');
     this.#checkResource(resource, record.resource);
     return this.#mint({
+      family: randomSecret(),
       clientId: record.clientId,
       unionId: record.unionId,
       scopes: record.scopes,
@@ -178,7 +179,8 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
   ): Promise<OAuthTokens> {
     const o = this.#o;
     const record = await o.records.takeRefreshToken(refreshToken);
-    if (!record || record.clientId !== client.client_id) throw new InvalidGrantError('invalid refresh token');
+    if (!record || record.clientId !== client.client_id || (await o.records.isFamilyDead(record.family)))
+      throw new InvalidGrantError('invalid refresh token');
     this.#checkResource(resource, record.resource);
     if (scopes?.some((s) => !record.scopes.includes(s)))
       throw new InvalidRequestError('a refresh cannot add scopes; authorize again');
@@ -195,8 +197,9 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
   }
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
-    const record = await this.#o.records.getAccessToken(token);
-    if (!record || record.expiresAt * 1000 <= Date.now())
+    const { records } = this.#o;
+    const record = await records.getAccessToken(token);
+    if (!record || record.expiresAt * 1000 <= Date.now() || (await records.isFamilyDead(record.family)))
       throw new InvalidTokenError('invalid or expired token');
     return {
       token,
@@ -204,7 +207,7 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
       scopes: record.scopes,
       expiresAt: record.expiresAt,
       resource: new URL(record.resource),
-      extra: { unionId: record.unionId },
+      extra: { unionId: record.unionId, family: record.family },
     };
   }
 
@@ -214,6 +217,14 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
     if (at?.clientId === client.client_id) await records.deleteAccessToken(request.token);
     const rt = await records.getRefreshToken(request.token);
     if (rt?.clientId === client.client_id) await records.takeRefreshToken(request.token);
+  }
+
+  /**
+   * Ends an authorization (its refresh token too): after a DingTalk grant died or needs more scopes, a
+   * refresh must not paper over it; the client has to send the user through consent again.
+   */
+  async endAuthorization(family: string): Promise<void> {
+    await this.#o.records.killFamily(family, this.#o.refreshTokenTtlSec * 1000);
   }
 
   #checkResource(resource: URL | undefined, expected: string): void {

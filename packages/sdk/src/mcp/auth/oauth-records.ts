@@ -26,13 +26,15 @@ export interface PendingAuthorization {
 
 /** A grant after DingTalk's login: who (verified unionId), which client, which scopes, for which resource. */
 export interface GrantRecord {
+  /** One authorization's lineage: every token rotated from it shares it, and dies with it. */
+  family: string;
   clientId: string;
   unionId: string;
   scopes: string[];
   resource: string;
 }
 
-export interface CodeRecord extends GrantRecord {
+export interface CodeRecord extends Omit<GrantRecord, 'family'> {
   codeChallenge: string;
   redirectUri: string;
 }
@@ -139,5 +141,13 @@ export class OAuthRecords {
   }
   takeRefreshToken(token: string): Promise<GrantRecord | undefined> {
     return this.#take(`rt:${hashSecret(token)}`);
+  }
+
+  /** Revokes a whole lineage: its access tokens stop working and its refresh token is refused. */
+  async killFamily(family: string, ttlMs: number): Promise<void> {
+    await this.#store.set(`${this.#ns}dead:${family}`, '1', ttlMs);
+  }
+  async isFamilyDead(family: string): Promise<boolean> {
+    return (await this.#store.get(`${this.#ns}dead:${family}`)) !== null;
   }
 }
