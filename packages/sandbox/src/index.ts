@@ -2,6 +2,9 @@
  * @dingtalk-skills/sandbox: a local DingTalk on loopback: Stream gateway, control API, OpenAPI with
  * user tokens, OAuth consent.
  */
+
+export * from './bots/index.js';
+export * from './cards/index.js';
 export { SandboxClock } from './clock.js';
 export type { SandboxContext } from './context.js';
 export {

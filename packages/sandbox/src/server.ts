@@ -1,7 +1,8 @@
 import { createLogger, DingTalkSkillsError, ErrorCode, scrubSecrets } from '@dingtalk-skills/sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Admission, HostPolicy, useBoundedJson } from './admission/index.js';
-import { type Assistant, registerAssistant } from './assistant/index.js';
+import { type Assistant, registerAssistant, SessionWebhooks } from './assistant/index.js';
+import { BotChats, registerBotControl, registerRobotRoutes } from './bots/index.js';
 import { SandboxClock } from './clock.js';
 import type { SandboxContext } from './context.js';
 import { type ControlExtension, registerControlApi } from './control/index.js';
@@ -23,6 +24,8 @@ export interface Sandbox {
   readonly platform: Platform;
   /** The AI assistant behind the page at `/` (skills registration, invocations, authorization cards). */
   readonly assistant: Assistant;
+  /** Bot chats: single chats and the group with the bot, replies (session webhook, robot APIs). */
+  readonly bots: BotChats;
   /** The Fastify instance serving everything on one port. */
   readonly server: FastifyInstance;
   /** Terminates every WebSocket, clears every timer, closes the HTTP server and the database. Idempotent. */
@@ -122,6 +125,25 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
 
   const gateway = new Gateway(ctx);
   const controlExtensions: ControlExtension[] = [];
+  const sessionWebhooks = new SessionWebhooks({ clock, baseUrl: () => ctx.url() });
+  const defaultClientId = () => options.apps[0]?.clientId ?? platform.repos.apps.list()[0]?.clientId ?? '';
+  const bots = new BotChats({
+    clock,
+    logger,
+    webhooks: sessionWebhooks,
+    users: () =>
+      platform.repos.users.list().map((u) => ({ userId: u.userId, name: u.name, corpId: u.corpId })),
+    invokeCallback: (input) => gateway.invokeCallback(input),
+  });
+  controlExtensions.push(
+    registerBotControl({
+      chats: bots,
+      webhooks: sessionWebhooks,
+      defaultClientId,
+      knownUser: (userId) => platform.repos.users.byUserId(userId) !== undefined,
+      corpId: () => platform.repos.users.list()[0]?.corpId ?? '',
+    }),
+  );
   let assistant: Assistant;
   try {
     await registerGatewayRoutes(server, gateway, (headers) => {
@@ -132,8 +154,18 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
     // platform routes: registered by platform/index.ts (OpenAPI, OAuth pages, its control API incl.
     // /sandbox/apps and /sandbox/clock)
     await registerPlatform(server, platform);
+    await registerRobotRoutes(server, platform, bots);
     await registerControlApi(server, ctx, gateway, controlExtensions);
-    assistant = await registerAssistant(server, { ctx, gateway, platform });
+    assistant = await registerAssistant(server, {
+      ctx,
+      gateway,
+      platform,
+      sessionWebhooks,
+      otherReplies: {
+        owns: (webhook) => bots.owns(webhook),
+        record: (webhook, reply) => bots.recordWebhookReply(webhook, reply),
+      },
+    });
     await server.listen({ port: options.port, host: options.host });
   } catch (err) {
     await gateway.close();
@@ -160,6 +192,7 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
     gateway,
     platform,
     assistant,
+    bots,
     context: ctx,
     server,
     close() {

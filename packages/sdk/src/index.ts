@@ -4,6 +4,8 @@
  */
 
 export * from './app/index.js';
+export * from './bots/index.js';
+export * from './cards/index.js';
 export * from './credentials/index.js';
 export * from './errors/index.js';
 export * from './health/index.js';

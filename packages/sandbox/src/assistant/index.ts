@@ -12,8 +12,9 @@ import { Assistant } from './engine/assistant.js';
 import { registerPage } from './page.js';
 import { SkillRegistry } from './registry.js';
 import { registerAssistantRoutes } from './routes.js';
+import type { SessionReply } from './session-webhook/reply.js';
 import { registerSessionWebhookRoute } from './session-webhook/routes.js';
-import { SessionWebhooks } from './session-webhook/store.js';
+import { type SessionWebhook, SessionWebhooks } from './session-webhook/store.js';
 import { ASSISTANT_CALLBACK_PATH, platformAuthorization, platformDirectory } from './wiring.js';
 
 export { callOverHttp, callOverStream, createSkillCaller, graphRequestFor } from './callers/index.js';
@@ -46,6 +47,13 @@ export interface RegisterAssistantDeps {
   platform: Platform;
   /** How long an authorization card waits for a decision (default 10 minutes). */
   consentTtlMs?: number;
+  /** The session webhooks to issue from (default: the assistant's own); shared with the bot chats. */
+  sessionWebhooks?: SessionWebhooks;
+  /** Replies to webhooks another part issued (the bot chats): `owns` says whose, `record` takes them. */
+  otherReplies?: {
+    owns(webhook: SessionWebhook): boolean;
+    record(webhook: SessionWebhook, reply: SessionReply): void;
+  };
 }
 
 /**
@@ -69,7 +77,8 @@ export async function registerAssistant(
   const registry = new SkillRegistry(
     ctx.options.apps[0]?.clientId ?? platform.repos.apps.list()[0]?.clientId ?? '',
   );
-  const sessionWebhooks = new SessionWebhooks({ clock: ctx.clock, baseUrl: () => ctx.url() });
+  const sessionWebhooks =
+    deps.sessionWebhooks ?? new SessionWebhooks({ clock: ctx.clock, baseUrl: () => ctx.url() });
   const assistant = new Assistant({
     sessionWebhooks,
     registry,
@@ -112,7 +121,8 @@ export async function registerAssistant(
     webhooks: sessionWebhooks,
     logger: ctx.logger,
     deliver: (webhook, reply) => {
-      assistant.recordReply(webhook, reply);
+      if (deps.otherReplies?.owns(webhook)) deps.otherReplies.record(webhook, reply);
+      else assistant.recordReply(webhook, reply);
     },
   });
   await registerAssistantRoutes(app, { assistant, directory, logger: ctx.logger, overview });

@@ -1,3 +1,4 @@
+import type { BotDefinition } from '../bots/define-bot.js';
 import type { AnySkill } from '../skills/define-skill.js';
 import type { SkillInvocation } from '../skills/invocation.js';
 import type { Middleware } from '../skills/middleware.js';
@@ -18,6 +19,8 @@ export interface AppDefinition {
   version?: string;
   description?: string;
   skills: AnySkill[];
+  /** Optional chat bot (机器人): messages on `/v1.0/im/bot/messages/get` (see `defineBot`). */
+  bot?: BotDefinition;
   /** Optional handler for EVENT frames (topic `*`). */
   onEvent?: EventHandler;
   middleware?: Middleware[];

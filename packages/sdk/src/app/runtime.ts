@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { BotRunner } from '../bots/bot-runner.js';
+import { CardActionRouter } from '../bots/card-callback.js';
+import type { CardStreamer } from '../bots/card-streamer.js';
 import { MemoryTokenStore } from '../credentials/memory-token-store.js';
 import type { RefreshLock } from '../credentials/refresh-lock.js';
 import { TokenCipher } from '../credentials/token-cipher.js';
@@ -11,12 +14,13 @@ import type { Metrics } from '../metrics/metrics.js';
 import { createOpenApiClient, type OpenApiClient } from '../openapi/client.js';
 import type { RateLimiter } from '../openapi/rate-limiter.js';
 import type { UserApi } from '../openapi/user-api.js';
+import { Topic } from '../protocol/topics.js';
 import type { HttpReceiverOptions } from '../skills/receivers/http.js';
 import { SkillsApp } from '../skills/skills-app.js';
 import type { StateStore } from '../state/state-store.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientConfig } from '../stream/config.js';
-import type { DedupStore } from '../stream/dedup-store.js';
+import { type DedupStore, MemoryDedupStore } from '../stream/dedup-store.js';
 import type { AppDefinition } from './define-app.js';
 
 /** Everything a running app needs besides its definition. Validated; never read from the environment. */
@@ -57,6 +61,10 @@ export interface AppRuntimeConfig {
    * connection state, skills, OpenAPI calls, token refreshes). Serve it with `startOpsServer`.
    */
   metrics?: Metrics;
+  /** Streams AI cards for the bot's `reply.stream()` (the cards module); without it `stream()` throws ERR_CONFIG. */
+  cardStreamer?: CardStreamer;
+  /** How long `stop()` waits for running bot handlers before aborting them (default 10,000 ms). */
+  botDrainMs?: number;
   /**
    * Also serve the skills as MCP tools over Streamable HTTP at `/mcp`, each call running as the
    * DingTalk user who authorized the MCP client (docs/mcp.md). Pass the shared state store as
@@ -79,6 +87,8 @@ export interface RunningApp {
   readonly skills: SkillsApp;
   readonly openapi: OpenApiClient;
   readonly tokens: UserTokenManager;
+  /** The bot's runner when the app defines `bot` (in-flight count, drain). */
+  readonly bot: BotRunner | undefined;
   /**
    * The OpenAPI as a user outside any invocation (a scheduled job, a webhook, a queue consumer): their
    * stored token (kept when they authorized a skill), refreshed when expired, single-flight like in a
@@ -136,22 +146,43 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
     ...(config.answerStore ? { answerStore: config.answerStore } : {}),
     answerNamespace: config.clientId,
   });
+  const dedupStore = config.dedupStore ?? new MemoryDedupStore();
   const stream = new StreamClient({
     ...config.stream,
     clientId: config.clientId,
     clientSecret: config.clientSecret,
     logger,
     ...(config.apiBase ? { apiBase: config.apiBase } : {}),
-    ...(config.dedupStore ? { dedupStore: config.dedupStore } : {}),
+    dedupStore,
     ...(config.metrics ? { observer: config.metrics } : {}),
   });
   config.metrics?.trackStream(stream);
   skills.attach(stream);
   const onEvent = app.onEvent;
   if (onEvent) stream.onEvent(async (event, context) => (await onEvent(event, context)) ?? undefined);
+  let bot: BotRunner | undefined;
+  if (app.bot) {
+    const runner = new BotRunner({
+      bot: app.bot,
+      openapi,
+      logger,
+      dedup: dedupStore,
+      namespace: config.clientId,
+      robotCode: config.clientId,
+      ...(config.now ? { now: config.now } : {}),
+      ...(config.metrics ? { observer: config.metrics } : {}),
+      ...(config.cardStreamer ? { cardStreamer: config.cardStreamer } : {}),
+    });
+    stream.onCallback(Topic.BotMessage, (msg) => runner.handle(msg));
+    if (app.bot.cardActions && Object.keys(app.bot.cardActions).length > 0) {
+      const cards = new CardActionRouter(app.bot.cardActions, logger);
+      stream.onCallback(Topic.CardCallback, (msg, ctx) => cards.handle(msg, ctx));
+    }
+    bot = runner;
+  }
   const asUser = async (unionId: string): Promise<UserApi> =>
     openapi.asUser(await tokens.require({ unionId }));
-  return { stream, skills, openapi, tokens, asUser };
+  return { stream, skills, openapi, tokens, bot, asUser };
 }
 
 /**
@@ -183,6 +214,7 @@ export async function startApp(app: AppDefinition, config: AppRuntimeConfig): Pr
     async stop() {
       await mcp?.close();
       await runtime.stream.stop();
+      await runtime.bot?.drain(config.botDrainMs ?? 10_000);
       await runtime.openapi.close();
     },
   };

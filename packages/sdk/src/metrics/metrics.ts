@@ -141,6 +141,7 @@ export class Metrics
   readonly #skillSeconds: Map<string, Observe> = new Map();
   readonly #skillHistogram: Histogram;
   readonly #authAnswers: Children<Inc>;
+  readonly #botMessages: Counter;
 
   constructor(options: MetricsOptions = {}) {
     const { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } = prom();
@@ -254,6 +255,13 @@ export class Metrics
       registers,
     });
     this.#authAnswers = new Children((v) => authAnswers.labels(...v));
+    const botMessages: Counter = new Counter({
+      name: `${p}bot_messages_total`,
+      help: 'Bot messages, by outcome (ok, error, timeout, duplicate, malformed).',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#botMessages = botMessages;
   }
 
   /** The Prometheus text exposition of every series in {@link registry}. */
@@ -341,6 +349,12 @@ export class Metrics
     this.#skills.get(skill, source, outcome.kind).inc();
     bound(this.#skillSeconds, skill, this.#skillHistogram).observe(seconds);
     if (outcome.kind === 'auth') this.#authAnswers.get(skill, outcome.code).inc();
+  }
+
+  // ---- BotObserver ---------------------------------------------------------------------------------
+
+  botMessageFinished(outcome: string, _seconds: number): void {
+    this.#botMessages.labels(outcome).inc();
   }
 
   // ---- gauges read at scrape time ------------------------------------------------------------------

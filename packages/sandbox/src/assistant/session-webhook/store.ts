@@ -73,6 +73,18 @@ export class SessionWebhooks {
     return { ok: true, webhook };
   }
 
+  /** Fault: every webhook of the conversation expires now. Returns how many were live. */
+  expireConversation(conversationId: string): number {
+    const now = this.#clock.now();
+    let expired = 0;
+    for (const webhook of this.#bySession.values()) {
+      if (webhook.conversationId !== conversationId || webhook.expiresAt <= now) continue;
+      webhook.expiresAt = now;
+      expired++;
+    }
+    return expired;
+  }
+
   clear(): void {
     this.#bySession.clear();
   }
