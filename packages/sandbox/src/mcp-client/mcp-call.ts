@@ -70,12 +70,14 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
 
 export type McpCallStep =
   | { step: 'connect'; url: string }
+  /** The MCP server refused the request: 401 (sign in) or 403 (insufficient_scope: step-up). */
+  | { step: 'refused'; status: number; wwwAuthenticate: string }
   | { step: 'challenge'; authorizationUrl: string; scopes: string[] }
   | ({ step: 'consent' } & ConsentWalkStep)
   | { step: 'token'; scopes: string[] }
   | { step: 'call'; tool: string; arguments: Record<string, unknown> }
   | { step: 'result'; isError: boolean; structuredContent?: unknown; text: string }
-  | { step: 'error'; message: string };
+  | { step: 'error'; message: string; unreachable?: true };
 
 export interface McpCallOptions {
   /** The MCP endpoint, e.g. `http://127.0.0.1:8731/mcp`. */
@@ -115,8 +117,24 @@ export async function mcpCall(o: McpCallOptions): Promise<McpCallAnswer> {
   const jar = new CookieJar();
   const args = o.arguments ?? {};
   emit({ step: 'connect', url: o.url });
+  const mcpUrl = new URL(o.url).href;
+  // Records the MCP endpoint's 401/403 challenges for the transcript (the SDK handles them itself).
+  const observed = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    const res = await fetch(input, init);
+    const url = input instanceof Request ? input.url : new URL(input).href;
+    if ((res.status === 401 || res.status === 403) && url === mcpUrl)
+      emit({
+        step: 'refused',
+        status: res.status,
+        wwwAuthenticate: res.headers.get('www-authenticate') ?? '',
+      });
+    return res;
+  };
   for (let attempt = 0; attempt <= (o.maxAuthorizations ?? 3); attempt++) {
-    const transport = new StreamableHTTPClientTransport(new URL(o.url), { authProvider: provider });
+    const transport = new StreamableHTTPClientTransport(new URL(o.url), {
+      authProvider: provider,
+      fetch: observed,
+    });
     const client = new Client({ name: provider.clientName, version: '1.0.0' });
     try {
       await client.connect(transport);
@@ -136,7 +154,11 @@ export async function mcpCall(o: McpCallOptions): Promise<McpCallAnswer> {
       await client.close().catch(() => undefined);
       const pending = provider.pendingAuthorization;
       if (!(err instanceof UnauthorizedError) || !pending) {
-        emit({ step: 'error', message: (err as Error).message });
+        emit({
+          step: 'error',
+          message: (err as Error).message,
+          ...(isConnectionRefused(err) ? { unreachable: true as const } : {}),
+        });
         return { status: 'error', steps };
       }
       provider.pendingAuthorization = undefined;
@@ -163,4 +185,14 @@ export async function mcpCall(o: McpCallOptions): Promise<McpCallAnswer> {
   }
   emit({ step: 'error', message: 'still unauthorized after re-authorizing' });
   return { status: 'error', steps };
+}
+
+/** True when nothing listens at the URL (fetch's ECONNREFUSED, however the SDK wrapped it). */
+function isConnectionRefused(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return /fetch failed|ECONNREFUSED/.test(String((err as Error)?.message));
 }
