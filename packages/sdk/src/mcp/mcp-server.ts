@@ -15,7 +15,12 @@ import type { SkillOutcome } from '../skills/outcome.js';
 import type { InvocationResult } from '../skills/skill-runner.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { StateStore } from '../state/state-store.js';
-import { DingTalkOAuthProvider, type DingTalkTokens, stripSlash } from './auth/dingtalk-provider.js';
+import {
+  DingTalkOAuthProvider,
+  type DingTalkTokens,
+  HOUR_MS,
+  stripSlash,
+} from './auth/dingtalk-provider.js';
 import { federationRoutes } from './auth/federation-routes.js';
 import { OAuthRecords } from './auth/oauth-records.js';
 import { createToolServer, toolResultOf } from './tools.js';
@@ -124,7 +129,20 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
       appName: deps.appName,
       resource: mcpUrl,
       consentAction: `${base}${CONSENT_PATH}`,
+      scopesSupported: baseline,
       ...a,
+    });
+    // Dynamic client registration is bounded per hour across instances (the count is in the shared store),
+    // answered 429 before the SDK's handler runs.
+    const bound = records;
+    app.post('/register', async (_req: Request, res: Response, next: NextFunction) => {
+      const count = await bound.countRegistration(HOUR_MS).catch(() => Number.POSITIVE_INFINITY);
+      if (count <= a.maxRegistrationsPerHour) return next();
+      log.warn({ count }, 'mcp: client registration refused: hourly bound reached');
+      res
+        .status(429)
+        .set('Retry-After', String(Math.ceil((HOUR_MS - (Date.now() % HOUR_MS)) / 1000)))
+        .json({ error: 'too_many_requests', error_description: 'too many client registrations; try again later' });
     });
     app.use(
       mcpAuthRouter({

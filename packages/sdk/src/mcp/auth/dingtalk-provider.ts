@@ -4,7 +4,6 @@ import {
   InvalidRequestError,
   InvalidTokenError,
   ServerError,
-  TooManyRequestsError,
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type {
   AuthorizationParams,
@@ -39,10 +38,10 @@ export interface DingTalkProviderOptions {
   resource: string;
   /** Where our consent page posts. */
   consentAction: string;
+  /** The DingTalk scopes the skills declare: a client may ask for these and no others. */
+  scopesSupported: readonly string[];
   accessTokenTtlSec: number;
   refreshTokenTtlSec: number;
-  /** Registrations allowed per hour across instances. */
-  maxRegistrationsPerHour: number;
   /** How long a registered client is kept. */
   clientTtlMs: number;
 }
@@ -50,7 +49,7 @@ export interface DingTalkProviderOptions {
 export const CODE_TTL_MS = 5 * 60_000;
 /** How long our consent page and our state toward DingTalk stay valid. */
 export const PENDING_TTL_MS = 10 * 60_000;
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 
 /**
  * Our own OAuth 2.1 authorization server behind the SDK's auth router. It federates login to DingTalk
@@ -68,11 +67,6 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
     this.clientsStore = {
       getClient: (clientId) => records.getClient(clientId),
       registerClient: async (client) => {
-        const count = await records.countRegistration(HOUR_MS);
-        if (count > options.maxRegistrationsPerHour) {
-          options.logger.warn({ count }, 'mcp: client registration refused: hourly bound reached');
-          throw new TooManyRequestsError('too many client registrations; try again later');
-        }
         const full: OAuthClientInformationFull = {
           ...client,
           client_id: `mcp-${randomSecret().slice(0, 24)}`,
@@ -112,8 +106,21 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
       );
       return;
     }
-    const nonce = randomSecret();
     const scopes = [...new Set(params.scopes ?? [])];
+    const unknown = scopes.filter((s) => !o.scopesSupported.includes(s));
+    if (unknown.length) {
+      o.logger.info({ clientId: client.client_id, unknown }, 'mcp: authorize refused: unknown scopes');
+      res.redirect(
+        302,
+        withQuery(params.redirectUri, {
+          error: 'invalid_scope',
+          error_description: `not a scope of this server: ${unknown.join(' ')}`.slice(0, 300),
+          state: params.state,
+        }),
+      );
+      return;
+    }
+    const nonce = randomSecret();
     await o.records.putPending(
       nonce,
       {
