@@ -133,7 +133,8 @@ async function authorizeAs(clientId: string, challenge: string, userId = 'zhangs
 describe('PKCE', () => {
   it('an authorization without S256 (plain, or no challenge) is refused before any consent page', async () => {
     const clientId = await register();
-    for (const extra of [{ code_challenge_method: 'plain' }, { code_challenge: '' }]) {
+    const downgrades: Record<string, string>[] = [{ code_challenge_method: 'plain' }, { code_challenge: '' }];
+    for (const extra of downgrades) {
       const url = new URL(authorizeUrl(clientId, 'x'.repeat(43), extra));
       if (extra.code_challenge === '') url.searchParams.delete('code_challenge');
       const res = await fetch(url, { redirect: 'manual' });

@@ -15,12 +15,7 @@ import type { SkillOutcome } from '../skills/outcome.js';
 import type { InvocationResult } from '../skills/skill-runner.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { StateStore } from '../state/state-store.js';
-import {
-  DingTalkOAuthProvider,
-  type DingTalkTokens,
-  HOUR_MS,
-  stripSlash,
-} from './auth/dingtalk-provider.js';
+import { DingTalkOAuthProvider, type DingTalkTokens, HOUR_MS, stripSlash } from './auth/dingtalk-provider.js';
 import { federationRoutes } from './auth/federation-routes.js';
 import { OAuthRecords } from './auth/oauth-records.js';
 import { createToolServer, toolResultOf } from './tools.js';
@@ -142,7 +137,10 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
       res
         .status(429)
         .set('Retry-After', String(Math.ceil((HOUR_MS - (Date.now() % HOUR_MS)) / 1000)))
-        .json({ error: 'too_many_requests', error_description: 'too many client registrations; try again later' });
+        .json({
+          error: 'too_many_requests',
+          error_description: 'too many client registrations; try again later',
+        });
     });
     app.use(
       mcpAuthRouter({
