@@ -18,7 +18,7 @@ import type { StateStore } from '../state/state-store.js';
 import { DingTalkOAuthProvider, type DingTalkTokens, HOUR_MS, stripSlash } from './auth/dingtalk-provider.js';
 import { federationRoutes } from './auth/federation-routes.js';
 import { OAuthRecords } from './auth/oauth-records.js';
-import { createToolServer, toolResultOf } from './tools.js';
+import { createToolServer, toolOf, toolResultOf } from './tools.js';
 
 export const MCP_PATH = '/mcp';
 const CONSENT_PATH = '/oauth/consent';
@@ -100,6 +100,7 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
   app.use(hostAndOriginGuard(base, port, host, options, log));
 
   const bySkill = new Map(deps.skills.map((s) => [s.operationId, s]));
+  const tools = deps.skills.map(toolOf);
   const baseline = [...new Set(deps.skills.flatMap((s) => s.scopes))];
   const prmUrl = `${base}/.well-known/oauth-protected-resource${MCP_PATH}`;
   let provider: DingTalkOAuthProvider | undefined;
@@ -251,7 +252,7 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
       }
       answered = { outcome, requestId };
     }
-    const server = createToolServer(deps.skills, deps.appName, async () =>
+    const server = createToolServer(tools, deps.appName, async () =>
       answered ? toolResultOf(answered.outcome, answered.requestId) : toolResultOf(notRun, ''),
     );
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
