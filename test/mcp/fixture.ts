@@ -7,6 +7,7 @@ import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox'
 import {
   createLogger,
   createSharedState,
+  type McpOptions,
   type RunningApp,
   type SharedState,
   silentLogger,
@@ -32,9 +33,13 @@ export interface McpWorld {
   close(): Promise<void>;
 }
 
+type McpAuth = Exclude<NonNullable<McpOptions['auth']>, false>;
+
 const TOKEN_KEY = Buffer.alloc(32, 7).toString('base64');
 
-export async function startMcpWorld(options: { maxRegistrationsPerHour?: number } = {}): Promise<McpWorld> {
+export async function startMcpWorld(
+  options: { maxRegistrationsPerHour?: number; auth?: Omit<McpAuth, 'state'> } = {},
+): Promise<McpWorld> {
   const redis = await startRedisServer();
   const sandbox = await createSandbox({ port: 0, ephemeral: true, logger: silentLogger() });
   const logLines: string[] = [];
@@ -70,6 +75,7 @@ export async function startMcpWorld(options: { maxRegistrationsPerHour?: number 
           ...(options.maxRegistrationsPerHour
             ? { maxRegistrationsPerHour: options.maxRegistrationsPerHour }
             : {}),
+          ...options.auth,
         },
       },
     }) as Promise<McpWorld['a']>;

@@ -26,7 +26,15 @@ export class HeadlessOAuthProvider implements OAuthClientProvider {
   /** Called whenever tokens change (e.g. a rotated refresh token). */
   onTokens: ((tokens: OAuthTokens) => void) | undefined;
 
-  constructor(readonly clientName = 'dingtalk-skills mcp call') {}
+  /** A client ID metadata document URL (CIMD): used as the client_id when the server supports it. */
+  readonly clientMetadataUrl: string | undefined;
+
+  constructor(
+    readonly clientName = 'dingtalk-skills mcp call',
+    options: { clientMetadataUrl?: string } = {},
+  ) {
+    this.clientMetadataUrl = options.clientMetadataUrl;
+  }
 
   get redirectUrl(): string {
     return HEADLESS_REDIRECT_URI;

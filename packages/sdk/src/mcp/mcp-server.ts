@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import { createOAuthMetadata, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -15,6 +15,7 @@ import type { SkillOutcome } from '../skills/outcome.js';
 import type { InvocationResult } from '../skills/skill-runner.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { StateStore } from '../state/state-store.js';
+import { ClientMetadataDocuments } from './auth/client-metadata-documents.js';
 import { DingTalkOAuthProvider, type DingTalkTokens, HOUR_MS, stripSlash } from './auth/dingtalk-provider.js';
 import { federationRoutes } from './auth/federation-routes.js';
 import { OAuthRecords } from './auth/oauth-records.js';
@@ -38,6 +39,21 @@ const authSchema = z.object({
     .int()
     .positive()
     .default(30 * 86_400_000),
+  /** Client ID metadata documents (CIMD): URL client_ids, fetched with an SSRF guard. */
+  clientMetadataDocuments: z
+    .union([
+      z.literal(false),
+      z.object({
+        allowPrivateNetwork: z.boolean().default(false),
+        ca: z.string().optional(),
+        cacheTtlMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(10 * 60_000),
+      }),
+    ])
+    .default({ allowPrivateNetwork: false, cacheTtlMs: 10 * 60_000 }),
 });
 
 /** `startApp(app, { mcp })`: serve the app's skills as MCP tools. */
@@ -106,6 +122,7 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
   let provider: DingTalkOAuthProvider | undefined;
   let records: OAuthRecords | undefined;
   let ownStore: StateStore | undefined;
+  let documents: ClientMetadataDocuments | undefined;
 
   if (options.auth !== false) {
     const parsed = authSchema.safeParse(options.auth ?? {});
@@ -118,7 +135,19 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
     if (!shared) ownStore = new MemoryStateStore({ logger: log });
     records = new OAuthRecords(shared ?? (ownStore as StateStore), deps.appKey);
     callbackUrl = `${base}${CALLBACK_PATH}`;
+    const cimd = a.clientMetadataDocuments;
+    documents = cimd
+      ? new ClientMetadataDocuments({
+          records,
+          logger: log,
+          maxFetchesPerHour: a.maxRegistrationsPerHour,
+          cacheTtlMs: cimd.cacheTtlMs,
+          allowPrivateNetwork: cimd.allowPrivateNetwork,
+          ca: cimd.ca,
+        })
+      : undefined;
     provider = new DingTalkOAuthProvider({
+      documents,
       records,
       tokens: deps.tokens,
       logger: log,
@@ -142,6 +171,14 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
           error: 'too_many_requests',
           error_description: 'too many client registrations; try again later',
         });
+    });
+    // The SDK's metadata plus the CIMD flag (the SDK does not advertise it).
+    const metadata = {
+      ...createOAuthMetadata({ provider, issuerUrl: new URL(`${base}/`), scopesSupported: baseline }),
+      ...(documents ? { client_id_metadata_document_supported: true } : {}),
+    };
+    app.get('/.well-known/oauth-authorization-server', (_req: Request, res: Response) => {
+      res.set('Access-Control-Allow-Origin', '*').json(metadata);
     });
     app.use(
       mcpAuthRouter({
@@ -295,6 +332,7 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      await documents?.close();
       await ownStore?.close();
     },
   };

@@ -17,6 +17,7 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Response } from 'express';
 import type { Logger } from '../../logging/logger.js';
+import { type ClientMetadataDocuments, isMetadataDocumentUrl } from './client-metadata-documents.js';
 import { PAGE_HEADERS, renderConsentPage, renderErrorPage } from './consent-page.js';
 import { type GrantRecord, type OAuthRecords, randomSecret } from './oauth-records.js';
 
@@ -44,6 +45,8 @@ export interface DingTalkProviderOptions {
   refreshTokenTtlSec: number;
   /** How long a registered client is kept. */
   clientTtlMs: number;
+  /** Resolves URL client_ids (CIMD); undefined = only registered clients. */
+  documents?: ClientMetadataDocuments | undefined;
 }
 
 export const CODE_TTL_MS = 5 * 60_000;
@@ -65,7 +68,11 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
     this.#o = options;
     const { records } = options;
     this.clientsStore = {
-      getClient: (clientId) => records.getClient(clientId),
+      // A URL client_id is a client metadata document (CIMD); anything else was registered (DCR).
+      getClient: (clientId) =>
+        options.documents && isMetadataDocumentUrl(clientId)
+          ? options.documents.get(clientId)
+          : records.getClient(clientId),
       registerClient: async (client) => {
         const full: OAuthClientInformationFull = {
           ...client,

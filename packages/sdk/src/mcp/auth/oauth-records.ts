@@ -91,6 +91,12 @@ export class OAuthRecords {
     return this.#store.incrWithTtl(`${this.#ns}registrations:${bucket}`, windowMs);
   }
 
+  /** Counts client metadata document fetches in a window (bounds CIMD like registration). */
+  countMetadataFetch(windowMs: number): Promise<number> {
+    const bucket = Math.floor(Date.now() / windowMs);
+    return this.#store.incrWithTtl(`${this.#ns}cimd-fetches:${bucket}`, windowMs);
+  }
+
   putPending(nonce: string, pending: PendingAuthorization, ttlMs: number): Promise<void> {
     return this.#put(`pending:${hashSecret(nonce)}`, pending, ttlMs);
   }
