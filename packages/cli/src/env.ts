@@ -25,6 +25,10 @@ const envSchema = z.object({
   DINGTALK_OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** `start`: interface of the ops endpoints. */
   DINGTALK_OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** `dev`/`start`: port of the MCP server (`--mcp-port` wins); `mcp call`: the port it calls. */
+  DINGTALK_MCP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** `start --mcp-port`: DingTalk's login (default: DINGTALK_API_BASE when that is not DingTalk, i.e. a sandbox). */
+  DINGTALK_LOGIN_BASE: z.url({ protocol: /^https?$/ }).optional(),
   /** Any non-empty value turns colour off in pretty logs (https://no-color.org). */
   NO_COLOR: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -3,6 +3,7 @@ import { generateSpecYaml, type OpsServer, startApp } from '@dingtalk-skills/sdk
 import { readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
 import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
+import { type McpFlags, mcpLine } from '../mcp.js';
 import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
@@ -10,7 +11,7 @@ import { plural } from '../words.js';
 import { seedLines } from './sandbox.js';
 import { rerunTrustingCa, resolveTls, type TlsFlags, tlsLines } from './tls.js';
 
-export interface DevOptions extends OpsFlags, TlsFlags {
+export interface DevOptions extends OpsFlags, TlsFlags, McpFlags {
   host: string;
   port?: number;
   ephemeral?: boolean;
@@ -61,6 +62,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   let state: Awaited<ReturnType<typeof stateFromEnv>> | undefined;
   let ops: OpsServer | undefined;
   const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
+  const mcpPort = options.mcpPort ?? env.DINGTALK_MCP_PORT;
   const metrics = opsMetrics(opsPort);
   try {
     state = await stateFromEnv(env, SEED_APP.clientId, logger.child({ part: 'app' }), {
@@ -75,7 +77,28 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
       stream: { connections: options.connections },
       now: () => sandbox.context.clock.now(),
       ...(metrics ? { metrics } : {}),
+      // The sandbox plays DingTalk's login (login.dingtalk.com) for the MCP server's authorization.
+      ...(mcpPort === undefined
+        ? {}
+        : {
+            mcp: {
+              port: mcpPort,
+              host: options.mcpHost ?? options.host,
+              ...(options.mcpPublicUrl ? { publicUrl: options.mcpPublicUrl } : {}),
+              auth: { loginBase: sandbox.url },
+            },
+          }),
     });
+    const callback = running.mcp?.callbackUrl;
+    if (callback) {
+      // DingTalk only sends a sign-in back to a redirect URI registered for the app (登录与分享).
+      const added = await fetch(`${sandbox.url}/sandbox/apps/${SEED_APP.clientId}/redirect-uris`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ uri: callback }),
+      });
+      if (!added.ok) throw new Error(`registering the MCP callback in the sandbox failed: ${added.status}`);
+    }
     ops = await startOps({
       port: opsPort,
       host: options.opsHost ?? env.DINGTALK_OPS_HOST,
@@ -106,9 +129,15 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     `  app              ${entry} — ${plural(app.skills.length, 'skill')} (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
     `  sandbox          DINGTALK_API_BASE=${sandbox.url}  control API ${sandbox.url}/sandbox/`,
     ...(ops ? [opsLine(ops).trimEnd()] : []),
+    ...(running.mcp ? [mcpLine(running.mcp.url, running.mcp.callbackUrl).trimEnd()] : []),
     ...tlsLines(tls),
     ...seedLines(),
     `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox.url}`,
+    ...(running.mcp
+      ? [
+          `                   npx dingtalk-skills mcp call whoami --user zhangsan --auto-consent --url ${running.mcp.url}`,
+        ]
+      : []),
     '  stop with Ctrl+C',
   ];
   const app_ = running;

@@ -1,2 +1,8 @@
 export { type AppDefinition, defineApp, type EventHandler, isAppDefinition } from './define-app.js';
-export { type AppRuntimeConfig, createAppRuntime, type RunningApp, startApp } from './runtime.js';
+export {
+  type AppRuntimeConfig,
+  createAppRuntime,
+  type RunningApp,
+  startApp,
+  startAppMcp,
+} from './runtime.js';

@@ -188,6 +188,33 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
 }
 
 /**
+ * Serves a runtime's skills as MCP tools (what `startApp(app, { mcp })` does; the CLI's `start` calls it
+ * itself). The authorization server keeps its records in `mcp.auth.state`, else in `config.answerStore`
+ * (the shared store), else in memory.
+ */
+export function startAppMcp(
+  app: AppDefinition,
+  runtime: Omit<RunningApp, 'stop' | 'mcp'>,
+  config: AppRuntimeConfig,
+  options: McpOptions,
+): Promise<RunningMcpServer> {
+  const shared = config.answerStore;
+  const auth =
+    options.auth === false ? false : { ...(shared ? { state: shared } : {}), ...(options.auth ?? {}) };
+  return startMcpServer(
+    {
+      appName: app.name,
+      skills: runtime.skills.skills,
+      invoke: (inv) => runtime.skills.invoke(inv),
+      tokens: runtime.tokens,
+      appKey: config.clientId,
+      logger: config.logger ?? createLogger({ name: 'dingtalk-skills', secrets: [config.clientSecret] }),
+    },
+    { ...options, auth },
+  );
+}
+
+/**
  * Starts an app: builds the runtime and opens its Stream connection(s). Resolves once connected;
  * rejects with ERR_CREDENTIALS when DingTalk refuses the app's credentials.
  */
@@ -195,17 +222,7 @@ export async function startApp(app: AppDefinition, config: AppRuntimeConfig): Pr
   const runtime = createAppRuntime(app, config);
   await runtime.stream.start();
   const mcp = config.mcp
-    ? await startMcpServer(
-        {
-          appName: app.name,
-          skills: runtime.skills.skills,
-          invoke: (inv) => runtime.skills.invoke(inv),
-          tokens: runtime.tokens,
-          appKey: config.clientId,
-          logger: config.logger ?? createLogger({ name: 'dingtalk-skills', secrets: [config.clientSecret] }),
-        },
-        config.mcp,
-      ).catch(async (err: unknown) => {
+    ? await startAppMcp(app, runtime, config, config.mcp).catch(async (err: unknown) => {
         await runtime.stream.stop();
         throw err;
       })
