@@ -5,10 +5,12 @@ const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 export default defineConfig({
   resolve: {
-    alias: {
-      '@dingtalk-skills/sdk': src('./packages/sdk/src/index.ts'),
-      '@dingtalk-skills/sandbox': src('./packages/sandbox/src/index.ts'),
-    },
+    alias: [
+      { find: /^@dingtalk-skills\/sdk\/internal$/, replacement: src('./packages/sdk/src/internal.ts') },
+      { find: /^@dingtalk-skills\/sdk\/([a-z]+)$/, replacement: `${src('./packages/sdk/src/')}$1/index.ts` },
+      { find: /^@dingtalk-skills\/sdk$/, replacement: src('./packages/sdk/src/index.ts') },
+      { find: /^@dingtalk-skills\/sandbox$/, replacement: src('./packages/sandbox/src/index.ts') },
+    ],
   },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts', 'test/**/*.test.ts'],

@@ -13,8 +13,8 @@ import {
   defineApp,
   type Middleware,
   type StreamEvent,
-  WindowRateLimiter,
 } from '@dingtalk-skills/sdk';
+import { WindowRateLimiter } from '@dingtalk-skills/sdk/openapi';
 import crm from '../examples/crm/app.js';
 import type { AppProcessConfig, FromApp, ToApp } from './ipc.js';
 

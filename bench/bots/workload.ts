@@ -7,7 +7,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { cardRegistryOf, createSandbox, SEED_APP, SEED_USERS } from '@dingtalk-skills/sandbox';
-import { AiCards, type CardFallback, createOpenApiClient, silentLogger } from '@dingtalk-skills/sdk';
+import { silentLogger } from '@dingtalk-skills/sdk';
+import { AiCards, type CardFallback } from '@dingtalk-skills/sdk/cards';
+import { createOpenApiClient } from '@dingtalk-skills/sdk/openapi';
 import { quantile } from '../shared/stats.js';
 
 export interface BotsCase {

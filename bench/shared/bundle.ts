@@ -40,7 +40,8 @@ export async function bundle(
     target: 'node20',
     packages: 'external',
     alias: {
-      '@dingtalk-skills/sdk': src('packages/sdk/src/index.ts'),
+      // A folder: the root resolves to its index.ts, a subpath (`/protocol`, `/internal`) to its module.
+      '@dingtalk-skills/sdk': src('packages/sdk/src'),
       '@dingtalk-skills/sandbox': src('packages/sandbox/src/index.ts'),
     },
     logLevel: 'silent',

@@ -4,13 +4,8 @@
  * raised outbound limit. Only for bundles from `bundle.ts` (the SDK and the sandbox from source).
  */
 import { type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
-import {
-  type AppDefinition,
-  type RunningApp,
-  silentLogger,
-  startApp,
-  WindowRateLimiter,
-} from '@dingtalk-skills/sdk';
+import { type AppDefinition, type RunningApp, silentLogger, startApp } from '@dingtalk-skills/sdk';
+import { WindowRateLimiter } from '@dingtalk-skills/sdk/openapi';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 

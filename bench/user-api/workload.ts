@@ -8,14 +8,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
-import {
-  defineApp,
-  defineSkill,
-  type GraphResponse,
-  parseOpenApiClientConfig,
-  type RunningApp,
-  silentLogger,
-} from '@dingtalk-skills/sdk';
+import { defineApp, defineSkill, type RunningApp, silentLogger } from '@dingtalk-skills/sdk';
+import { parseOpenApiClientConfig } from '@dingtalk-skills/sdk/openapi';
+import type { GraphResponse } from '@dingtalk-skills/sdk/protocol';
 import { z } from 'zod';
 import { drive, perSecond } from '../shared/drive.js';
 import { startSeedApp } from '../shared/seed-app.js';

@@ -8,14 +8,8 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSandbox, type Sandbox } from '@dingtalk-skills/sandbox';
-import {
-  createOpenApiClient,
-  defineApp,
-  defineSkill,
-  type RunningApp,
-  silentLogger,
-  startApp,
-} from '@dingtalk-skills/sdk';
+import { defineApp, defineSkill, type RunningApp, silentLogger, startApp } from '@dingtalk-skills/sdk';
+import { createOpenApiClient } from '@dingtalk-skills/sdk/openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { runCli } from '../e2e/dev-process.js';

@@ -5,14 +5,8 @@
  */
 import type { Server } from 'node:http';
 import { createSandbox, type Sandbox } from '@dingtalk-skills/sandbox';
-import {
-  defineApp,
-  defineSkill,
-  type RunningApp,
-  silentLogger,
-  startApp,
-  WindowRateLimiter,
-} from '@dingtalk-skills/sdk';
+import { defineApp, defineSkill, type RunningApp, silentLogger, startApp } from '@dingtalk-skills/sdk';
+import { WindowRateLimiter } from '@dingtalk-skills/sdk/openapi';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 

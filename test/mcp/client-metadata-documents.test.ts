@@ -12,7 +12,8 @@ import {
   HeadlessOAuthProvider,
   mcpCall,
 } from '@dingtalk-skills/sandbox';
-import { silentLogger, startMcpServer } from '@dingtalk-skills/sdk';
+import { silentLogger } from '@dingtalk-skills/sdk';
+import { startMcpServer } from '@dingtalk-skills/sdk/mcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type McpWorld, startMcpWorld } from './fixture.js';
 

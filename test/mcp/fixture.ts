@@ -7,12 +7,12 @@ import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox'
 import {
   createLogger,
   createSharedState,
-  type McpOptions,
   type RunningApp,
   type SharedState,
   silentLogger,
   startApp,
 } from '@dingtalk-skills/sdk';
+import type { McpOptions } from '@dingtalk-skills/sdk/mcp';
 import crm from '../../examples/crm/app.js';
 import { type RedisServerHandle, startRedisServer } from '../../packages/sdk/test/support/redis-server.js';
 

@@ -7,7 +7,8 @@
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { CookieJar, HEADLESS_REDIRECT_URI, mcpCall } from '@dingtalk-skills/sandbox';
-import { silentLogger, startMcpServer } from '@dingtalk-skills/sdk';
+import { silentLogger } from '@dingtalk-skills/sdk';
+import { startMcpServer } from '@dingtalk-skills/sdk/mcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type McpWorld, startMcpWorld } from './fixture.js';
 

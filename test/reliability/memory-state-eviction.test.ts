@@ -4,13 +4,9 @@
  * evicted the oldest written keys, user tokens included, and every skill call then answered with the
  * authorization card. Short-lived keys (TTL up to an hour) are now evicted before long-lived ones.
  */
-import {
-  MemoryStateStore,
-  StateDedupStore,
-  StateTokenStore,
-  type StoredUserToken,
-  silentLogger,
-} from '@dingtalk-skills/sdk';
+
+import { type StoredUserToken, silentLogger } from '@dingtalk-skills/sdk';
+import { MemoryStateStore, StateDedupStore, StateTokenStore } from '@dingtalk-skills/sdk/state';
 import { describe, expect, it } from 'vitest';
 
 const DAY = 86_400_000;

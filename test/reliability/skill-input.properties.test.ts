@@ -4,16 +4,9 @@
  * accepts exactly what the skill's own zod schema accepts, with the values it would produce: typed
  * query values, context parameters and tokens kept out of the input, every failing field named.
  */
-import {
-  type AppApi,
-  type CredentialResolver,
-  defineSkill,
-  type GraphRequest,
-  type GraphResponse,
-  SkillsApp,
-  silentLogger,
-  type UserApi,
-} from '@dingtalk-skills/sdk';
+import { type AppApi, defineSkill, silentLogger, type UserApi } from '@dingtalk-skills/sdk';
+import { type CredentialResolver, SkillsApp } from '@dingtalk-skills/sdk/internal';
+import type { GraphRequest, GraphResponse } from '@dingtalk-skills/sdk/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';

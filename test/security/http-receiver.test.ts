@@ -11,17 +11,16 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { createSandbox, type Sandbox } from '@dingtalk-skills/sandbox';
 import {
   createAppRuntime,
-  createHttpHandler,
   defineApp,
   defineSkill,
-  MemoryStateStore,
   type RunningApp,
-  StateTokenStore,
   silentLogger,
   startApp,
   TokenCipher,
   type TokenStore,
 } from '@dingtalk-skills/sdk';
+import { createHttpHandler } from '@dingtalk-skills/sdk/internal';
+import { MemoryStateStore, StateTokenStore } from '@dingtalk-skills/sdk/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CaptureLogger } from '../../packages/sdk/test/support/capture-logger.js';

@@ -6,14 +6,8 @@
  * - the legacy plugin's identity comes from the token the platform passes, not from `data` fields.
  */
 import { createSandbox, type Sandbox } from '@dingtalk-skills/sandbox';
-import {
-  defineApp,
-  defineSkill,
-  Metrics,
-  type RunningApp,
-  startApp,
-  WindowRateLimiter,
-} from '@dingtalk-skills/sdk';
+import { defineApp, defineSkill, Metrics, type RunningApp, startApp } from '@dingtalk-skills/sdk';
+import { WindowRateLimiter } from '@dingtalk-skills/sdk/openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CaptureLogger } from '../../packages/sdk/test/support/capture-logger.js';

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { type AppDefinition, isAppDefinition } from '@dingtalk-skills/sdk';
+import type { AppDefinition } from '@dingtalk-skills/sdk';
+import { isAppDefinition } from '@dingtalk-skills/sdk/internal';
 import { AppLoadError } from './exit-codes.js';
 import { loadModule } from './module-hooks.js';
 import { validateApp } from './validate-app.js';

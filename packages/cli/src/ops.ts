@@ -1,14 +1,16 @@
 import {
-  allReady,
   type Logger,
   Metrics,
   type OpsServer,
-  type StateHealthSource,
   type StreamClient,
   startOpsServer,
+} from '@dingtalk-skills/sdk';
+import {
+  allReady,
+  type StateHealthSource,
   stateReadiness,
   streamReadiness,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/internal';
 
 /** The `--ops-port` / `--ops-host` flags, with DINGTALK_OPS_PORT / DINGTALK_OPS_HOST behind them. */
 export interface OpsFlags {

@@ -1,10 +1,6 @@
-import {
-  type AppRuntimeConfig,
-  createSharedState,
-  type Logger,
-  type StateHealthSource,
-  type StateStoreObserver,
-} from '@dingtalk-skills/sdk';
+import { type AppRuntimeConfig, createSharedState, type Logger } from '@dingtalk-skills/sdk';
+import type { StateHealthSource } from '@dingtalk-skills/sdk/internal';
+import type { StateStoreObserver } from '@dingtalk-skills/sdk/state';
 import type { CliEnv } from './env.js';
 
 /** The state-dependent parts of the runtime config, built from DINGTALK_STATE and DINGTALK_TOKEN_KEY. */

@@ -1,4 +1,5 @@
-import { type AppDefinition, checkPlatformRules, SpecRuleError } from '@dingtalk-skills/sdk';
+import type { AppDefinition } from '@dingtalk-skills/sdk';
+import { checkPlatformRules, SpecRuleError } from '@dingtalk-skills/sdk/internal';
 import { AppLoadError } from './exit-codes.js';
 
 /**

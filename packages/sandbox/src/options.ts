@@ -1,4 +1,5 @@
-import { type Logger, MAX_FRAME_BYTES } from '@dingtalk-skills/sdk';
+import type { Logger } from '@dingtalk-skills/sdk';
+import { MAX_FRAME_BYTES } from '@dingtalk-skills/sdk/protocol';
 import { z } from 'zod';
 import { SandboxClock } from './clock.js';
 import { SEED_APP } from './seed.js';

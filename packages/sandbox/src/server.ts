@@ -1,4 +1,5 @@
-import { createLogger, DingTalkSkillsError, ErrorCode, scrubSecrets } from '@dingtalk-skills/sdk';
+import { createLogger, DingTalkSkillsError, ErrorCode } from '@dingtalk-skills/sdk';
+import { scrubSecrets } from '@dingtalk-skills/sdk/internal';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Admission, HostPolicy, useBoundedJson } from './admission/index.js';
 import { type Assistant, registerAssistant, SessionWebhooks } from './assistant/index.js';

@@ -4,14 +4,8 @@
  * read what the app answers. Used by the bad-input catalogue and the over-the-wire property tests.
  */
 import { createSandbox, type DeliveryRecord, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
-import {
-  defineApp,
-  defineSkill,
-  type RunningApp,
-  type StreamEvent,
-  startApp,
-  WindowRateLimiter,
-} from '@dingtalk-skills/sdk';
+import { defineApp, defineSkill, type RunningApp, type StreamEvent, startApp } from '@dingtalk-skills/sdk';
+import { WindowRateLimiter } from '@dingtalk-skills/sdk/openapi';
 import { z } from 'zod';
 import crm from '../../../examples/crm/app.js';
 import { CaptureLogger, type LogEntry } from '../../../packages/sdk/test/support/capture-logger.js';

@@ -1,4 +1,4 @@
-import { trimTrailingSlashes } from '@dingtalk-skills/sdk';
+import { trimTrailingSlashes } from '@dingtalk-skills/sdk/protocol';
 import { readEnv } from '../env.js';
 import { ExitCode, SandboxUnreachableError, UsageError } from '../exit-codes.js';
 

@@ -1,10 +1,6 @@
-import {
-  type AppRuntimeConfig,
-  createAppRuntime,
-  type OpsServer,
-  type RunningMcpServer,
-  startAppMcp,
-} from '@dingtalk-skills/sdk';
+import { type AppRuntimeConfig, createAppRuntime, type OpsServer } from '@dingtalk-skills/sdk';
+import { startAppMcp } from '@dingtalk-skills/sdk/internal';
+import type { RunningMcpServer } from '@dingtalk-skills/sdk/mcp';
 import { watchConnectFailures } from '../connect-watch.js';
 import { EnvError, readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { LogBudget, type Logger } from '@dingtalk-skills/sdk';
+import type { Logger } from '@dingtalk-skills/sdk';
+import { LogBudget } from '@dingtalk-skills/sdk/internal';
 import type { FastifyInstance } from 'fastify';
 import type { HostPolicy } from './hosts.js';
 

@@ -2,7 +2,7 @@
  * What the assistant engine needs from the rest of the sandbox, as small interfaces: the engine is
  * tested against them; `wiring.ts` connects them to the real gateway and platform.
  */
-import type { GraphMethod } from '@dingtalk-skills/sdk';
+import type { GraphMethod } from '@dingtalk-skills/sdk/protocol';
 import type { LegacyPluginRef } from './callers/plugin.js';
 
 /** A person the assistant talks to (a seed user of the sandbox's organization). */

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { type Logger, Topic } from '@dingtalk-skills/sdk';
+import type { Logger } from '@dingtalk-skills/sdk';
+import { Topic } from '@dingtalk-skills/sdk/protocol';
 import type { SessionReply } from '../assistant/session-webhook/reply.js';
 import type { SessionWebhook, SessionWebhooks } from '../assistant/session-webhook/store.js';
 import type { CallbackResult } from '../gateway/callbacks.js';

@@ -1,4 +1,4 @@
-import { OpenApiErrorCode } from '@dingtalk-skills/sdk';
+import { OpenApiErrorCode } from '@dingtalk-skills/sdk/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Failures, OpenApiFailure } from '../openapi/failure.js';
 import { faultHook } from '../openapi/faults.js';

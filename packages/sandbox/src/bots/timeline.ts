@@ -1,4 +1,4 @@
-import { DEFAULT_AI_CARD_TEMPLATE_ID } from '@dingtalk-skills/sdk';
+import { DEFAULT_AI_CARD_TEMPLATE_ID } from '@dingtalk-skills/sdk/cards';
 import type { CardRegistry, SandboxCard } from '../cards/card-registry.js';
 import type { BotConversation, ChatEntry } from './chats.js';
 

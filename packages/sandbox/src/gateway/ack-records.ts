@@ -1,4 +1,4 @@
-import { isPlainObject, readAckData, type UpstreamAck } from '@dingtalk-skills/sdk';
+import { isPlainObject, readAckData, type UpstreamAck } from '@dingtalk-skills/sdk/protocol';
 import type { AckRecord, AckVariant } from './delivery-log.js';
 
 /** Headers an ack is expected to carry; anything else was echoed from the downstream frame. */

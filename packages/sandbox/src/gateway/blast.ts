@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DownstreamFrame } from '@dingtalk-skills/sdk';
+import type { DownstreamFrame } from '@dingtalk-skills/sdk/protocol';
 import type { GatewayConnection } from './connection.js';
 import type { GatewayCore } from './core.js';
 import { GatewayError, GatewayErrorCode } from './errors.js';

@@ -1,4 +1,4 @@
-import { type JsonValue, readCallbackResponse, type UpstreamAck } from '@dingtalk-skills/sdk';
+import { type JsonValue, readCallbackResponse, type UpstreamAck } from '@dingtalk-skills/sdk/protocol';
 import { ackRecord, malformedAckRecord } from './ack-records.js';
 import type { GatewayCore } from './core.js';
 import { GatewayError, GatewayErrorCode } from './errors.js';

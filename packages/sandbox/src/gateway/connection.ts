@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import type { FrameType, Subscription } from '@dingtalk-skills/sdk';
+import type { FrameType, Subscription } from '@dingtalk-skills/sdk/protocol';
 import { WebSocket } from 'ws';
 import type { TicketGrant } from './tickets.js';
 import type { TimerHandle } from './timers.js';

@@ -1,4 +1,4 @@
-import type { DownstreamFrame, FrameType } from '@dingtalk-skills/sdk';
+import type { DownstreamFrame, FrameType } from '@dingtalk-skills/sdk/protocol';
 import type { AppRef, SandboxContext } from '../context.js';
 import type { GatewayConnection } from './connection.js';
 import type { DeliveryLog, DeliveryRecord } from './delivery-log.js';

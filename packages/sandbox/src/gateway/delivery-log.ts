@@ -1,4 +1,4 @@
-import type { FrameType } from '@dingtalk-skills/sdk';
+import type { FrameType } from '@dingtalk-skills/sdk/protocol';
 
 /**
  * How an ack looked, named after the SDK that sends it that way:

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { readEventAck, type UpstreamAck } from '@dingtalk-skills/sdk';
+import { readEventAck, type UpstreamAck } from '@dingtalk-skills/sdk/protocol';
 import { SEED_CORP } from '../seed.js';
 import { ackHasStatus, ackRecord, malformedAckRecord } from './ack-records.js';
 import type { GatewayConnection } from './connection.js';

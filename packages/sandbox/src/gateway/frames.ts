@@ -5,7 +5,7 @@ import {
   type FrameType,
   JSON_CONTENT_TYPE,
   serializeDownstreamFrame,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { GatewayError, GatewayErrorCode } from './errors.js';
 
 /** A fresh message id (a new one for every frame, redeliveries included). */

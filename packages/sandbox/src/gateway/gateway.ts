@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { DownstreamFrame, FrameType } from '@dingtalk-skills/sdk';
+import type { DownstreamFrame, FrameType } from '@dingtalk-skills/sdk/protocol';
 import { WebSocket } from 'ws';
 import type { AppRef, SandboxContext } from '../context.js';
 import { ackRecord, malformedAckRecord } from './ack-records.js';

@@ -1,6 +1,7 @@
 import { randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { scrubSecrets, toError } from '@dingtalk-skills/sdk/internal';
 import {
   type ConnectionOpenResponse,
   type OpenApiErrorBody,
@@ -8,9 +9,7 @@ import {
   openApiError,
   ProtocolError,
   parseConnectionOpenRequest,
-  scrubSecrets,
-  toError,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { AppRef, SandboxContext } from '../context.js';
 import { type TicketGrant, TicketStore } from './tickets.js';

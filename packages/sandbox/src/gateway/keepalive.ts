@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isPlainObject, readAckData } from '@dingtalk-skills/sdk';
+import { isPlainObject, readAckData } from '@dingtalk-skills/sdk/protocol';
 import { ackRecord, malformedAckRecord } from './ack-records.js';
 import type { GatewayConnection } from './connection.js';
 import type { GatewayCore } from './core.js';

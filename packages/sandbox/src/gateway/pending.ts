@@ -1,4 +1,4 @@
-import type { UpstreamAck } from '@dingtalk-skills/sdk';
+import type { UpstreamAck } from '@dingtalk-skills/sdk/protocol';
 import type { DeliveryRecord } from './delivery-log.js';
 import type { TimerHandle, TimerSet } from './timers.js';
 

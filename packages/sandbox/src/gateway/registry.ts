@@ -1,4 +1,4 @@
-import type { FrameType } from '@dingtalk-skills/sdk';
+import type { FrameType } from '@dingtalk-skills/sdk/protocol';
 import type { ConnectionInfo, GatewayConnection } from './connection.js';
 import { GatewayError, GatewayErrorCode } from './errors.js';
 import type { TimerSet } from './timers.js';

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { CONNECTIONS_OPEN_PATH, LogBudget } from '@dingtalk-skills/sdk';
+import { LogBudget } from '@dingtalk-skills/sdk/internal';
+import { CONNECTIONS_OPEN_PATH } from '@dingtalk-skills/sdk/protocol';
 import type { FastifyInstance } from 'fastify';
 import type { Gateway } from './gateway.js';
 import { rejectUpgrade } from './handshake.js';

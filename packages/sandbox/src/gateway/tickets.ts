@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Subscription } from '@dingtalk-skills/sdk';
+import type { Subscription } from '@dingtalk-skills/sdk/protocol';
 import type { SandboxClock } from '../clock.js';
 import type { AppRef } from '../context.js';
 

@@ -1,4 +1,5 @@
-import { ProtocolError, parseAck, toError, type UpstreamAck } from '@dingtalk-skills/sdk';
+import { toError } from '@dingtalk-skills/sdk/internal';
+import { ProtocolError, parseAck, type UpstreamAck } from '@dingtalk-skills/sdk/protocol';
 import type { RawData } from 'ws';
 import { ackRecord, malformedAckRecord } from './ack-records.js';
 import type { GatewayConnection } from './connection.js';

@@ -1,4 +1,4 @@
-import { OpenApiErrorCode } from '@dingtalk-skills/sdk';
+import { OpenApiErrorCode } from '@dingtalk-skills/sdk/protocol';
 
 /**
  * An OpenAPI error answer, thrown anywhere in a route (hooks included) and rendered by the OpenAPI

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { OpenApiErrorCode } from '@dingtalk-skills/sdk';
+import { OpenApiErrorCode } from '@dingtalk-skills/sdk/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FaultStatus } from '../platform/faults.js';
 import type { Platform } from '../platform/platform.js';

@@ -1,4 +1,4 @@
-import { OpenApiErrorCode } from '@dingtalk-skills/sdk';
+import { OpenApiErrorCode } from '@dingtalk-skills/sdk/protocol';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { registerCardRoutes } from '../cards/card-routes.js';
 import { useLenientJson } from '../platform/json-body.js';

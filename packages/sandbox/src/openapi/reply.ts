@@ -1,4 +1,4 @@
-import { openApiError } from '@dingtalk-skills/sdk';
+import { openApiError } from '@dingtalk-skills/sdk/protocol';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { newRequestId, newTraceId } from '../platform/ids.js';
 import type { OpenApiFailure } from './failure.js';

@@ -1,4 +1,4 @@
-import { OpenApiErrorCode } from '@dingtalk-skills/sdk';
+import { OpenApiErrorCode } from '@dingtalk-skills/sdk/protocol';
 import type { z } from 'zod';
 import { Failures } from './failure.js';
 

@@ -1,4 +1,5 @@
 import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
+import { silentLogger } from '@dingtalk-skills/sdk';
 import {
   CONNECTIONS_OPEN_PATH,
   callbackAck,
@@ -8,9 +9,8 @@ import {
   parseDownstreamFrame,
   parseGraphRequest,
   serializeAck,
-  silentLogger,
   Topic,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { WebSocket } from 'ws';
 
 /**

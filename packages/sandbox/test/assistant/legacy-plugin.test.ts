@@ -12,7 +12,7 @@ import {
   parseDownstreamFrame,
   serializeAck,
   Topic,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { InvokeOutcome, TranscriptStep } from '../../src/assistant/index.js';

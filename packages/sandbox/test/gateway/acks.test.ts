@@ -1,5 +1,5 @@
 import type { DeliveryRecord, Sandbox } from '@dingtalk-skills/sandbox';
-import type { DownstreamFrame } from '@dingtalk-skills/sdk';
+import type { DownstreamFrame } from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { type AutoAck, captureLogs, eventually, http, type RawClient, sandboxPerTest } from './support.js';
 

@@ -1,4 +1,4 @@
-import { MAX_FRAME_BYTES } from '@dingtalk-skills/sdk';
+import { MAX_FRAME_BYTES } from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { http, sandboxPerTest } from './support.js';
 

@@ -1,12 +1,6 @@
 import { createSandbox, type Sandbox, type SandboxOptionsInput, SEED_APP } from '@dingtalk-skills/sandbox';
-import {
-  createLogger,
-  type DownstreamFrame,
-  type Logger,
-  parseDownstreamFrame,
-  type Subscription,
-  silentLogger,
-} from '@dingtalk-skills/sdk';
+import { createLogger, type Logger, silentLogger } from '@dingtalk-skills/sdk';
+import { type DownstreamFrame, parseDownstreamFrame, type Subscription } from '@dingtalk-skills/sdk/protocol';
 import { afterEach } from 'vitest';
 import { WebSocket } from 'ws';
 

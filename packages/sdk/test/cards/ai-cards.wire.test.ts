@@ -4,13 +4,8 @@
  * the final text still lands, the markdown fallback, the watchdog and the handler's abort signal.
  */
 import type { Sandbox } from '@dingtalk-skills/sandbox';
-import {
-  AiCards,
-  type AiCardsOptions,
-  type CardFallback,
-  FlowStatus,
-  type OpenApiClient,
-} from '@dingtalk-skills/sdk';
+import { AiCards, type AiCardsOptions, type CardFallback, FlowStatus } from '@dingtalk-skills/sdk/cards';
+import type { OpenApiClient } from '@dingtalk-skills/sdk/openapi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/wait.js';
 import {

@@ -11,8 +11,8 @@ import {
   type CardFallback,
   clipMarkdown,
   FlowStatus,
-  type OpenApiClient,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/cards';
+import type { OpenApiClient } from '@dingtalk-skills/sdk/openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cardOf, control, seedClient, startCardSandbox } from './support.js';
 

@@ -5,13 +5,10 @@
  * control run shows the assertion can fail).
  */
 import type { Sandbox } from '@dingtalk-skills/sandbox';
-import {
-  AiCards,
-  createStateStore,
-  type OpenApiClient,
-  type StateStore,
-  silentLogger,
-} from '@dingtalk-skills/sdk';
+import { type StateStore, silentLogger } from '@dingtalk-skills/sdk';
+import { AiCards } from '@dingtalk-skills/sdk/cards';
+import type { OpenApiClient } from '@dingtalk-skills/sdk/openapi';
+import { createStateStore } from '@dingtalk-skills/sdk/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServerHandle, startRedisServer } from '../support/redis-server.js';
 import { until } from '../support/wait.js';

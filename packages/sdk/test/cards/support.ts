@@ -1,5 +1,6 @@
 import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
-import { createOpenApiClient, type OpenApiClient, silentLogger } from '@dingtalk-skills/sdk';
+import { silentLogger } from '@dingtalk-skills/sdk';
+import { createOpenApiClient, type OpenApiClient } from '@dingtalk-skills/sdk/openapi';
 
 /** A card as `GET /sandbox/cards/:outTrackId` answers it. */
 export interface ControlCard {

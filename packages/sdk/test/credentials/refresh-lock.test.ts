@@ -1,4 +1,4 @@
-import { InProcessRefreshLock } from '@dingtalk-skills/sdk';
+import { InProcessRefreshLock } from '@dingtalk-skills/sdk/internal';
 import { describe, expect, it } from 'vitest';
 
 const tick = () => new Promise<void>((r) => setImmediate(r));

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { TokenCipher, TokenCipherError } from '@dingtalk-skills/sdk';
+import { TokenCipher } from '@dingtalk-skills/sdk';
+import { TokenCipherError } from '@dingtalk-skills/sdk/internal';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

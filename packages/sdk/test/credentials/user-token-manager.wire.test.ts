@@ -4,20 +4,19 @@ import { join } from 'node:path';
 import { SEED_APP } from '@dingtalk-skills/sandbox';
 import {
   AuthorizationRequiredError,
-  createOpenApiClient,
-  IdentityMismatchError,
-  InProcessRefreshLock,
-  MemoryStateStore,
-  type OpenApiClient,
   OpenApiError,
-  SqliteStateStore,
-  StateTokenStore,
   silentLogger,
   TokenCipher,
   type TokenStore,
+} from '@dingtalk-skills/sdk';
+import {
+  IdentityMismatchError,
+  InProcessRefreshLock,
   toAuthorizationRequired,
   UserTokenManager,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/internal';
+import { createOpenApiClient, type OpenApiClient } from '@dingtalk-skills/sdk/openapi';
+import { MemoryStateStore, SqliteStateStore, StateTokenStore } from '@dingtalk-skills/sdk/state';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { captureLogs, type LogCapture } from '../openapi/support/log-capture.js';
 import {

@@ -4,8 +4,8 @@ import {
   type OpsServer,
   StreamClient,
   startOpsServer,
-  streamReadiness,
 } from '@dingtalk-skills/sdk';
+import { streamReadiness } from '@dingtalk-skills/sdk/internal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CaptureLogger } from '../support/capture-logger.js';
 

@@ -7,16 +7,16 @@
  *   the OpenAPI apiCode `ResponseTooLarge`) and the server sees its connection closed after sending a
  *   small part of it.
  */
+
 import {
-  createOpenApiClient,
   type DingTalkSkillsError,
   isCodedError,
   OpenApiError,
   StreamClient,
   StreamConnectError,
   silentLogger,
-  staticTokenSource,
 } from '@dingtalk-skills/sdk';
+import { createOpenApiClient, staticTokenSource } from '@dingtalk-skills/sdk/openapi';
 import { afterEach, describe, expect, it } from 'vitest';
 import { caught } from '../support/caught.js';
 import {

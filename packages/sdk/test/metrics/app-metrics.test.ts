@@ -13,9 +13,9 @@ import {
   silentLogger,
   startApp,
   startOpsServer,
-  streamReadiness,
-  WindowRateLimiter,
 } from '@dingtalk-skills/sdk';
+import { streamReadiness } from '@dingtalk-skills/sdk/internal';
+import { WindowRateLimiter } from '@dingtalk-skills/sdk/openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { parsePromText, sumOf } from './prom-text.js';

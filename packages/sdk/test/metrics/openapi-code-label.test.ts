@@ -4,7 +4,8 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createOpenApiClient, Metrics, silentLogger, staticTokenSource } from '@dingtalk-skills/sdk';
+import { Metrics, silentLogger } from '@dingtalk-skills/sdk';
+import { createOpenApiClient, staticTokenSource } from '@dingtalk-skills/sdk/openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { caught } from '../support/caught.js';
 import { parsePromText } from './prom-text.js';

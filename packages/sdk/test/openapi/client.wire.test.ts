@@ -1,12 +1,11 @@
 import { SEED_APP } from '@dingtalk-skills/sandbox';
+import { OpenApiError, silentLogger } from '@dingtalk-skills/sdk';
+import { toAuthorizationRequired } from '@dingtalk-skills/sdk/internal';
 import {
   createOpenApiClient,
   type OpenApiClient,
   type OpenApiClientConfig,
-  OpenApiError,
-  silentLogger,
-  toAuthorizationRequired,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/openapi';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { caught } from '../support/caught.js';
 import { captureLogs, type LogCapture } from './support/log-capture.js';

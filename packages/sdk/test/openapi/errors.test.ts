@@ -1,11 +1,6 @@
-import {
-  AuthorizationRequiredError,
-  classify,
-  createOpenApiClient,
-  OpenApiError,
-  type OpenApiErrorInit,
-  toAuthorizationRequired,
-} from '@dingtalk-skills/sdk';
+import { AuthorizationRequiredError, OpenApiError } from '@dingtalk-skills/sdk';
+import { toAuthorizationRequired } from '@dingtalk-skills/sdk/internal';
+import { classify, createOpenApiClient, type OpenApiErrorInit } from '@dingtalk-skills/sdk/openapi';
 import { describe, expect, it } from 'vitest';
 
 function err(status: number, apiCode: string, extra: Partial<OpenApiErrorInit> = {}): OpenApiError {

@@ -1,4 +1,4 @@
-import { WindowRateLimiter } from '@dingtalk-skills/sdk';
+import { WindowRateLimiter } from '@dingtalk-skills/sdk/openapi';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

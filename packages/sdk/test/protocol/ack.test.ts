@@ -9,7 +9,7 @@ import {
   readCallbackResponse,
   readEventAck,
   serializeAck,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { expectProtocolError } from './expect-protocol-error.js';
 

@@ -4,7 +4,7 @@ import {
   authFailureStatus,
   isAuthFailureCode,
   readAuthFailure,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 
 describe('auth-failure structure', () => {

@@ -1,4 +1,9 @@
-import { decodeEvent, parseDownstreamFrame, readDisconnectReason, Topic } from '@dingtalk-skills/sdk';
+import {
+  decodeEvent,
+  parseDownstreamFrame,
+  readDisconnectReason,
+  Topic,
+} from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { expectProtocolError } from './expect-protocol-error.js';
 

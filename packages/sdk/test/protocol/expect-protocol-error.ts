@@ -1,4 +1,5 @@
-import { ErrorCode, ProtocolError } from '@dingtalk-skills/sdk';
+import { ErrorCode } from '@dingtalk-skills/sdk';
+import { ProtocolError } from '@dingtalk-skills/sdk/protocol';
 import { expect } from 'vitest';
 
 /** What a test expects of a ProtocolError: the field, what was expected there, and the salvaged id. */

@@ -3,7 +3,7 @@ import {
   MAX_FRAME_BYTES,
   parseDownstreamFrame,
   serializeDownstreamFrame,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { catchProtocolError, expectProtocolError } from './expect-protocol-error.js';
 

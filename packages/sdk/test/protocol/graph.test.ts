@@ -6,7 +6,7 @@ import {
   parseGraphRequest,
   parseGraphResponse,
   serializeGraphRequest,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { expectProtocolError } from './expect-protocol-error.js';
 

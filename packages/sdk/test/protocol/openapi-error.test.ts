@@ -1,4 +1,4 @@
-import { OpenApiErrorCode, openApiError, readOpenApiError } from '@dingtalk-skills/sdk';
+import { OpenApiErrorCode, openApiError, readOpenApiError } from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 
 describe('openApiError', () => {

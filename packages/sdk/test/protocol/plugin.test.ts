@@ -3,7 +3,7 @@ import {
   parsePluginRequest,
   pluginResponse,
   serializePluginRequest,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { expectProtocolError } from './expect-protocol-error.js';
 

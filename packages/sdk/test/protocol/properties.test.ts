@@ -16,7 +16,7 @@ import {
   serializeDownstreamFrame,
   serializeGraphRequest,
   type UpstreamAck,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type AppApi, defineSkill, SkillsApp, silentLogger, type UserApi } from '../../src/index.js';
+import { type AppApi, defineSkill, SkillsApp, silentLogger, type UserApi } from '../../src/internal.js';
 
 type FakeUserApi = { token(): Promise<string> };
 

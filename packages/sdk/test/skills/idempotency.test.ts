@@ -11,7 +11,7 @@ import {
   SkillsApp,
   silentLogger,
   type UserApi,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 
 /**
  * `ctx.invocationKey` is stable across a redelivery (same data, new messageId) and `idempotent`

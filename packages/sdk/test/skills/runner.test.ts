@@ -11,7 +11,7 @@ import {
   SkillsApp,
   silentLogger,
   type UserApi,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 
 type FakeUserApi = { token(): Promise<string> };
 

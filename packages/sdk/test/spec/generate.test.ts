@@ -9,7 +9,7 @@ import {
   generateSpec,
   generateSpecYaml,
   SpecRuleError,
-} from '../../src/index.js';
+} from '../../src/internal.js';
 
 const ok = (extra: Partial<Parameters<typeof defineSkill>[0]> = {}) =>
   defineSkill({

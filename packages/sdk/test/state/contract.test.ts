@@ -1,10 +1,5 @@
-import {
-  isCodedError,
-  RedisStateStore,
-  SqliteStateStore,
-  type StateStore,
-  silentLogger,
-} from '@dingtalk-skills/sdk';
+import { isCodedError, type StateStore, silentLogger } from '@dingtalk-skills/sdk';
+import { RedisStateStore, SqliteStateStore } from '@dingtalk-skills/sdk/state';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ALL_KINDS, type Backing, eventually, SHARED_KINDS, StateKit, sleep } from './state-kit.js';
 

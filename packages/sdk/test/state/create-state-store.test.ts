@@ -1,11 +1,6 @@
 import { join } from 'node:path';
-import {
-  createStateStore,
-  type DingTalkSkillsError,
-  isCodedError,
-  parseStateStoreUrl,
-  silentLogger,
-} from '@dingtalk-skills/sdk';
+import { type DingTalkSkillsError, isCodedError, silentLogger } from '@dingtalk-skills/sdk';
+import { createStateStore, parseStateStoreUrl } from '@dingtalk-skills/sdk/state';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { StateKit } from './state-kit.js';

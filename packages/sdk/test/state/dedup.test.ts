@@ -1,4 +1,5 @@
-import { readEventAck, StateDedupStore, type StateStoreKind } from '@dingtalk-skills/sdk';
+import { readEventAck } from '@dingtalk-skills/sdk/protocol';
+import { StateDedupStore, type StateStoreKind } from '@dingtalk-skills/sdk/state';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
 import { ALL_KINDS, eventually, SHARED_KINDS, StateKit } from './state-kit.js';

@@ -3,12 +3,9 @@
  * calls time out instead of hanging, the circuit opens after three failures and then fails at once,
  * readiness reports the outage, one probe a period closes it again after SIGCONT.
  */
-import {
-  createStateStore,
-  GuardedStateStore,
-  isCodedError,
-  type StateFailureReason,
-} from '@dingtalk-skills/sdk';
+
+import { isCodedError } from '@dingtalk-skills/sdk';
+import { createStateStore, GuardedStateStore, type StateFailureReason } from '@dingtalk-skills/sdk/state';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { type RedisServerHandle, startRedisServer } from '../support/redis-server.js';

@@ -1,10 +1,5 @@
-import {
-  isCodedError,
-  MemoryStateStore,
-  StateRateLimiter,
-  type StateStore,
-  silentLogger,
-} from '@dingtalk-skills/sdk';
+import { isCodedError, type StateStore, silentLogger } from '@dingtalk-skills/sdk';
+import { MemoryStateStore, StateRateLimiter } from '@dingtalk-skills/sdk/state';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { ALL_KINDS, StateKit, sleep } from './state-kit.js';

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { isCodedError, StateRefreshLock, type StateStore, silentLogger } from '@dingtalk-skills/sdk';
+import { isCodedError, type StateStore, silentLogger } from '@dingtalk-skills/sdk';
+import { StateRefreshLock } from '@dingtalk-skills/sdk/state';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { deferred, within } from '../support/wait.js';

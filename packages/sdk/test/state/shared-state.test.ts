@@ -1,15 +1,8 @@
 import { join } from 'node:path';
-import {
-  createSharedState,
-  InProcessRefreshLock,
-  isCodedError,
-  parseTokenKeys,
-  StateRateLimiter,
-  StateRefreshLock,
-  silentLogger,
-  TokenCipher,
-  WindowRateLimiter,
-} from '@dingtalk-skills/sdk';
+import { createSharedState, isCodedError, silentLogger, TokenCipher } from '@dingtalk-skills/sdk';
+import { InProcessRefreshLock } from '@dingtalk-skills/sdk/internal';
+import { WindowRateLimiter } from '@dingtalk-skills/sdk/openapi';
+import { parseTokenKeys, StateRateLimiter, StateRefreshLock } from '@dingtalk-skills/sdk/state';
 import { afterAll, describe, expect, it } from 'vitest';
 import { expectBackToBaseline, resourceCounts } from '../support/resources.js';
 import { StateKit } from './state-kit.js';

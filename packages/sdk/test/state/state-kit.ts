@@ -2,15 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Logger, type StateStore, silentLogger } from '@dingtalk-skills/sdk';
 import {
-  type Logger,
   MemoryStateStore,
   RedisStateStore,
   SqliteStateStore,
-  type StateStore,
   type StateStoreKind,
-  silentLogger,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/state';
 import { type RedisServerHandle, startRedisServer } from '../support/redis-server.js';
 
 /** One place where state lives (a memory store, a SQLite file, a Redis prefix) that several store instances can open. */

@@ -1,13 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isCodedError, silentLogger } from '@dingtalk-skills/sdk';
 import {
-  isCodedError,
   MemoryStateStore,
   RedisStateStore,
   redactRedisUrl,
   SqliteStateStore,
-  silentLogger,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/state';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';

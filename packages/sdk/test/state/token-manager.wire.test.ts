@@ -1,13 +1,8 @@
 import { SEED_APP } from '@dingtalk-skills/sandbox';
-import {
-  createOpenApiClient,
-  type OpenApiClient,
-  StateRefreshLock,
-  StateTokenStore,
-  silentLogger,
-  TokenCipher,
-  UserTokenManager,
-} from '@dingtalk-skills/sdk';
+import { silentLogger, TokenCipher } from '@dingtalk-skills/sdk';
+import { UserTokenManager } from '@dingtalk-skills/sdk/internal';
+import { createOpenApiClient, type OpenApiClient } from '@dingtalk-skills/sdk/openapi';
+import { StateRefreshLock, StateTokenStore } from '@dingtalk-skills/sdk/state';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   ALL_SCOPES,

@@ -1,12 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  isCodedError,
-  StateTokenStore,
-  type StoredUserToken,
-  silentLogger,
-  TokenCipher,
-} from '@dingtalk-skills/sdk';
+import { isCodedError, type StoredUserToken, silentLogger, TokenCipher } from '@dingtalk-skills/sdk';
+import { StateTokenStore } from '@dingtalk-skills/sdk/state';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CaptureLogger } from '../support/capture-logger.js';

@@ -1,4 +1,4 @@
-import { backoffDelay } from '@dingtalk-skills/sdk';
+import { backoffDelay } from '@dingtalk-skills/sdk/stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 

@@ -1,4 +1,4 @@
-import { readCallbackResponse, Topic } from '@dingtalk-skills/sdk';
+import { readCallbackResponse, Topic } from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { streamFixturePerTest } from '../support/stream-fixture.js';
 import { observeFor, until } from '../support/wait.js';

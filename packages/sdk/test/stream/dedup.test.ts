@@ -1,10 +1,6 @@
-import {
-  type DedupStore,
-  MemoryDedupStore,
-  Metrics,
-  readEventAck,
-  type StreamEvent,
-} from '@dingtalk-skills/sdk';
+import { type DedupStore, Metrics, type StreamEvent } from '@dingtalk-skills/sdk';
+import { readEventAck } from '@dingtalk-skills/sdk/protocol';
+import { MemoryDedupStore } from '@dingtalk-skills/sdk/stream';
 import { describe, expect, it } from 'vitest';
 import { streamFixturePerTest } from '../support/stream-fixture.js';
 import { deferred, until } from '../support/wait.js';

@@ -1,12 +1,5 @@
-import {
-  isCodedError,
-  readCallbackResponse,
-  readEventAck,
-  StreamClient,
-  type StreamClientState,
-  StreamConnectError,
-  Topic,
-} from '@dingtalk-skills/sdk';
+import { isCodedError, StreamClient, type StreamClientState, StreamConnectError } from '@dingtalk-skills/sdk';
+import { readCallbackResponse, readEventAck, Topic } from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { caught } from '../support/caught.js';
 import { expectBackToBaseline, resourceCounts } from '../support/resources.js';

@@ -1,4 +1,5 @@
-import { type StreamClient, Topic } from '@dingtalk-skills/sdk';
+import type { StreamClient } from '@dingtalk-skills/sdk';
+import { Topic } from '@dingtalk-skills/sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
 import type { GatewaySocket } from '../support/test-gateway.js';

@@ -1,4 +1,4 @@
-import { readEventAck, Topic } from '@dingtalk-skills/sdk';
+import { readEventAck, Topic } from '@dingtalk-skills/sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type StreamFixture, streamFixture } from '../support/stream-fixture.js';
 import type { GatewaySocket } from '../support/test-gateway.js';

@@ -1,14 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  type CallbackMessage,
-  readAckData,
-  readCallbackResponse,
-  readEventAck,
-  type StreamEvent,
-  Topic,
-  USER_AGENT,
-} from '@dingtalk-skills/sdk';
+import { type CallbackMessage, type StreamEvent, USER_AGENT } from '@dingtalk-skills/sdk';
+import { readAckData, readCallbackResponse, readEventAck, Topic } from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { streamFixturePerTest } from '../support/stream-fixture.js';
 import { deferred, until, within } from '../support/wait.js';

@@ -1,4 +1,5 @@
-import { isCodedError, readCallbackResponse, readEventAck, Topic } from '@dingtalk-skills/sdk';
+import { isCodedError } from '@dingtalk-skills/sdk';
+import { readCallbackResponse, readEventAck, Topic } from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { streamFixturePerTest } from '../support/stream-fixture.js';

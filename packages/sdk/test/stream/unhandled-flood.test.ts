@@ -3,7 +3,7 @@
  * 404 every time, but their warnings are rate-limited like malformed frames (LogBudget): 2 000 frames of
  * each kind cost a bounded number of log lines, and a later line counts those left out.
  */
-import { Topic } from '@dingtalk-skills/sdk';
+import { Topic } from '@dingtalk-skills/sdk/protocol';
 import { describe, expect, it } from 'vitest';
 import { streamFixturePerTest } from '../support/stream-fixture.js';
 

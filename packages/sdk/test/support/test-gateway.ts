@@ -13,7 +13,7 @@ import {
   parseConnectionOpenRequest,
   serializeDownstreamFrame,
   type UpstreamAck,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/protocol';
 import { WebSocket, WebSocketServer } from 'ws';
 import { within } from './wait.js';
 

@@ -1,4 +1,5 @@
-import { toError, trimTrailingSlashes } from '@dingtalk-skills/sdk';
+import { toError } from '@dingtalk-skills/sdk/internal';
+import { trimTrailingSlashes } from '@dingtalk-skills/sdk/protocol';
 import type { SkillCallResult, SkillRequest } from '../ports.js';
 import { readAnswerBody } from './body.js';
 

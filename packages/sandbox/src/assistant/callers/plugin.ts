@@ -1,4 +1,4 @@
-import { isPlainObject, type JsonObject, Topic } from '@dingtalk-skills/sdk';
+import { isPlainObject, type JsonObject, Topic } from '@dingtalk-skills/sdk/protocol';
 import type { SkillCallResult, SkillRequest } from '../ports.js';
 import type { CallbackSender } from './stream.js';
 

@@ -1,4 +1,4 @@
-import { type GraphRequest, ProtocolError, parseGraphResponse, Topic } from '@dingtalk-skills/sdk';
+import { type GraphRequest, ProtocolError, parseGraphResponse, Topic } from '@dingtalk-skills/sdk/protocol';
 import type { CallbackInvocation, CallbackResult } from '../../gateway/callbacks.js';
 import type { SkillCallResult, SkillRequest } from '../ports.js';
 import { readAnswerBody } from './body.js';

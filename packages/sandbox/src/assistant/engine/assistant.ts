@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type Logger, toError } from '@dingtalk-skills/sdk';
+import type { Logger } from '@dingtalk-skills/sdk';
+import { toError } from '@dingtalk-skills/sdk/internal';
 import type { LegacyPluginRef } from '../callers/plugin.js';
 import { AssistantError, AssistantErrorCode } from '../errors.js';
 import type { AssistantUser } from '../ports.js';

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, toError } from '@dingtalk-skills/sdk';
+import type { Logger } from '@dingtalk-skills/sdk';
+import { toError } from '@dingtalk-skills/sdk/internal';
 import type { SkillCallResult } from '../ports.js';
 import type { AssistantDeps, Run } from './invocation.js';
 import { buildRequest } from './request.js';

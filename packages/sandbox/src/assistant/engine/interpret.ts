@@ -1,4 +1,4 @@
-import { AuthFailureCode, readAuthFailure } from '@dingtalk-skills/sdk';
+import { AuthFailureCode, readAuthFailure } from '@dingtalk-skills/sdk/protocol';
 import type { SkillCallResult } from '../ports.js';
 import type { FoundAction } from '../registry.js';
 import { messages } from './messages.js';

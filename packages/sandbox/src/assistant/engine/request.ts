@@ -1,4 +1,4 @@
-import type { GraphMethod } from '@dingtalk-skills/sdk';
+import type { GraphMethod } from '@dingtalk-skills/sdk/protocol';
 import type { AssistantUser } from '../ports.js';
 import type { ContextRef, SkillAction } from '../spec/types.js';
 

@@ -1,4 +1,5 @@
-import { LogBudget, type Logger } from '@dingtalk-skills/sdk';
+import type { Logger } from '@dingtalk-skills/sdk';
+import { LogBudget } from '@dingtalk-skills/sdk/internal';
 import type { FastifyInstance } from 'fastify';
 import { jsonDeeperThan, MAX_JSON_DEPTH } from '../../admission/json.js';
 import { parseSessionReply, type SessionReply } from './reply.js';

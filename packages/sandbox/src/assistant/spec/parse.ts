@@ -1,4 +1,4 @@
-import { GRAPH_METHODS, type GraphMethod, trimTrailingSlashes } from '@dingtalk-skills/sdk';
+import { GRAPH_METHODS, type GraphMethod, trimTrailingSlashes } from '@dingtalk-skills/sdk/protocol';
 import { SkillSpecError } from '../errors.js';
 import { readBody, readParameter, readResponse, type SpecCursor, show } from './fields.js';
 import { loadYaml } from './load.js';

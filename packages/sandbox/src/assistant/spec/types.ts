@@ -1,4 +1,4 @@
-import type { GraphMethod } from '@dingtalk-skills/sdk';
+import type { GraphMethod } from '@dingtalk-skills/sdk/protocol';
 
 /** A JSON schema fragment as found in the YAML (OpenAPI 3.0 schema object, `$ref`s resolved). */
 export type JsonSchema = Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { OpenApiErrorCode } from '@dingtalk-skills/sdk';
+import { OpenApiErrorCode } from '@dingtalk-skills/sdk/protocol';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import type { Platform } from '../../platform/platform.js';

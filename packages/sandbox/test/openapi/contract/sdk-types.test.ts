@@ -7,7 +7,7 @@ import type {
   OwnnessResult,
   TodoCard,
   TodoList,
-} from '@dingtalk-skills/sdk';
+} from '@dingtalk-skills/sdk/openapi';
 import { describe, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import type * as M from './models.js';
