@@ -117,6 +117,8 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
 
   const bySkill = new Map(deps.skills.map((s) => [s.operationId, s]));
   const tools = deps.skills.map(toolOf);
+  /** Tool calls running here, for `notifications/cancelled` (bounded by the calls in flight). */
+  const inFlight = new Map<string, AbortController>();
   const baseline = [...new Set(deps.skills.flatMap((s) => s.scopes))];
   const prmUrl = `${base}/.well-known/oauth-protected-resource${MCP_PATH}`;
   let provider: DingTalkOAuthProvider | undefined;
@@ -236,8 +238,19 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
     }
     const unionId = auth?.extra?.unionId as string | undefined;
     const body = req.body as
-      | { method?: unknown; params?: { name?: unknown; arguments?: unknown } }
+      | {
+          id?: unknown;
+          method?: unknown;
+          params?: { name?: unknown; arguments?: unknown; requestId?: unknown };
+        }
       | undefined;
+    // Calls in flight are keyed by who asked (client + user) and the JSON-RPC id, so a
+    // `notifications/cancelled` (a separate POST on a stateless server) reaches only its own call.
+    const owner = auth ? `${auth.clientId}:${unionId ?? ''}` : 'anonymous';
+    if (body?.method === 'notifications/cancelled') {
+      const call = inFlight.get(`${owner}:${JSON.stringify(body.params?.requestId ?? null)}`);
+      call?.abort(new Error('the MCP client cancelled the call'));
+    }
     const skill =
       body?.method === 'tools/call' && typeof body.params?.name === 'string'
         ? bySkill.get(body.params.name)
@@ -262,19 +275,25 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
       });
+      const callKey = `${owner}:${JSON.stringify(body?.id ?? null)}`;
+      inFlight.set(callKey, abort);
       const requestId = `mcp-${randomUUID()}`;
       const args = body?.params?.arguments;
-      const { outcome } = await deps.invoke({
-        source: 'mcp',
-        requestId,
-        abilityKey: skill.operationId,
-        method: skill.method,
-        trusted: auth !== undefined,
-        query: unionId ? { unionId } : {},
-        body: typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as never) : {},
-        headers: {},
-        signal: abort.signal,
-      });
+      const { outcome } = await deps
+        .invoke({
+          source: 'mcp',
+          requestId,
+          abilityKey: skill.operationId,
+          method: skill.method,
+          trusted: auth !== undefined,
+          query: unionId ? { unionId } : {},
+          body: typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as never) : {},
+          headers: {},
+          signal: abort.signal,
+        })
+        .finally(() => {
+          if (inFlight.get(callKey) === abort) inFlight.delete(callKey);
+        });
       if (auth && outcome.kind === 'auth') {
         const c = authChallenge(outcome, skill, auth);
         if (c) {
