@@ -19,9 +19,10 @@ import { ClientMetadataDocuments } from './auth/client-metadata-documents.js';
 import { DingTalkOAuthProvider, type DingTalkTokens, HOUR_MS, stripSlash } from './auth/dingtalk-provider.js';
 import { federationRoutes } from './auth/federation-routes.js';
 import { OAuthRecords } from './auth/oauth-records.js';
-import { createToolServer, toolOf, toolResultOf } from './tools.js';
+import { MCP_PATH } from './start.js';
+import { createToolServer } from './tool-server.js';
+import { toolOf, toolResultOf } from './tools.js';
 
-export const MCP_PATH = '/mcp';
 const CONSENT_PATH = '/oauth/consent';
 const CALLBACK_PATH = '/oauth/dingtalk/callback';
 
@@ -98,7 +99,7 @@ export interface RunningMcpServer {
 type Challenge = { status: 401 | 403; error: string; description: string; scope: string[] };
 
 /** Starts the MCP server (Streamable HTTP, stateless) with its OAuth authorization server. */
-export async function startMcpServer(deps: McpServerDeps, options: McpOptions): Promise<RunningMcpServer> {
+export async function startMcpServerNow(deps: McpServerDeps, options: McpOptions): Promise<RunningMcpServer> {
   const host = options.host ?? '127.0.0.1';
   const http: HttpServer = createServer();
   await new Promise<void>((resolve, reject) => {
