@@ -377,3 +377,27 @@ describe('dynamic client registration', () => {
 it('the headless redirect URI never listens (a code sent there goes nowhere)', () => {
   expect(new URL(HEADLESS_REDIRECT_URI).port).toBe('');
 });
+
+describe('bad input', () => {
+  it('JSON that does not parse or a body over the limit gets a JSON-RPC error and a log line, never a stack trace', async () => {
+    const post = (body: string) =>
+      fetch(world.a.mcp.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body,
+      });
+    // The body is read before the token is checked, so no token is needed to get these answers.
+    for (const [body, status, code] of [
+      ['{"jsonrpc":', 400, -32700],
+      [JSON.stringify({ x: 'a'.repeat(1_100_000) }), 413, -32600],
+    ] as const) {
+      const res = await post(body);
+      const text = await res.text();
+      expect(res.status).toBe(status);
+      expect(text).not.toMatch(/\bat .*\.js:\d+|SyntaxError|node_modules/);
+      expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', error: { code }, id: null });
+    }
+    expect(world.logLines.some((l) => l.includes('mcp: bad request refused'))).toBe(true);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+});

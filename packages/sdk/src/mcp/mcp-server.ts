@@ -341,6 +341,38 @@ export async function startMcpServerNow(deps: McpServerDeps, options: McpOptions
   app.get(MCP_PATH, notAllowed);
   app.delete(MCP_PATH, notAllowed);
 
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not_found', error_description: 'no such endpoint' });
+  });
+  // Bad input (JSON that does not parse, a body over the limit) gets a defined answer and a log line,
+  // never express's default page with a stack trace.
+  app.use((err: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const e = err as { status?: unknown; statusCode?: unknown; type?: unknown; message?: unknown };
+    const raw = Number(e.status ?? e.statusCode);
+    const status = Number.isInteger(raw) && raw >= 400 && raw < 600 ? raw : 500;
+    if (status >= 500) log.error({ err, path: req.path }, 'mcp: request failed');
+    else log.info({ status, type: e.type, path: req.path }, 'mcp: bad request refused');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const message =
+      status === 413
+        ? 'request body too large'
+        : status === 400
+          ? 'malformed request body'
+          : 'internal error';
+    if (req.path === MCP_PATH)
+      res.status(status).json({
+        jsonrpc: '2.0',
+        error: { code: status === 400 ? -32700 : status === 413 ? -32600 : -32603, message },
+        id: null,
+      });
+    else
+      res
+        .status(status)
+        .json({ error: status < 500 ? 'invalid_request' : 'server_error', error_description: message });
+  });
   http.on('request', app);
   log.info({ url: mcpUrl, auth: provider !== undefined }, 'mcp: serving');
   return {
