@@ -14,9 +14,11 @@ import { type McpWorld, startMcpWorld } from './fixture.js';
 const MAX_REGISTRATIONS = 12;
 let world: McpWorld;
 let base: string;
+let spareClient: string;
 beforeAll(async () => {
   world = await startMcpWorld({ maxRegistrationsPerHour: MAX_REGISTRATIONS });
   base = world.a.mcp.url.replace(/\/mcp$/, '');
+  spareClient = await register();
 }, 60_000);
 afterAll(async () => {
   await world?.close();
@@ -400,4 +402,29 @@ describe('bad input', () => {
     expect(world.logLines.some((l) => l.includes('mcp: bad request refused'))).toBe(true);
     expect((await fetch(`${base}/nope`)).status).toBe(404);
   });
+});
+
+describe('state store outage (runs last: it freezes Redis)', () => {
+  it('a token check that cannot reach Redis answers 503, not 401 (clients retry instead of re-authorizing)', async () => {
+    const clientId = spareClient; // registered before the flood test used up the hourly bound
+    const { verifier, challenge } = pkce();
+    const token = (await exchange(clientId, await authorizeAs(clientId, challenge), verifier)).body
+      .access_token!;
+    process.kill(world.redis.pid, 'SIGSTOP');
+    try {
+      const res = await fetch(world.a.mcp.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+    } finally {
+      process.kill(world.redis.pid, 'SIGCONT');
+    }
+  }, 30_000);
 });

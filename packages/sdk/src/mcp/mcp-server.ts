@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { createOAuthMetadata, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -226,7 +227,19 @@ export async function startMcpServerNow(deps: McpServerDeps, options: McpOptions
     if (provider) {
       const header = req.headers.authorization ?? '';
       const token = /^Bearer (.+)$/i.exec(header)?.[1]?.trim();
-      auth = token ? await provider.verifyAccessToken(token).catch(() => undefined) : undefined;
+      try {
+        auth = token ? await provider.verifyAccessToken(token) : undefined;
+      } catch (err) {
+        // A store that does not answer is not a bad token: 503, so clients retry instead of re-authorizing.
+        if (!(err instanceof InvalidTokenError)) {
+          log.warn({ err: (err as Error).message }, 'mcp: token check failed: state store unavailable');
+          res
+            .status(503)
+            .set('Retry-After', '1')
+            .json({ jsonrpc: '2.0', error: { code: -32603, message: 'temporarily unavailable' }, id: null });
+          return;
+        }
+      }
       if (!auth || stripSlash(auth.resource?.href ?? '') !== mcpUrl) {
         challenge(res, {
           status: 401,
