@@ -11,7 +11,7 @@ import { silentLogger, startMcpServer } from '@dingtalk-skills/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type McpWorld, startMcpWorld } from './fixture.js';
 
-const MAX_REGISTRATIONS = 12;
+const MAX_REGISTRATIONS = 16;
 let world: McpWorld;
 let base: string;
 let spareClient: string;
@@ -74,10 +74,16 @@ const attr = (html: string, re: RegExp) => re.exec(html)?.[1]?.replace(/&amp;/g,
 async function approveOurConsent(jar: CookieJar, url: string): Promise<string> {
   const page = await fetch(url, { redirect: 'manual' });
   expect(page.status).toBe(200);
+  jar.store(url, page);
   const html = await page.text();
   const nonce = attr(html, /name="nonce" value="([^"]*)"/)!;
   const action = attr(html, /<form method="post" action="([^"]*)"/)!;
-  const res = await fetch(action, { ...form({ nonce, decision: 'approve' }), redirect: 'manual' });
+  const posted = form({ nonce, decision: 'approve' });
+  const res = await fetch(action, {
+    ...posted,
+    headers: { ...posted.headers, cookie: jar.header(action) ?? '' },
+    redirect: 'manual',
+  });
   jar.store(action, res);
   expect(res.status).toBe(302);
   return res.headers.get('location')!;
@@ -237,6 +243,20 @@ describe('consent by another account', () => {
     expect(world.logLines.some((l) => l.includes('security.consent_browser_mismatch'))).toBe(true);
     // The state died with the attempt: the attacker cannot finish it either.
     expect((await getWith(attacker, callback)).status).toBe(400);
+  });
+
+  it('consent CSRF: a consent form posted from a browser that was not shown the page is refused', async () => {
+    const clientId = await register();
+    // The attacker loads our consent page for their own client and keeps the nonce...
+    const page = await fetch(authorizeUrl(clientId, pkce().challenge));
+    const html = await page.text();
+    const nonce = attr(html, /name="nonce" value="([^"]*)"/)!;
+    const action = attr(html, /<form method="post" action="([^"]*)"/)!;
+    // ...and makes the victim's browser submit it (a cross-site form carries no SameSite=Lax cookie).
+    const res = await fetch(action, { ...form({ nonce, decision: 'approve' }), redirect: 'manual' });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('location')).toBeNull();
+    expect(world.logLines.some((l) => l.includes('security.consent_csrf'))).toBe(true);
   });
 
   it('our consent page is not frameable and not cached', async () => {
