@@ -385,14 +385,18 @@ describe('dynamic client registration', () => {
     expect(codes).toContain(429);
     expect(codes.filter((c) => c === 201).length).toBeLessThanOrEqual(MAX_REGISTRATIONS);
     expect(codes.slice(-2)).toEqual([429, 429]);
-    // A registration body past the size bound is refused too.
+    // A registration body past the size bound is refused too: a 4xx, or the connection cut while the
+    // client is still sending (the server answers before reading it all); the server keeps serving.
     const big = await fetch(`${base}/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_name: 'x'.repeat(200_000), redirect_uris: [REDIRECT] }),
-    });
-    expect(big.status).toBeGreaterThanOrEqual(400);
-    expect(big.status).toBeLessThan(500);
+    }).catch(() => undefined);
+    if (big) {
+      expect(big.status).toBeGreaterThanOrEqual(400);
+      expect(big.status).toBeLessThan(500);
+    }
+    expect((await fetch(`${base}/.well-known/oauth-authorization-server`)).status).toBe(200);
   });
 });
 
