@@ -209,10 +209,10 @@ export async function startMcpServerNow(deps: McpServerDeps, options: McpOptions
     );
   }
 
-  const challenge = (res: Response, c: Challenge) => {
+  const challenge = (res: Response, c: Challenge, noCredentials = false) => {
+    // RFC 6750 §3.1: a request that carried no credentials gets no error code in the challenge.
     const params = [
-      `error="${c.error}"`,
-      `error_description="${c.description}"`,
+      ...(noCredentials ? [] : [`error="${c.error}"`, `error_description="${c.description}"`]),
       `resource_metadata="${prmUrl}"`,
       ...(c.scope.length ? [`scope="${c.scope.join(' ')}"`] : []),
     ];
@@ -241,12 +241,16 @@ export async function startMcpServerNow(deps: McpServerDeps, options: McpOptions
         }
       }
       if (!auth || stripSlash(auth.resource?.href ?? '') !== mcpUrl) {
-        challenge(res, {
-          status: 401,
-          error: 'invalid_token',
-          description: token ? 'invalid, expired or foreign token' : 'authorization required',
-          scope: baseline,
-        });
+        challenge(
+          res,
+          {
+            status: 401,
+            error: 'invalid_token',
+            description: token ? 'invalid, expired or foreign token' : 'authorization required',
+            scope: baseline,
+          },
+          !token,
+        );
         return;
       }
     }
