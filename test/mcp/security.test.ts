@@ -329,6 +329,41 @@ describe('audience (RFC 8707)', () => {
   });
 });
 
+describe('scopes of our token', () => {
+  it('a tool whose DingTalk scope the token lacks is 403 insufficient_scope naming granted + required, and that authorization ends', async () => {
+    const clientId = await register();
+    const { verifier, challenge } = pkce();
+    const tokens = (await exchange(clientId, await authorizeAs(clientId, challenge), verifier)).body;
+    const call = (name: string) =>
+      fetch(world.a.mcp.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tokens.access_token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name, arguments: { subject: 'x' } },
+        }),
+      });
+    const res = await call('createTodo');
+    expect(res.status).toBe(403);
+    const header = res.headers.get('www-authenticate') ?? '';
+    expect(header).toContain('error="insufficient_scope"');
+    expect(header).toMatch(/scope="Contact\.User\.Read Todo\.PersonalTodo\.Write"/);
+    expect(header).toContain('resource_metadata="');
+    // The step-up must go through consent: neither the old access token nor its refresh token works now.
+    expect((await call('whoami')).status).toBe(401);
+    const refreshed = await fetch(`${base}/token`, {
+      ...form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: clientId }),
+    });
+    expect(refreshed.status).toBe(400);
+  });
+});
+
 describe('no token passthrough', () => {
   it("DingTalk's tokens appear in no MCP answer, no log line, and our own tokens are stored only hashed", async () => {
     const seen: string[] = [];
