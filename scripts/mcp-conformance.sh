@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 CONFORMANCE_VERSION=0.1.16
 NODE22_VERSION=22.23.5
 SCENARIOS=(server-initialize ping tools-list tools-call-error dns-rebinding-protection)
-TOOLS=${MCP_CONFORMANCE_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/dingtalk-skills/mcp-conformance-$CONFORMANCE_VERSION}
+TOOLS=${MCP_CONFORMANCE_HOME:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/dingtalk-skills/mcp-conformance-$CONFORMANCE_VERSION}
 OUT=artifacts/mcp-conformance
 
 system_major=$(node -p 'process.versions.node.split(".")[0]')

@@ -85,11 +85,7 @@ async function startInstances(sandbox: Sandbox, redisUrl: string, n: number): Pr
       clientSecret: SEED_APP.clientSecret,
       apiBase: sandbox.url,
       logger: silentLogger(),
-      tokenStore: state.tokenStore,
-      dedupStore: state.dedupStore,
-      refreshLock: state.refreshLock,
-      rateLimiter: state.rateLimiter,
-      answerStore: state.store,
+      state,
       mcp: { port: 0, ...(publicUrl ? { publicUrl } : {}), auth: { loginBase: sandbox.url } },
     });
     apps.push(app);

@@ -3,7 +3,8 @@
  * the headless `dingtalk-skills mcp call`, as a user runs them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type DevProcess, runCli, startDev } from './dev-process.js';
+import { spawnNode } from '../support/child-process.js';
+import { BIN, type DevProcess, ROOT, runCli, startDev } from './dev-process.js';
 
 let dev: DevProcess;
 let mcpUrl: string;
@@ -79,4 +80,39 @@ describe('dingtalk-skills mcp call', () => {
     expect(run.code).toBe(5);
     expect(run.stderr).toContain('no MCP server answers at http://127.0.0.1:1/mcp');
   });
+});
+
+describe('dingtalk-skills start --mcp-port', () => {
+  it('against a sandbox (DINGTALK_API_BASE): the sandbox plays the login; after registering the callback, mcp call acts as 李四', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
+    for (const k of ['DINGTALK_STATE', 'DINGTALK_SANDBOX_PORT', 'DINGTALK_MCP_PORT']) delete env[k];
+    const start = spawnNode([BIN, 'start', 'examples/crm', '--mcp-port', '0'], {
+      cwd: ROOT,
+      env: {
+        ...env,
+        DINGTALK_API_BASE: dev.url,
+        DINGTALK_CLIENT_ID: 'dingsandboxapp001',
+        DINGTALK_CLIENT_SECRET: 'sandbox-secret',
+      },
+    });
+    try {
+      const line = await start.waitForOutput(/mcp\s+(http:\/\/127\.0\.0\.1:\d+\/mcp)/, 30_000, 'start');
+      const callback = line.replace(/\/mcp$/, '/oauth/dingtalk/callback');
+      expect(start.output()).toContain(callback);
+      const added = await fetch(`${dev.url}/sandbox/apps/dingsandboxapp001/redirect-uris`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ uri: callback }),
+      });
+      expect(added.status).toBe(200);
+      const run = await runCli(
+        ['mcp', 'call', 'whoami', '--user', 'lisi', '--auto-consent', '--url', line],
+        30_000,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.stdout).toMatch(/✅ result .*李四/);
+    } finally {
+      await start.stop(15_000);
+    }
+  }, 90_000);
 });

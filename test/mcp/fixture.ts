@@ -63,11 +63,7 @@ export async function startMcpWorld(
       clientSecret: SEED_APP.clientSecret,
       apiBase: sandbox.url,
       logger,
-      tokenStore: state.tokenStore,
-      dedupStore: state.dedupStore,
-      refreshLock: state.refreshLock,
-      rateLimiter: state.rateLimiter,
-      answerStore: state.store,
+      state,
       mcp: {
         ...mcp,
         auth: {

@@ -12,12 +12,14 @@ import { startMcpServer } from '@dingtalk-skills/sdk/mcp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type McpWorld, startMcpWorld } from './fixture.js';
 
-const MAX_REGISTRATIONS = 12;
+const MAX_REGISTRATIONS = 16;
 let world: McpWorld;
 let base: string;
+let spareClient: string;
 beforeAll(async () => {
   world = await startMcpWorld({ maxRegistrationsPerHour: MAX_REGISTRATIONS });
   base = world.a.mcp.url.replace(/\/mcp$/, '');
+  spareClient = await register();
 }, 60_000);
 afterAll(async () => {
   await world?.close();
@@ -73,10 +75,16 @@ const attr = (html: string, re: RegExp) => re.exec(html)?.[1]?.replace(/&amp;/g,
 async function approveOurConsent(jar: CookieJar, url: string): Promise<string> {
   const page = await fetch(url, { redirect: 'manual' });
   expect(page.status).toBe(200);
+  jar.store(url, page);
   const html = await page.text();
   const nonce = attr(html, /name="nonce" value="([^"]*)"/)!;
   const action = attr(html, /<form method="post" action="([^"]*)"/)!;
-  const res = await fetch(action, { ...form({ nonce, decision: 'approve' }), redirect: 'manual' });
+  const posted = form({ nonce, decision: 'approve' });
+  const res = await fetch(action, {
+    ...posted,
+    headers: { ...posted.headers, cookie: jar.header(action) ?? '' },
+    redirect: 'manual',
+  });
   jar.store(action, res);
   expect(res.status).toBe(302);
   return res.headers.get('location')!;
@@ -238,6 +246,20 @@ describe('consent by another account', () => {
     expect((await getWith(attacker, callback)).status).toBe(400);
   });
 
+  it('consent CSRF: a consent form posted from a browser that was not shown the page is refused', async () => {
+    const clientId = await register();
+    // The attacker loads our consent page for their own client and keeps the nonce...
+    const page = await fetch(authorizeUrl(clientId, pkce().challenge));
+    const html = await page.text();
+    const nonce = attr(html, /name="nonce" value="([^"]*)"/)!;
+    const action = attr(html, /<form method="post" action="([^"]*)"/)!;
+    // ...and makes the victim's browser submit it (a cross-site form carries no SameSite=Lax cookie).
+    const res = await fetch(action, { ...form({ nonce, decision: 'approve' }), redirect: 'manual' });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('location')).toBeNull();
+    expect(world.logLines.some((l) => l.includes('security.consent_csrf'))).toBe(true);
+  });
+
   it('our consent page is not frameable and not cached', async () => {
     const clientId = await register();
     const res = await fetch(authorizeUrl(clientId, pkce().challenge));
@@ -308,6 +330,41 @@ describe('audience (RFC 8707)', () => {
   });
 });
 
+describe('scopes of our token', () => {
+  it('a tool whose DingTalk scope the token lacks is 403 insufficient_scope naming granted + required, and that authorization ends', async () => {
+    const clientId = await register();
+    const { verifier, challenge } = pkce();
+    const tokens = (await exchange(clientId, await authorizeAs(clientId, challenge), verifier)).body;
+    const call = (name: string) =>
+      fetch(world.a.mcp.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tokens.access_token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name, arguments: { subject: 'x' } },
+        }),
+      });
+    const res = await call('createTodo');
+    expect(res.status).toBe(403);
+    const header = res.headers.get('www-authenticate') ?? '';
+    expect(header).toContain('error="insufficient_scope"');
+    expect(header).toMatch(/scope="Contact\.User\.Read Todo\.PersonalTodo\.Write"/);
+    expect(header).toContain('resource_metadata="');
+    // The step-up must go through consent: neither the old access token nor its refresh token works now.
+    expect((await call('whoami')).status).toBe(401);
+    const refreshed = await fetch(`${base}/token`, {
+      ...form({ grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: clientId }),
+    });
+    expect(refreshed.status).toBe(400);
+  });
+});
+
 describe('no token passthrough', () => {
   it("DingTalk's tokens appear in no MCP answer, no log line, and our own tokens are stored only hashed", async () => {
     const seen: string[] = [];
@@ -364,17 +421,70 @@ describe('dynamic client registration', () => {
     expect(codes).toContain(429);
     expect(codes.filter((c) => c === 201).length).toBeLessThanOrEqual(MAX_REGISTRATIONS);
     expect(codes.slice(-2)).toEqual([429, 429]);
-    // A registration body past the size bound is refused too.
+    // A registration body past the size bound is refused too: a 4xx, or the connection cut while the
+    // client is still sending (the server answers before reading it all); the server keeps serving.
     const big = await fetch(`${base}/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ client_name: 'x'.repeat(200_000), redirect_uris: [REDIRECT] }),
-    });
-    expect(big.status).toBeGreaterThanOrEqual(400);
-    expect(big.status).toBeLessThan(500);
+    }).catch(() => undefined);
+    if (big) {
+      expect(big.status).toBeGreaterThanOrEqual(400);
+      expect(big.status).toBeLessThan(500);
+    }
+    expect((await fetch(`${base}/.well-known/oauth-authorization-server`)).status).toBe(200);
   });
 });
 
 it('the headless redirect URI never listens (a code sent there goes nowhere)', () => {
   expect(new URL(HEADLESS_REDIRECT_URI).port).toBe('');
+});
+
+describe('bad input', () => {
+  it('JSON that does not parse or a body over the limit gets a JSON-RPC error and a log line, never a stack trace', async () => {
+    const post = (body: string) =>
+      fetch(world.a.mcp.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body,
+      });
+    // The body is read before the token is checked, so no token is needed to get these answers.
+    for (const [body, status, code] of [
+      ['{"jsonrpc":', 400, -32700],
+      [JSON.stringify({ x: 'a'.repeat(1_100_000) }), 413, -32600],
+    ] as const) {
+      const res = await post(body);
+      const text = await res.text();
+      expect(res.status).toBe(status);
+      expect(text).not.toMatch(/\bat .*\.js:\d+|SyntaxError|node_modules/);
+      expect(JSON.parse(text)).toMatchObject({ jsonrpc: '2.0', error: { code }, id: null });
+    }
+    expect(world.logLines.some((l) => l.includes('mcp: bad request refused'))).toBe(true);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+  });
+});
+
+describe('state store outage (runs last: it freezes Redis)', () => {
+  it('a token check that cannot reach Redis answers 503, not 401 (clients retry instead of re-authorizing)', async () => {
+    const clientId = spareClient; // registered before the flood test used up the hourly bound
+    const { verifier, challenge } = pkce();
+    const token = (await exchange(clientId, await authorizeAs(clientId, challenge), verifier)).body
+      .access_token!;
+    process.kill(world.redis.pid, 'SIGSTOP');
+    try {
+      const res = await fetch(world.a.mcp.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list', params: {} }),
+      });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('1');
+    } finally {
+      process.kill(world.redis.pid, 'SIGCONT');
+    }
+  }, 30_000);
 });

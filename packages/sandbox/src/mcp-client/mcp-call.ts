@@ -1,6 +1,5 @@
-import { type OAuthClientProvider, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+// Types only here: the MCP SDK's client loads on the first mcpCall (the sandbox starts without it).
+import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import type {
   OAuthClientInformationMixed,
   OAuthClientMetadata,
@@ -116,6 +115,11 @@ export interface McpCallAnswer {
  * stepping up on 403 as needed.
  */
 export async function mcpCall(o: McpCallOptions): Promise<McpCallAnswer> {
+  const [{ UnauthorizedError }, { Client }, { StreamableHTTPClientTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/auth.js'),
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+  ]);
   const steps: McpCallStep[] = [];
   const emit = (s: McpCallStep) => {
     steps.push(s);

@@ -7,7 +7,8 @@ import type { TokenStore } from '../credentials/token-store.js';
 import { UserTokenManager } from '../credentials/user-token-manager.js';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import { createLogger, type Logger } from '../logging/logger.js';
-import { type McpOptions, type RunningMcpServer, startMcpServer } from '../mcp/mcp-server.js';
+import type { McpOptions, RunningMcpServer } from '../mcp/mcp-server.js';
+import { startMcpServer } from '../mcp/start.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createOpenApiClient, type OpenApiClient } from '../openapi/client.js';
 import type { RateLimiter } from '../openapi/rate-limiter.js';
@@ -70,8 +71,8 @@ export interface AppRuntimeConfig {
   botDrainMs?: number;
   /**
    * Also serve the skills as MCP tools over Streamable HTTP at `/mcp`, each call running as the
-   * DingTalk user who authorized the MCP client (docs/mcp.md). Pass the shared state store as
-   * `mcp.auth.state` when instances share the load.
+   * DingTalk user who authorized the MCP client (docs/mcp.md). Its clients and tokens live in `state`'s
+   * store (or `mcp.auth.state`), so instances sharing `state` share them.
    */
   mcp?: McpOptions;
 }
@@ -189,8 +190,8 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
 
 /**
  * Serves a runtime's skills as MCP tools (what `startApp(app, { mcp })` does; the CLI's `start` calls it
- * itself). The authorization server keeps its records in `mcp.auth.state`, else in `config.answerStore`
- * (the shared store), else in memory.
+ * itself). The authorization server keeps its records in `mcp.auth.state`, else in `config.state`'s store
+ * (or `config.answerStore`), else in memory.
  */
 export function startAppMcp(
   app: AppDefinition,
@@ -198,7 +199,7 @@ export function startAppMcp(
   config: AppRuntimeConfig,
   options: McpOptions,
 ): Promise<RunningMcpServer> {
-  const shared = config.answerStore;
+  const shared = config.state?.store ?? config.answerStore;
   const auth =
     options.auth === false ? false : { ...(shared ? { state: shared } : {}), ...(options.auth ?? {}) };
   return startMcpServer(

@@ -1,9 +1,4 @@
 export type { DingTalkTokens } from './auth/dingtalk-provider.js';
-export {
-  MCP_PATH,
-  type McpOptions,
-  type McpServerDeps,
-  type RunningMcpServer,
-  startMcpServer,
-} from './mcp-server.js';
+export type { McpOptions, McpServerDeps, RunningMcpServer } from './mcp-server.js';
+export { MCP_PATH, startMcpServer } from './start.js';
 export { toolOf, toolResultOf } from './tools.js';

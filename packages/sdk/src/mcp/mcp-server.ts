@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { InvalidTokenError } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import { createOAuthMetadata, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -8,7 +9,6 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { z } from 'zod';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
-import { AuthFailureCode } from '../protocol/auth-failure.js';
 import type { AnySkill } from '../skills/define-skill.js';
 import type { SkillInvocation } from '../skills/invocation.js';
 import type { SkillOutcome } from '../skills/outcome.js';
@@ -19,9 +19,11 @@ import { ClientMetadataDocuments } from './auth/client-metadata-documents.js';
 import { DingTalkOAuthProvider, type DingTalkTokens, HOUR_MS, stripSlash } from './auth/dingtalk-provider.js';
 import { federationRoutes } from './auth/federation-routes.js';
 import { OAuthRecords } from './auth/oauth-records.js';
-import { createToolServer, toolOf, toolResultOf } from './tools.js';
+import { authChallenge, badInputHandler, type Challenge, hostAndOriginGuard } from './http-guards.js';
+import { MCP_PATH } from './start.js';
+import { createToolServer } from './tool-server.js';
+import { toolOf, toolResultOf } from './tools.js';
 
-export const MCP_PATH = '/mcp';
 const CONSENT_PATH = '/oauth/consent';
 const CALLBACK_PATH = '/oauth/dingtalk/callback';
 
@@ -95,10 +97,8 @@ export interface RunningMcpServer {
   close(): Promise<void>;
 }
 
-type Challenge = { status: 401 | 403; error: string; description: string; scope: string[] };
-
 /** Starts the MCP server (Streamable HTTP, stateless) with its OAuth authorization server. */
-export async function startMcpServer(deps: McpServerDeps, options: McpOptions): Promise<RunningMcpServer> {
+export async function startMcpServerNow(deps: McpServerDeps, options: McpOptions): Promise<RunningMcpServer> {
   const host = options.host ?? '127.0.0.1';
   const http: HttpServer = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -117,6 +117,8 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
 
   const bySkill = new Map(deps.skills.map((s) => [s.operationId, s]));
   const tools = deps.skills.map(toolOf);
+  /** Tool calls running here, for `notifications/cancelled` (bounded by the calls in flight). */
+  const inFlight = new Map<string, AbortController>();
   const baseline = [...new Set(deps.skills.flatMap((s) => s.scopes))];
   const prmUrl = `${base}/.well-known/oauth-protected-resource${MCP_PATH}`;
   let provider: DingTalkOAuthProvider | undefined;
@@ -205,10 +207,10 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
     );
   }
 
-  const challenge = (res: Response, c: Challenge) => {
+  const challenge = (res: Response, c: Challenge, noCredentials = false) => {
+    // RFC 6750 §3.1: a request that carried no credentials gets no error code in the challenge.
     const params = [
-      `error="${c.error}"`,
-      `error_description="${c.description}"`,
+      ...(noCredentials ? [] : [`error="${c.error}"`, `error_description="${c.description}"`]),
       `resource_metadata="${prmUrl}"`,
       ...(c.scope.length ? [`scope="${c.scope.join(' ')}"`] : []),
     ];
@@ -223,21 +225,48 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
     if (provider) {
       const header = req.headers.authorization ?? '';
       const token = /^Bearer (.+)$/i.exec(header)?.[1]?.trim();
-      auth = token ? await provider.verifyAccessToken(token).catch(() => undefined) : undefined;
+      try {
+        auth = token ? await provider.verifyAccessToken(token) : undefined;
+      } catch (err) {
+        // A store that does not answer is not a bad token: 503, so clients retry instead of re-authorizing.
+        if (!(err instanceof InvalidTokenError)) {
+          log.warn({ err: (err as Error).message }, 'mcp: token check failed: state store unavailable');
+          res
+            .status(503)
+            .set('Retry-After', '1')
+            .json({ jsonrpc: '2.0', error: { code: -32603, message: 'temporarily unavailable' }, id: null });
+          return;
+        }
+      }
       if (!auth || stripSlash(auth.resource?.href ?? '') !== mcpUrl) {
-        challenge(res, {
-          status: 401,
-          error: 'invalid_token',
-          description: token ? 'invalid, expired or foreign token' : 'authorization required',
-          scope: baseline,
-        });
+        challenge(
+          res,
+          {
+            status: 401,
+            error: 'invalid_token',
+            description: token ? 'invalid, expired or foreign token' : 'authorization required',
+            scope: baseline,
+          },
+          !token,
+        );
         return;
       }
     }
     const unionId = auth?.extra?.unionId as string | undefined;
     const body = req.body as
-      | { method?: unknown; params?: { name?: unknown; arguments?: unknown } }
+      | {
+          id?: unknown;
+          method?: unknown;
+          params?: { name?: unknown; arguments?: unknown; requestId?: unknown };
+        }
       | undefined;
+    // Calls in flight are keyed by who asked (client + user) and the JSON-RPC id, so a
+    // `notifications/cancelled` (a separate POST on a stateless server) reaches only its own call.
+    const owner = auth ? `${auth.clientId}:${unionId ?? ''}` : 'anonymous';
+    if (body?.method === 'notifications/cancelled') {
+      const call = inFlight.get(`${owner}:${JSON.stringify(body.params?.requestId ?? null)}`);
+      call?.abort(new Error('the MCP client cancelled the call'));
+    }
     const skill =
       body?.method === 'tools/call' && typeof body.params?.name === 'string'
         ? bySkill.get(body.params.name)
@@ -262,19 +291,25 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
       res.on('close', () => {
         if (!res.writableFinished) abort.abort();
       });
+      const callKey = `${owner}:${JSON.stringify(body?.id ?? null)}`;
+      inFlight.set(callKey, abort);
       const requestId = `mcp-${randomUUID()}`;
       const args = body?.params?.arguments;
-      const { outcome } = await deps.invoke({
-        source: 'mcp',
-        requestId,
-        abilityKey: skill.operationId,
-        method: skill.method,
-        trusted: auth !== undefined,
-        query: unionId ? { unionId } : {},
-        body: typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as never) : {},
-        headers: {},
-        signal: abort.signal,
-      });
+      const { outcome } = await deps
+        .invoke({
+          source: 'mcp',
+          requestId,
+          abilityKey: skill.operationId,
+          method: skill.method,
+          trusted: auth !== undefined,
+          query: unionId ? { unionId } : {},
+          body: typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as never) : {},
+          headers: {},
+          signal: abort.signal,
+        })
+        .finally(() => {
+          if (inFlight.get(callKey) === abort) inFlight.delete(callKey);
+        });
       if (auth && outcome.kind === 'auth') {
         const c = authChallenge(outcome, skill, auth);
         if (c) {
@@ -321,6 +356,10 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
   app.get(MCP_PATH, notAllowed);
   app.delete(MCP_PATH, notAllowed);
 
+  app.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not_found', error_description: 'no such endpoint' });
+  });
+  app.use(badInputHandler(log));
   http.on('request', app);
   log.info({ url: mcpUrl, auth: provider !== undefined }, 'mcp: serving');
   return {
@@ -339,51 +378,3 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
 }
 
 const notRun: SkillOutcome = { kind: 'error', status: 500, code: 'InternalError', message: 'not run' };
-
-/**
- * The HTTP challenge for a DingTalk refusal, or undefined for an isError result: no or dead DingTalk
- * grant -> 401 (log in again); a scope the user can grant -> 403 insufficient_scope (step-up); a scope
- * the skill does not declare (the app itself lacks it) -> isError, since re-consent would loop.
- */
-function authChallenge(outcome: SkillOutcome & { kind: 'auth' }, skill: AnySkill, auth: AuthInfo) {
-  if (outcome.code === AuthFailureCode.InvalidAuthentication)
-    return {
-      status: 401 as const,
-      error: 'invalid_token',
-      description: 'the DingTalk authorization is gone; sign in again',
-      scope: auth.scopes,
-    };
-  const required = outcome.requiredScopes?.length ? outcome.requiredScopes : skill.scopes;
-  if (!required.every((s) => skill.scopes.includes(s))) return undefined;
-  return {
-    status: 403 as const,
-    error: 'insufficient_scope',
-    description: 'DingTalk needs your consent for more permissions',
-    scope: [...new Set([...auth.scopes, ...required])],
-  };
-}
-
-/** Host and Origin validation (DNS rebinding): a foreign Host or Origin gets 403. */
-function hostAndOriginGuard(base: string, port: number, host: string, o: McpOptions, log: Logger) {
-  const publicUrl = new URL(base);
-  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
-  const hosts = new Set([publicUrl.host, ...(o.allowedHosts ?? [])]);
-  const origins = new Set([publicUrl.origin, ...(o.allowedOrigins ?? [])]);
-  if (loopback)
-    for (const h of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]) {
-      hosts.add(h);
-      origins.add(`http://${h}`);
-    }
-  return (req: Request, res: Response, next: NextFunction) => {
-    const h = req.headers.host ?? '';
-    const origin = req.headers.origin;
-    if (!hosts.has(h) || (origin !== undefined && !origins.has(origin))) {
-      log.info({ host: h, origin }, 'mcp: refused a request from a foreign Host or Origin');
-      res
-        .status(403)
-        .json({ jsonrpc: '2.0', error: { code: -32000, message: 'Forbidden host or origin' }, id: null });
-      return;
-    }
-    next();
-  };
-}

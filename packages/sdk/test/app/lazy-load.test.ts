@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
-const LAZY = ['ioredis', 'yaml', 'undici', 'prom-client', 'better-sqlite3'];
+// express and ajv stand for the MCP server (the MCP SDK is ESM; these CommonJS packages load with it).
+const LAZY = ['ioredis', 'yaml', 'undici', 'prom-client', 'better-sqlite3', 'express', 'ajv'];
 
 /** Runs `body` (after importing the SDK as `sdk`) in a fresh process; returns the packages it loaded. */
 async function loadedPackages(body: string): Promise<string[]> {
@@ -29,7 +30,7 @@ async function loadedPackages(body: string): Promise<string[]> {
 }
 
 describe('lazy loading of optional parts', () => {
-  it('importing the SDK and building an app runtime loads none of ioredis, yaml, undici, prom-client, better-sqlite3', async () => {
+  it('importing the SDK and building an app runtime loads none of ioredis, yaml, undici, prom-client, better-sqlite3, nor the MCP server (express, ajv)', async () => {
     const loaded = await loadedPackages(`
       const app = sdk.defineApp({ name: 'lazy', skills: [] });
       const rt = sdk.createAppRuntime(app, { clientId: 'dinglazy', clientSecret: 'not-a-secret', logger: sdk.silentLogger() });

@@ -19,7 +19,7 @@ import type { Response } from 'express';
 import type { Logger } from '../../logging/logger.js';
 import { type ClientMetadataDocuments, isMetadataDocumentUrl } from './client-metadata-documents.js';
 import { PAGE_HEADERS, renderConsentPage, renderErrorPage } from './consent-page.js';
-import { type GrantRecord, type OAuthRecords, randomSecret } from './oauth-records.js';
+import { type GrantRecord, hashSecret, type OAuthRecords, randomSecret } from './oauth-records.js';
 
 /** The part of UserTokenManager the authorization server needs. */
 export interface DingTalkTokens {
@@ -53,6 +53,11 @@ export const CODE_TTL_MS = 5 * 60_000;
 /** How long our consent page and our state toward DingTalk stay valid. */
 export const PENDING_TTL_MS = 10 * 60_000;
 export const HOUR_MS = 3_600_000;
+
+/** The cookie that binds our consent form to the browser shown the page (`__Host-` over https). */
+export function consentPageCookie(secure: boolean): string {
+  return secure ? '__Host-mcp-consent-page' : 'mcp-consent-page';
+}
 
 /**
  * Our own OAuth 2.1 authorization server behind the SDK's auth router. It federates login to DingTalk
@@ -128,9 +133,21 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
       return;
     }
     const nonce = randomSecret();
+    // The consent form only counts from the browser that was shown the page (a SameSite=Lax cookie, so a
+    // form another site auto-submits with a nonce it fetched itself does not carry it: consent CSRF).
+    const page = randomSecret();
+    const secure = o.consentAction.startsWith('https:');
+    res.cookie(consentPageCookie(secure), page, {
+      httpOnly: true,
+      sameSite: 'lax',
+      secure,
+      path: '/',
+      maxAge: PENDING_TTL_MS,
+    });
     await o.records.putPending(
       nonce,
       {
+        pageHash: hashSecret(page),
         clientId: client.client_id,
         redirectUri: params.redirectUri,
         codeChallenge: params.codeChallenge,

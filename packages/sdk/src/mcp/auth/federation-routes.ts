@@ -1,7 +1,13 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from '../../logging/logger.js';
 import { PAGE_HEADERS, renderErrorPage } from './consent-page.js';
-import { CODE_TTL_MS, type DingTalkTokens, PENDING_TTL_MS, withQuery } from './dingtalk-provider.js';
+import {
+  CODE_TTL_MS,
+  consentPageCookie,
+  type DingTalkTokens,
+  PENDING_TTL_MS,
+  withQuery,
+} from './dingtalk-provider.js';
 import { hashSecret, type OAuthRecords, randomSecret } from './oauth-records.js';
 
 export interface FederationOptions {
@@ -35,6 +41,10 @@ function readCookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
+function page403(res: Response): void {
+  page(res, 403, '授权请求无效', 'Invalid request', 'Open the consent page again from your MCP client.');
+}
+
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
@@ -59,6 +69,15 @@ export function federationRoutes(o: FederationOptions): Router {
         'Request expired',
         'This authorization request expired or was already answered.',
       );
+      return;
+    }
+    const shown = readCookie(req, consentPageCookie(o.secure));
+    if (!shown || !pending.pageHash || hashSecret(shown) !== pending.pageHash) {
+      o.logger.warn(
+        { event: 'security.consent_csrf', clientId: pending.clientId },
+        'mcp: consent form from a browser that was not shown our consent page; refused',
+      );
+      page403(res);
       return;
     }
     if (str(body.decision) !== 'approve') {

@@ -14,6 +14,8 @@ export function hashSecret(secret: string): string {
 
 /** An MCP client's pending authorization request, kept between our consent page and DingTalk's. */
 export interface PendingAuthorization {
+  /** Hash of the cookie set with our consent page (the form counts only from that browser). */
+  pageHash?: string;
   clientId: string;
   redirectUri: string;
   codeChallenge: string;
