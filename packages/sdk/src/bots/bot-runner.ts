@@ -1,16 +1,24 @@
-import { toError } from '../errors/coded-error.js';
+import {
+  AuthorizationRequiredError,
+  toAuthorizationRequired,
+} from '../credentials/authorization-required.js';
+import type { UserTokenManager } from '../credentials/user-token-manager.js';
+import { DingTalkSkillsError, ErrorCode, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { OpenApiClient } from '../openapi/client.js';
+import { AuthFailureCode } from '../protocol/auth-failure.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { DedupStore } from '../stream/dedup-store.js';
 import type { CallbackMessage } from '../stream/handlers.js';
 import type { CardStreamer } from './card-streamer.js';
+import type { BotConsent } from './consent.js';
 import type { BotContext, BotDefinition } from './define-bot.js';
 import { type BotMessage, decodeBotMessage } from './message.js';
-import { createBotReply } from './reply.js';
+import { type BotReply, createBotReply } from './reply.js';
+import type { SenderDirectory } from './sender-directory.js';
 
 /** How one bot message ended (metric label). */
-export type BotMessageOutcome = 'ok' | 'error' | 'timeout' | 'duplicate' | 'malformed';
+export type BotMessageOutcome = 'ok' | 'error' | 'timeout' | 'duplicate' | 'malformed' | 'auth';
 
 /** Told how every bot message ended (e.g. the Prometheus `Metrics`). Cheap, never throws. */
 export interface BotObserver {
@@ -32,6 +40,10 @@ export interface BotRunnerOptions {
   now?: () => number;
   observer?: BotObserver;
   cardStreamer?: CardStreamer;
+  /** Users' tokens (for `asSender()`). */
+  tokens?: UserTokenManager;
+  /** staffId -> unionId (for `asSender()`). */
+  senders?: SenderDirectory;
 }
 
 interface Running {
@@ -49,10 +61,34 @@ export class BotRunner {
   readonly #running = new Set<Running>();
   readonly #timeoutMs: number;
   #closed = false;
+  #consent: BotConsent | undefined;
 
   constructor(options: BotRunnerOptions) {
     this.#o = options;
     this.#timeoutMs = options.bot.timeoutMs ?? 60_000;
+  }
+
+  /** Sets the consent flow (the runtime builds it with this runner's `replyFor` and `rerun`). */
+  useConsent(consent: BotConsent): void {
+    this.#consent = consent;
+  }
+
+  /** Replies in the conversation of `message` (session webhook, then the robot APIs). */
+  replyFor(message: BotMessage, logger: Logger = this.#o.logger): BotReply {
+    return createBotReply({
+      message,
+      openapi: this.#o.openapi,
+      robotCode: message.robotCode ?? this.#o.robotCode,
+      logger,
+      now: this.#o.now ?? Date.now,
+      ...(this.#o.cardStreamer ? { cardStreamer: this.#o.cardStreamer } : {}),
+    });
+  }
+
+  /** Runs a message once more after the sender's consent (attempt 2: a second auth failure ends it). */
+  rerun(message: BotMessage): void {
+    if (this.#closed) return;
+    this.#start(message, performance.now(), 2);
   }
 
   /** Handlers running now. */
@@ -84,7 +120,7 @@ export class BotRunner {
       this.#observe('duplicate', started);
       return null;
     }
-    this.#start(message, started);
+    this.#start(message, started, 1);
     return null;
   }
 
@@ -118,7 +154,43 @@ export class BotRunner {
     }
   }
 
-  #start(message: BotMessage, started: number): void {
+  async #asSender(message: BotMessage) {
+    const { tokens, senders } = this.#o;
+    const staffId = message.sender.staffId;
+    if (!tokens || !senders)
+      throw new DingTalkSkillsError(ErrorCode.Config, 'asSender(): the runtime has no user token manager');
+    if (!staffId)
+      throw new AuthorizationRequiredError(AuthFailureCode.InvalidAuthentication, {
+        message: 'the message has no senderStaffId: the sender cannot be identified',
+      });
+    const unionId = await senders.unionIdOf(staffId);
+    return this.#o.openapi.asUser(await tokens.require({ unionId }));
+  }
+
+  async #onAuthRequired(
+    message: BotMessage,
+    err: AuthorizationRequiredError,
+    attempt: 1 | 2,
+    logger: Logger,
+  ) {
+    const reply = this.replyFor(message, logger);
+    if (!this.#consent || !this.#o.senders || !message.sender.staffId) {
+      logger.warn(
+        { code: err.authCode },
+        'bot handler needs the sender to authorize, but no consent is configured',
+      );
+      return;
+    }
+    if (attempt === 2) {
+      await reply.text('授权后仍无法完成请求，已停止。/ Still not authorized after consent: stopped.');
+      return;
+    }
+    const unionId = await this.#o.senders.unionIdOf(message.sender.staffId);
+    const scopes = [...new Set([...(this.#o.bot.scopes ?? []), ...(err.requiredScopes ?? [])])];
+    await this.#consent.ask(message, { staffId: message.sender.staffId, unionId }, scopes);
+  }
+
+  #start(message: BotMessage, started: number, attempt: 1 | 2): void {
     const controller = new AbortController();
     const logger = this.#o.logger.child({ msgId: message.msgId, conversation: message.conversation.kind });
     const ctx: BotContext = {
@@ -126,14 +198,9 @@ export class BotRunner {
       signal: controller.signal,
       logger,
       appApi: this.#o.openapi,
-      reply: createBotReply({
-        message,
-        openapi: this.#o.openapi,
-        robotCode: message.robotCode ?? this.#o.robotCode,
-        logger,
-        now: this.#o.now ?? Date.now,
-        ...(this.#o.cardStreamer ? { cardStreamer: this.#o.cardStreamer } : {}),
-      }),
+      reply: this.replyFor(message, logger),
+      asSender: () => this.#asSender(message),
+      attempt,
     };
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -147,8 +214,16 @@ export class BotRunner {
       try {
         await this.#o.bot.onMessage(message, ctx);
       } catch (err) {
-        outcome = 'error';
-        logger.error({ err: toError(err) }, 'bot handler failed');
+        const auth = toAuthorizationRequired(err);
+        if (auth) {
+          outcome = 'auth';
+          await this.#onAuthRequired(message, auth, attempt, logger).catch((e: unknown) =>
+            logger.error({ err: toError(e) }, 'bot: could not ask the sender to authorize'),
+          );
+        } else {
+          outcome = 'error';
+          logger.error({ err: toError(err) }, 'bot handler failed');
+        }
       } finally {
         clearTimeout(timer);
         this.#running.delete(running);
