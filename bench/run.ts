@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { appSuite } from './app/suite.js';
+import { botsSuite } from './bots/suite.js';
 import { e2eSuite } from './e2e/suite.js';
 import { gatewaySuite } from './gateway/suite.js';
 import { skillsSuite } from './skills/suite.js';
@@ -23,6 +24,7 @@ const SUITES: readonly Suite[] = [
   skillsSuite,
   appSuite,
   userApiSuite,
+  botsSuite,
 ];
 
 const USAGE = `Usage: npm run bench -- [options]
@@ -36,7 +38,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --seconds <n>        length of the steady phase
   --rounds <n>         runs per client (median reported)
   --clients <a,b>      only these clients/cases (stream: floor,official,ours; e2e: default-20qps,raised,raised-http;
-                       gateway: read,ack; skills: floor,ours,ours-skills; user-api: raised,raised-stream,default-20qps)
+                       gateway: read,ack; skills: floor,ours,ours-skills; user-api: raised,raised-stream,default-20qps;
+                       bots: paced,overdriven)
   --cpu-prof <dir>     write a CPU profile of each client process to <dir> (for diagnosis only)
   --list               list the suites
   -h, --help           this text`;

@@ -4,6 +4,7 @@
  */
 
 export * from './bots/index.js';
+export * from './cards/index.js';
 export { SandboxClock } from './clock.js';
 export type { SandboxContext } from './context.js';
 export {

@@ -5,11 +5,13 @@
 
 export * from './app/index.js';
 export * from './bots/index.js';
+export * from './cards/index.js';
 export * from './credentials/index.js';
 export * from './errors/index.js';
 export * from './health/index.js';
 export * from './http/index.js';
 export * from './logging/index.js';
+export * from './mcp/index.js';
 export * from './metrics/index.js';
 export * from './openapi/index.js';
 export * from './protocol/index.js';

@@ -1,5 +1,6 @@
 import { OpenApiErrorCode } from '@dingtalk-skills/sdk';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import { registerCardRoutes } from '../cards/card-routes.js';
 import { useLenientJson } from '../platform/json-body.js';
 import type { Platform } from '../platform/platform.js';
 import { Failures, OpenApiFailure } from './failure.js';
@@ -61,6 +62,7 @@ export async function registerOpenApi(scope: FastifyInstance, platform: Platform
   registerContactRoutes(scope, platform);
   registerTodoRoutes(scope, platform);
   registerCalendarRoutes(scope, platform);
+  registerCardRoutes(scope, platform);
 
   scope.all('/v1.0/*', async () => {
     throw Failures.notFoundApi();

@@ -4,6 +4,7 @@
  * with {@link createPlatform} and mounts it with {@link registerPlatform}.
  */
 import type { FastifyInstance } from 'fastify';
+import { registerCardControl } from '../cards/card-control.js';
 import { registerOAuthPages } from '../oauth/routes.js';
 import { registerOpenApi } from '../openapi/index.js';
 import { registerPlatformControl } from './control/routes.js';
@@ -34,6 +35,7 @@ export async function registerPlatform(
   await app.register(async (scope) =>
     registerPlatformControl(scope, platform, options.sharedControlRoutes ?? true),
   );
+  await app.register(async (scope) => registerCardControl(scope, platform));
 }
 
 /** Options of {@link registerPlatform}. */

@@ -9,6 +9,7 @@ import type { TokenStore } from '../credentials/token-store.js';
 import { UserTokenManager } from '../credentials/user-token-manager.js';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import { createLogger, type Logger } from '../logging/logger.js';
+import { type McpOptions, type RunningMcpServer, startMcpServer } from '../mcp/mcp-server.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createOpenApiClient, type OpenApiClient } from '../openapi/client.js';
 import type { RateLimiter } from '../openapi/rate-limiter.js';
@@ -64,6 +65,12 @@ export interface AppRuntimeConfig {
   cardStreamer?: CardStreamer;
   /** How long `stop()` waits for running bot handlers before aborting them (default 10,000 ms). */
   botDrainMs?: number;
+  /**
+   * Also serve the skills as MCP tools over Streamable HTTP at `/mcp`, each call running as the
+   * DingTalk user who authorized the MCP client (docs/mcp.md). Pass the shared state store as
+   * `mcp.auth.state` when instances share the load.
+   */
+  mcp?: McpOptions;
 }
 
 const configSchema = z.object({
@@ -89,6 +96,8 @@ export interface RunningApp {
    * authorized the app or the token is gone; calls reject with it too once the grant is revoked.
    */
   asUser(unionId: string): Promise<UserApi>;
+  /** The MCP server, when `mcp` was configured. */
+  readonly mcp?: RunningMcpServer;
   /** Stops intake, drains in-flight handlers, closes the connections and the HTTP pool. */
   stop(): Promise<void>;
 }
@@ -183,9 +192,27 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
 export async function startApp(app: AppDefinition, config: AppRuntimeConfig): Promise<RunningApp> {
   const runtime = createAppRuntime(app, config);
   await runtime.stream.start();
+  const mcp = config.mcp
+    ? await startMcpServer(
+        {
+          appName: app.name,
+          skills: runtime.skills.skills,
+          invoke: (inv) => runtime.skills.invoke(inv),
+          tokens: runtime.tokens,
+          appKey: config.clientId,
+          logger: config.logger ?? createLogger({ name: 'dingtalk-skills', secrets: [config.clientSecret] }),
+        },
+        config.mcp,
+      ).catch(async (err: unknown) => {
+        await runtime.stream.stop();
+        throw err;
+      })
+    : undefined;
   return {
     ...runtime,
+    ...(mcp ? { mcp } : {}),
     async stop() {
+      await mcp?.close();
       await runtime.stream.stop();
       await runtime.bot?.drain(config.botDrainMs ?? 10_000);
       await runtime.openapi.close();

@@ -36,6 +36,11 @@ export interface OpenApiCall {
   idempotent?: boolean;
   /** A token endpoint (its body carries the app secret): the smaller control-call body limit applies. */
   tokenEndpoint?: boolean;
+  /**
+   * Attempts for this call, the first included (default: the client's `retry.maxAttempts`). 1 hands
+   * every failure, QPS 403 included, straight to the caller (e.g. the AI card pacer, which backs off itself).
+   */
+  maxAttempts?: number;
 }
 
 /** Everything the pipeline needs; built once by the client. */
@@ -79,7 +84,7 @@ export class OpenApiPipeline {
     const api = `${call.method} ${call.path}`;
     const url = this.#url(call);
     const idempotent = call.idempotent ?? IDEMPOTENT.has(call.method);
-    const { maxAttempts } = this.#o.retry;
+    const maxAttempts = call.maxAttempts ?? this.#o.retry.maxAttempts;
     let attempt = 0;
     let authRetried = false;
     for (;;) {

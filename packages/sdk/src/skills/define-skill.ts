@@ -68,6 +68,11 @@ export interface SkillDefinition<I extends InputSchema = InputSchema, O extends 
    * instances when the app's `answerStore` is (see `createSharedState`).
    */
   idempotent?: boolean | { windowMs: number };
+  /**
+   * Hints for MCP clients (tool annotations; untrusted hints, not enforcement). GET skills are
+   * read-only; otherwise `destructive` defaults to DELETE and `idempotent` to PUT/DELETE.
+   */
+  annotations?: { destructive?: boolean; idempotent?: boolean; openWorld?: boolean };
   handler: (input: z.output<I>, ctx: SkillContext) => Promise<z.input<O>> | z.input<O>;
 }
 

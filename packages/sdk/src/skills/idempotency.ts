@@ -33,6 +33,7 @@ function stableRequestId(inv: SkillInvocation): string {
     case 'graph':
       return h['x-request-id'] || h['x-acs-request-id'] || '';
     case 'http':
+    case 'mcp':
       return h['idempotency-key'] || h['x-request-id'] || '';
   }
 }

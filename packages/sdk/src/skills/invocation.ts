@@ -2,7 +2,7 @@ import type { GraphMethod } from '../protocol/graph.js';
 import type { JsonObject } from '../protocol/json.js';
 
 /** Where an invocation came from; decides how its answer is rendered. */
-export type InvocationSource = 'graph' | 'plugin' | 'http';
+export type InvocationSource = 'graph' | 'plugin' | 'http' | 'mcp';
 
 /**
  * The one envelope every receiver produces (Stream Graph API, Stream legacy plugin, HTTP).
@@ -37,6 +37,8 @@ export interface SkillInvocation {
   headers: Record<string, string>;
   pluginId?: string;
   pluginVersion?: string;
+  /** Aborts the handler's `ctx.signal` (an MCP client that cancels or goes away). */
+  signal?: AbortSignal;
 }
 
 /** Takes `accessToken` out of a body or plugin data (mutates `body`), returning it. */

@@ -362,6 +362,10 @@ export class SkillRunner {
         }),
     });
     const state: InvocationState = { invocation: inv, skill, input: parsed.data, ctx, outcome: undefined };
+    const external = inv.signal;
+    const onExternalAbort = () => ctx[abortInvocation](new Error('the caller cancelled the invocation'));
+    if (external?.aborted) onExternalAbort();
+    else external?.addEventListener('abort', onExternalAbort, { once: true });
 
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -375,6 +379,7 @@ export class SkillRunner {
       await Promise.race([this.#chain(state), deadline]);
     } finally {
       clearTimeout(timer);
+      external?.removeEventListener('abort', onExternalAbort);
     }
     return (
       state.outcome ?? {
