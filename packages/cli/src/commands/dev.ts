@@ -1,9 +1,9 @@
-import { createSandbox, SEED_APP } from '@dingtalk-skills/sandbox';
+import { createSandbox, type Sandbox, SEED_APP } from '@dingtalk-skills/sandbox';
 import { generateSpecYaml, type OpsServer, startApp } from '@dingtalk-skills/sdk';
 import { readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
 import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
-import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
+import { BOT_CONSENT_PATH, lateRoutes, type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
 import { plural } from '../words.js';
@@ -45,46 +45,66 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
     'dingtalk-skills',
     chooseLogOutput(options.logFormat, env.NO_COLOR),
   );
-  const sandbox = await createSandbox({
-    port: options.port ?? env.DINGTALK_SANDBOX_PORT,
-    host: options.host,
-    allowedHosts: env.DINGTALK_SANDBOX_ALLOWED_HOSTS,
-    logger: logger.child({ part: 'sandbox' }),
-    ...(tls.tls ? { tls: tls.tls } : {}),
-    // The seed app carries the developer's app name: cards and the consent page show it.
-    apps: [{ ...SEED_APP, redirectUris: [...SEED_APP.redirectUris], name: app.name }],
-    ...(options.ephemeral ? { ephemeral: true } : {}),
-    ...(options.db ? { dbPath: options.db } : {}),
-    ...(options.callbackRedelivery ? { callbackRedelivery: options.callbackRedelivery } : {}),
+  const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT ?? (app.bot ? 0 : undefined);
+  const metrics = opsMetrics(opsPort);
+  const state = await stateFromEnv(env, SEED_APP.clientId, logger.child({ part: 'app' }), {
+    observer: metrics,
   });
   let running: Awaited<ReturnType<typeof startApp>> | undefined;
-  let state: Awaited<ReturnType<typeof stateFromEnv>> | undefined;
   let ops: OpsServer | undefined;
-  const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
-  const metrics = opsMetrics(opsPort);
+  let sandbox: Sandbox | undefined;
   try {
-    state = await stateFromEnv(env, SEED_APP.clientId, logger.child({ part: 'app' }), {
-      observer: metrics,
-    });
-    running = await startApp(app, {
-      ...state.runtime,
-      clientId: SEED_APP.clientId,
-      clientSecret: SEED_APP.clientSecret,
-      apiBase: sandbox.url,
-      logger: logger.child({ part: 'app' }),
-      stream: { connections: options.connections },
-      now: () => sandbox.context.clock.now(),
-      ...(metrics ? { metrics } : {}),
-    });
+    // A bot's consent callback (机器人授权回调) is served on the ops server, started first so its URL
+    // can be registered as a redirect URL of the sandbox app (a free port without --ops-port).
     ops = await startOps({
       port: opsPort,
       host: options.opsHost ?? env.DINGTALK_OPS_HOST,
       logger: logger.child({ part: 'app' }),
-      stream: running.stream,
+      stream: () => running?.stream,
       state: state.health,
       metrics,
+      ...(app.bot ? { routes: lateRoutes([BOT_CONSENT_PATH], () => running?.routes) } : {}),
     });
-    const res = await fetch(`${sandbox.url}/sandbox/skills`, {
+    const consentUrl = app.bot && ops ? `${ops.url}${BOT_CONSENT_PATH}` : undefined;
+    sandbox = await createSandbox({
+      port: options.port ?? env.DINGTALK_SANDBOX_PORT,
+      host: options.host,
+      allowedHosts: env.DINGTALK_SANDBOX_ALLOWED_HOSTS,
+      logger: logger.child({ part: 'sandbox' }),
+      ...(tls.tls ? { tls: tls.tls } : {}),
+      // The seed app carries the developer's app name: cards and the consent page show it.
+      apps: [
+        {
+          ...SEED_APP,
+          redirectUris: [...SEED_APP.redirectUris, ...(consentUrl ? [consentUrl] : [])],
+          name: app.name,
+        },
+      ],
+      ...(options.ephemeral ? { ephemeral: true } : {}),
+      ...(options.db ? { dbPath: options.db } : {}),
+      ...(options.callbackRedelivery ? { callbackRedelivery: options.callbackRedelivery } : {}),
+    });
+    const sandboxUrl = sandbox.url;
+    const clock = sandbox.context.clock;
+    running = await startApp(app, {
+      ...state.runtime,
+      clientId: SEED_APP.clientId,
+      clientSecret: SEED_APP.clientSecret,
+      apiBase: sandboxUrl,
+      logger: logger.child({ part: 'app' }),
+      stream: { connections: options.connections },
+      now: () => clock.now(),
+      ...(metrics ? { metrics } : {}),
+      ...(consentUrl
+        ? {
+            bot: {
+              consent: { callbackUrl: consentUrl, loginBase: sandboxUrl },
+              oapiBase: sandboxUrl,
+            },
+          }
+        : {}),
+    });
+    const res = await fetch(`${sandboxUrl}/sandbox/skills`, {
       method: 'POST',
       headers: { 'content-type': 'application/yaml' },
       body: yaml,
@@ -96,30 +116,35 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   } catch (err) {
     await ops?.close();
     await running?.stop();
-    await state?.close();
-    await sandbox.close();
+    await state.close();
+    await sandbox?.close();
     throw err;
   }
+  const sandbox_ = sandbox;
   const lines = [
     `dingtalk-skills dev: ${app.name}`,
-    `  assistant page   ${sandbox.url}/`,
+    `  assistant page   ${sandbox_.url}/`,
     `  app              ${entry} — ${plural(app.skills.length, 'skill')} (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
-    `  sandbox          DINGTALK_API_BASE=${sandbox.url}  control API ${sandbox.url}/sandbox/`,
+    `  sandbox          DINGTALK_API_BASE=${sandbox_.url}  control API ${sandbox_.url}/sandbox/`,
     ...(ops ? [opsLine(ops).trimEnd()] : []),
+    ...(app.bot && ops
+      ? [
+          `  bot              chats at ${sandbox_.url}/sandbox/bots/conversations, consent callback ${ops.url}${BOT_CONSENT_PATH}`,
+        ]
+      : []),
     ...tlsLines(tls),
     ...seedLines(),
-    `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox.url}`,
+    `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox_.url}`,
     '  stop with Ctrl+C',
   ];
-  const app_ = running;
-  const state_ = state;
+  const app_ = running as NonNullable<typeof running>;
   const ops_ = ops;
   onShutdown(
     async () => {
       await app_.stop();
-      await state_.close();
+      await state.close();
       await ops_?.close();
-      await sandbox.close();
+      await sandbox_.close();
     },
     (m) => process.stderr.write(`dingtalk-skills dev: ${m}\n`),
   );

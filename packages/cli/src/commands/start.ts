@@ -1,5 +1,7 @@
+import type { AppRuntimeConfig } from '@dingtalk-skills/sdk';
 import { createAppRuntime, type OpsServer } from '@dingtalk-skills/sdk';
 import { watchConnectFailures } from '../connect-watch.js';
+import type { CliEnv } from '../env.js';
 import { EnvError, readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
 import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
@@ -38,6 +40,11 @@ export async function startCommand(target: string, options: StartOptions): Promi
     chooseLogOutput(options.logFormat, env.NO_COLOR),
   );
   const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
+  const bot = app.bot ? botOptionsFromEnv(env) : undefined;
+  if (bot?.consent && opsPort === undefined)
+    throw new EnvError(
+      'DINGTALK_BOT_CONSENT_URL is served on the ops port: set --ops-port (or DINGTALK_OPS_PORT) and route the URL to it',
+    );
   const metrics = opsMetrics(opsPort);
   const state = await stateFromEnv(env, env.DINGTALK_CLIENT_ID, logger, {
     qps: options.qps,
@@ -58,6 +65,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       },
       ...state.runtime,
       ...(metrics ? { metrics } : {}),
+      ...(bot ? { bot } : {}),
     });
     // An unreachable DINGTALK_API_BASE is retried for ever; after a few failures say so in one line.
     const unwatch = watchConnectFailures(runtime.stream, env.DINGTALK_API_BASE, (line) =>
@@ -75,6 +83,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       ...runtime,
       async stop() {
         await runtime.stream.stop();
+        await runtime.closeBot(options.drainTimeout);
         await runtime.openapi.close();
       },
     };
@@ -91,6 +100,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       stream: running.stream,
       state: state.health,
       metrics,
+      ...(Object.keys(running.routes).length > 0 ? { routes: { ...running.routes } } : {}),
     });
   } catch (err) {
     await running.stop();
@@ -119,4 +129,28 @@ export async function startCommand(target: string, options: StartOptions): Promi
     `dingtalk-skills start: ${app.name} (${plural(app.skills.length, 'skill')}) connected to ${env.DINGTALK_API_BASE} over Stream (${plural(options.connections, 'connection')}), state ${state.kind}\n`,
   );
   if (ops) process.stdout.write(opsLine(ops));
+}
+
+const DINGTALK_API = 'https://api.dingtalk.com';
+
+/**
+ * The bot's consent and hosts from the environment: DINGTALK_BOT_CONSENT_URL (the public callback URL),
+ * DINGTALK_LOGIN_BASE and DINGTALK_OAPI_BASE (default DingTalk's hosts, or DINGTALK_API_BASE when it
+ * names another server, e.g. a sandbox, which serves all three).
+ */
+export function botOptionsFromEnv(env: CliEnv): NonNullable<AppRuntimeConfig['bot']> {
+  const own = env.DINGTALK_API_BASE.replace(/\/+$/, '') !== DINGTALK_API;
+  const loginBase = env.DINGTALK_LOGIN_BASE ?? (own ? env.DINGTALK_API_BASE : undefined);
+  const oapiBase = env.DINGTALK_OAPI_BASE ?? (own ? env.DINGTALK_API_BASE : undefined);
+  return {
+    ...(oapiBase ? { oapiBase } : {}),
+    ...(env.DINGTALK_BOT_CONSENT_URL
+      ? {
+          consent: {
+            callbackUrl: env.DINGTALK_BOT_CONSENT_URL,
+            ...(loginBase ? { loginBase } : {}),
+          },
+        }
+      : {}),
+  };
 }

@@ -1,2 +1,3 @@
+export type { BotRuntimeOptions } from './bot-runtime.js';
 export { type AppDefinition, defineApp, type EventHandler, isAppDefinition } from './define-app.js';
 export { type AppRuntimeConfig, createAppRuntime, type RunningApp, startApp } from './runtime.js';

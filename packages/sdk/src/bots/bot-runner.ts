@@ -174,15 +174,21 @@ export class BotRunner {
     logger: Logger,
   ) {
     const reply = this.replyFor(message, logger);
-    if (!this.#consent || !this.#o.senders || !message.sender.staffId) {
-      logger.warn(
-        { code: err.authCode },
-        'bot handler needs the sender to authorize, but no consent is configured',
+    if (attempt === 2) {
+      logger.warn({ code: err.authCode }, 'bot: still not authorized after consent; not asking again');
+      await reply.text(
+        '授权后仍无法完成这个请求，已停止。请联系管理员检查应用权限。/ Still not authorized after consent: stopped. Ask an admin to check the app permissions.',
       );
       return;
     }
-    if (attempt === 2) {
-      await reply.text('授权后仍无法完成请求，已停止。/ Still not authorized after consent: stopped.');
+    if (!this.#consent || !this.#o.senders || !message.sender.staffId) {
+      logger.warn(
+        { code: err.authCode, hasStaffId: Boolean(message.sender.staffId) },
+        'bot handler needs the sender to authorize, but no consent is configured (bot.consent)',
+      );
+      await reply.text(
+        '这个请求需要你的授权，但机器人尚未配置授权回调。/ This needs your authorization, but the bot has no consent callback configured.',
+      );
       return;
     }
     const unionId = await this.#o.senders.unionIdOf(message.sender.staffId);

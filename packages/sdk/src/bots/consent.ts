@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IdentityMismatchError } from '../credentials/authorization-required.js';
 import type { UserTokenManager } from '../credentials/user-token-manager.js';
-import { toError } from '../errors/coded-error.js';
+import { DingTalkSkillsError, ErrorCode, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { StateStore } from '../state/state-store.js';
 import type { BotMessage } from './message.js';
@@ -29,6 +29,7 @@ interface Pending {
   message: BotMessage;
   staffId: string;
   unionId: string;
+  nick?: string;
   scopes: string[];
 }
 
@@ -75,7 +76,13 @@ export class BotConsent {
     scopes: string[],
   ): Promise<void> {
     const state = randomBytes(24).toString('base64url');
-    const pending: Pending = { message, staffId: sender.staffId, unionId: sender.unionId, scopes };
+    const pending: Pending = {
+      message,
+      staffId: sender.staffId,
+      unionId: sender.unionId,
+      scopes,
+      ...(message.sender.nick ? { nick: message.sender.nick } : {}),
+    };
     // One pending request per sender: a newer card replaces the older one (bounded by senders).
     const older = await this.#d.store.get(this.#senderKey(sender.staffId));
     if (older) await this.#d.store.delete(this.#key(older));
@@ -126,8 +133,12 @@ export class BotConsent {
       }
       try {
         const handle = await this.#d.tokens.resolve({ authCode: code, unionId: pending.unionId });
+        // A token whose owner DingTalk would not name is not filed under anyone (and not trusted).
         if (!handle?.persisted || handle.unionId !== pending.unionId)
-          throw new IdentityMismatchError('the consenting account could not be verified as the sender');
+          throw new DingTalkSkillsError(
+            ErrorCode.OpenApi,
+            'the consenting account could not be verified (contact.me gave no owner) or the code was not accepted',
+          );
       } catch (err) {
         if (err instanceof IdentityMismatchError) {
           this.#d.logger.warn(
@@ -136,18 +147,22 @@ export class BotConsent {
           );
           await reply
             .text(
-              '授权账号与发送者不一致，已拒绝。请由发送消息的人本人授权。/ Consent came from another account than the sender: refused.',
+              `授权账号与发送者不一致，已拒绝，未执行请求。请 ${pending.nick ?? pending.staffId} 本人重新发送消息并授权。/ Consent came from another account than the sender: refused, nothing was run. The sender should send the message again and authorize.`,
             )
             .catch(this.#replyFailed);
           page(
             res,
             403,
-            '请使用发送消息的账号授权 / Please authorize with the account that sent the message.',
+            '授权被拒绝：请使用发送消息的账号授权。/ Refused: please authorize with the account that sent the message.',
           );
           return;
         }
         this.#d.logger.error({ err: toError(err) }, 'bot consent: code exchange failed');
-        page(res, 502, '授权失败，请重试 / Authorization failed, please try again.');
+        page(
+          res,
+          502,
+          '授权失败，请重新发送消息后再试 / Authorization failed: send the message again and retry.',
+        );
         return;
       }
       this.#d.logger.info({ sender: pending.staffId }, 'bot consent: token filed under the sender');
