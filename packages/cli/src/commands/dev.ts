@@ -104,15 +104,18 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
           }
         : {}),
     });
-    const res = await fetch(`${sandboxUrl}/sandbox/skills`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/yaml' },
-      body: yaml,
-    });
-    if (!res.ok)
-      throw new Error(
-        `registering the app's skills in the sandbox failed: ${res.status} ${await res.text()}`,
-      );
+    // A bot-only app has no skills to register.
+    if (app.skills.length > 0) {
+      const res = await fetch(`${sandboxUrl}/sandbox/skills`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/yaml' },
+        body: yaml,
+      });
+      if (!res.ok)
+        throw new Error(
+          `registering the app's skills in the sandbox failed: ${res.status} ${await res.text()}`,
+        );
+    }
   } catch (err) {
     await ops?.close();
     await running?.stop();
@@ -124,7 +127,7 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   const lines = [
     `dingtalk-skills dev: ${app.name}`,
     `  assistant page   ${sandbox_.url}/`,
-    `  app              ${entry} — ${plural(app.skills.length, 'skill')} (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
+    `  app              ${entry} — ${app.skills.length > 0 || !app.bot ? `${plural(app.skills.length, 'skill')} (${app.skills.map((s) => s.operationId).join(', ')})` : 'no skills'}${app.bot ? ' and a bot (机器人)' : ''}, connected over Stream`,
     `  sandbox          DINGTALK_API_BASE=${sandbox_.url}  control API ${sandbox_.url}/sandbox/`,
     ...(ops ? [opsLine(ops).trimEnd()] : []),
     ...(app.bot && ops
@@ -134,7 +137,9 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
       : []),
     ...tlsLines(tls),
     ...seedLines(),
-    `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox_.url}`,
+    app.skills.length > 0
+      ? `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox_.url}`
+      : `  try              curl -s ${sandbox_.url}/sandbox/bots/messages -H 'content-type: application/json' -d '{"from":"zhangsan","text":"我今天有什么会?"}'`,
     '  stop with Ctrl+C',
   ];
   const app_ = running as NonNullable<typeof running>;

@@ -121,7 +121,9 @@ export function createBotRuntime(input: {
   }
   input.stream.onCallback(Topic.BotMessage, (msg) => runner.handle(msg));
   if (input.bot.cardActions && Object.keys(input.bot.cardActions).length > 0) {
-    const router = new CardActionRouter(input.bot.cardActions, input.logger);
+    const router = new CardActionRouter(input.bot.cardActions, input.logger, (staffId) =>
+      runner.asStaff(staffId),
+    );
     input.stream.onCallback(Topic.CardCallback, (msg, ctx) => router.handle(msg, ctx));
   }
   return {

@@ -6,6 +6,7 @@ import type { UserTokenManager } from '../credentials/user-token-manager.js';
 import { DingTalkSkillsError, ErrorCode, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { OpenApiClient } from '../openapi/client.js';
+import type { UserApi } from '../openapi/user-api.js';
 import { AuthFailureCode } from '../protocol/auth-failure.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { DedupStore } from '../stream/dedup-store.js';
@@ -154,9 +155,9 @@ export class BotRunner {
     }
   }
 
-  async #asSender(message: BotMessage) {
+  /** The user API of an org user by staffId (the platform's id): their stored token, refreshed when needed. */
+  async asStaff(staffId: string | undefined): Promise<UserApi> {
     const { tokens, senders } = this.#o;
-    const staffId = message.sender.staffId;
     if (!tokens || !senders)
       throw new DingTalkSkillsError(ErrorCode.Config, 'asSender(): the runtime has no user token manager');
     if (!staffId)
@@ -165,6 +166,10 @@ export class BotRunner {
       });
     const unionId = await senders.unionIdOf(staffId);
     return this.#o.openapi.asUser(await tokens.require({ unionId }));
+  }
+
+  #asSender(message: BotMessage): Promise<UserApi> {
+    return this.asStaff(message.sender.staffId);
   }
 
   async #onAuthRequired(

@@ -8,7 +8,7 @@ export {
   cardUpdateResponse,
   decodeCardAction,
 } from './card-callback.js';
-export type { CardStream, CardStreamer, CardTarget } from './card-streamer.js';
+export type { CardStream, CardStreamer, CardStreamOptions, CardTarget } from './card-streamer.js';
 export { BotConsent, type BotConsentConfig } from './consent.js';
 export { type BotContext, type BotDefinition, defineBot } from './define-bot.js';
 export {
