@@ -32,7 +32,8 @@ export interface BotContext {
 export interface BotDefinition {
   /**
    * Runs once per message (`msgId`): the frame is acked before it runs, a redelivery of the same
-   * message is not run again. A throw is logged (and counted); nothing is sent to the chat.
+   * message is not run again. A throw is logged (and counted); nothing is sent to the chat, except for
+   * `ERR_AUTHORIZATION_REQUIRED` (from `asSender()` or a user API call): then the authorization card.
    */
   onMessage(message: BotMessage, ctx: BotContext): Promise<void> | void;
   /** Delegated scopes `asSender()` needs, asked for on the authorization card (e.g. `['Calendar.Event.Read']`). */

@@ -45,8 +45,8 @@ export interface BotReply {
   markdown(title: string, text: string): Promise<ReplyReceipt>;
   actionCard(card: ActionCardReply): Promise<ReplyReceipt>;
   /**
-   * A streaming AI card (AI卡片): `append(text)`, then `finish()` or `fail(err)`. Needs a card streamer
-   * (`cardStreamer` in the runtime config); without one it throws `ERR_CONFIG`.
+   * A streaming AI card (AI卡片): `append(text)`, then `finish()` or `fail(err)`. The runtime builds
+   * the card streamer by default (`AiCards`); with `bot.cards: false` and no `cardStreamer` it throws `ERR_CONFIG`.
    */
   stream(options?: CardStreamOptions): Promise<CardStream>;
 }
