@@ -88,7 +88,13 @@ export class BotRunner {
 
   /** Runs a message once more after the sender's consent (attempt 2: a second auth failure ends it). */
   rerun(message: BotMessage): void {
-    if (this.#closed) return;
+    if (this.#closed) {
+      this.#o.logger.warn(
+        { msgId: message.msgId },
+        'consent arrived while stopping: the message is not re-run',
+      );
+      return;
+    }
     this.#start(message, performance.now(), 2);
   }
 
@@ -228,9 +234,14 @@ export class BotRunner {
         const auth = toAuthorizationRequired(err);
         if (auth) {
           outcome = 'auth';
-          await this.#onAuthRequired(message, auth, attempt, logger).catch((e: unknown) =>
-            logger.error({ err: toError(e) }, 'bot: could not ask the sender to authorize'),
-          );
+          await this.#onAuthRequired(message, auth, attempt, logger).catch(async (e: unknown) => {
+            logger.error({ err: toError(e) }, 'bot: could not ask the sender to authorize');
+            await this.replyFor(message, logger)
+              .text(
+                '暂时无法发起授权，请稍后再试。/ Could not start the authorization: please try again later.',
+              )
+              .catch(() => undefined);
+          });
         } else {
           outcome = 'error';
           logger.error({ err: toError(err) }, 'bot handler failed');

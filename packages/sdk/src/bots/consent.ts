@@ -196,6 +196,11 @@ export class BotConsent {
 
 function page(res: ServerResponse, status: number, text: string): void {
   const body = `<!doctype html><meta charset="utf-8"><title>DingTalk</title><p style="${PAGE_STYLE}">${text}</p>`;
-  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.writeHead(status, {
+    'content-type': 'text/html; charset=utf-8',
+    'cache-control': 'no-store',
+    'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    'referrer-policy': 'no-referrer',
+  });
   res.end(body);
 }
