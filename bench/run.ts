@@ -9,6 +9,7 @@ import { appSuite } from './app/suite.js';
 import { botsSuite } from './bots/suite.js';
 import { e2eSuite } from './e2e/suite.js';
 import { gatewaySuite } from './gateway/suite.js';
+import { mcpSuite } from './mcp/suite.js';
 import { skillsSuite } from './skills/suite.js';
 import { stateSuite } from './state/suite.js';
 import { streamSuite } from './stream/suite.js';
@@ -25,6 +26,7 @@ const SUITES: readonly Suite[] = [
   appSuite,
   userApiSuite,
   botsSuite,
+  mcpSuite,
 ];
 
 const USAGE = `Usage: npm run bench -- [options]

@@ -105,7 +105,7 @@ async function oneRound(
     const tokens = new StateTokenStore({ store, cipher, logger: silentLogger() });
     const dedup = new StateDedupStore(store);
     let run: (i: number) => Promise<unknown>;
-    if (op === 'dedup') run = (i) => dedup.claim(`evt-${i}`, 60_000);
+    if (op === 'dedup') run = (i) => dedup.begin(`evt-${i}`, 'bench', 60_000);
     else if (op === 'token-set') run = (i) => tokens.set(`user-${i % USERS}`, token(i % USERS), 3_600_000);
     else {
       for (let u = 0; u < USERS; u++) await tokens.set(`user-${u}`, token(u), 3_600_000);

@@ -29,14 +29,14 @@ describe('a full memory state store', () => {
     const dedup = new StateDedupStore(store, { namespace: 'dedup:app' });
     await tokens.set('union-zhangsan', token('union-zhangsan'), 30 * DAY);
     await tokens.set('union-lisi', token('union-lisi'), 30 * DAY);
-    for (let i = 0; i < 5_000; i++) expect(await dedup.claim(`evt-${i}`, 600_000)).toBe(true);
+    for (let i = 0; i < 5_000; i++) expect(await dedup.begin(`evt-${i}`, 'o', 600_000)).toBe('claimed');
 
     expect(store.size).toBe(1_000);
     expect((await tokens.get('union-zhangsan'))?.accessToken).toBe('a'.repeat(32));
     expect((await tokens.get('union-lisi'))?.refreshToken).toBe('r'.repeat(32));
     // The newest claims are kept (a redelivery of a recent event is still recognized), the oldest are gone.
-    expect(await dedup.claim('evt-4999', 600_000)).toBe(false);
-    expect(await dedup.claim('evt-0', 600_000)).toBe(true);
+    expect(await dedup.begin('evt-4999', 'o2', 600_000)).toBe('in-progress');
+    expect(await dedup.begin('evt-0', 'o2', 600_000)).toBe('claimed');
     await store.close();
   });
 

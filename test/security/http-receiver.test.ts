@@ -14,8 +14,9 @@ import {
   createHttpHandler,
   defineApp,
   defineSkill,
-  MemoryTokenStore,
+  MemoryStateStore,
   type RunningApp,
+  StateTokenStore,
   silentLogger,
   startApp,
   TokenCipher,
@@ -90,7 +91,8 @@ async function close(server: { close(cb: () => void): void; closeAllConnections?
 
 beforeAll(async () => {
   sandbox = await createSandbox({ ephemeral: true, logger: silentLogger(), pingIntervalMs: 0 });
-  store = new MemoryTokenStore({
+  store = new StateTokenStore({
+    store: new MemoryStateStore({ logger: silentLogger() }),
     logger: silentLogger(),
     cipher: new TokenCipher(TokenCipher.generateKey()),
   });

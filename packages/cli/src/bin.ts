@@ -58,7 +58,7 @@ const program = new Command();
 program
   .name('dingtalk-skills')
   .description(
-    'DingTalk AI assistant skills with user-delegated credentials (用户代理凭证): dev, start, sandbox, spec, invoke',
+    'DingTalk AI assistant skills with user-delegated credentials (用户代理凭证): dev, start, sandbox, spec, invoke, mcp call',
   )
   .version(VERSION)
   .showHelpAfterError()
@@ -82,6 +82,21 @@ const opsPortOption = () =>
   ).argParser(intOption('--ops-port', 0, 65535));
 const opsHostOption = () =>
   new Option('--ops-host <host>', 'interface of the ops endpoints (default $DINGTALK_OPS_HOST or 127.0.0.1)');
+/** `--mcp-port`, `--mcp-host`, `--mcp-public-url` of `dev` and `start`. */
+const mcpOptions = () => [
+  new Option(
+    '--mcp-port <port>',
+    "also serve the skills as a remote MCP server (Streamable HTTP + OAuth 2.1 federating to DingTalk's login) on this port (0 = any free port; default $DINGTALK_MCP_PORT, else off)",
+  ).argParser(intOption('--mcp-port', 0, 65535)),
+  new Option(
+    '--mcp-host <host>',
+    'interface of the MCP server (default: --host for dev, 127.0.0.1 for start)',
+  ),
+  new Option(
+    '--mcp-public-url <url>',
+    "the MCP server's public base URL behind a proxy, e.g. https://skills.example.com (tokens are bound to <url>/mcp)",
+  ),
+];
 const hostOption = () =>
   new Option('--host <host>', 'interface to listen on (loopback unless told otherwise)').default('127.0.0.1');
 const portOption = () =>
@@ -118,7 +133,8 @@ program
     ),
   )
   .action(async (app: string, opts) => (await import('./commands/dev.js')).devCommand(app, opts));
-for (const option of tlsOptions()) program.commands.find((c) => c.name() === 'dev')?.addOption(option);
+for (const option of [...tlsOptions(), ...mcpOptions()])
+  program.commands.find((c) => c.name() === 'dev')?.addOption(option);
 
 program
   .command('start')
@@ -173,6 +189,7 @@ program
     )}\n\nEnvironment: DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET (required), DINGTALK_API_BASE, DINGTALK_STATE,\n  DINGTALK_TOKEN_KEY, DINGTALK_OPS_PORT, DINGTALK_OPS_HOST, LOG_LEVEL, NO_COLOR;\n  bots: DINGTALK_BOT_CONSENT_URL, DINGTALK_LOGIN_BASE, DINGTALK_OAPI_BASE (docs/bots.md)`,
   )
   .action(async (app: string, opts) => (await import('./commands/start.js')).startCommand(app, opts));
+for (const option of mcpOptions()) program.commands.find((c) => c.name() === 'start')?.addOption(option);
 
 program
   .command('sandbox')
@@ -232,6 +249,29 @@ program
     ),
   )
   .action(async (skill: string, opts) => (await import('./commands/invoke.js')).invokeCommand(skill, opts));
+
+program
+  .command('mcp')
+  .description('a headless MCP client for scripts (the official MCP SDK client)')
+  .command('call')
+  .description(
+    'call one tool of a running MCP server (dev --mcp-port) as a sandbox user, walking the OAuth consent pages, and print the transcript',
+  )
+  .argument('<tool>', 'tool name (the skill operationId)')
+  .requiredOption('--user <userId>', 'seeded user who signs in at the sandbox (zhangsan, lisi)')
+  .option('--data <json>', 'the tool arguments as a JSON object', '{}')
+  .option('--auto-consent', 'approve our consent page and the sandbox DingTalk consent page headlessly')
+  .option('--json', 'print the transcript as JSON')
+  .option('--url <url>', 'the MCP endpoint (default http://127.0.0.1:$DINGTALK_MCP_PORT/mcp, port 8731)')
+  .addHelpText(
+    'after',
+    examples(
+      'npx dingtalk-skills dev examples/crm --mcp-port 8731   # in another terminal',
+      'npx dingtalk-skills mcp call whoami --user zhangsan --auto-consent',
+      `npx dingtalk-skills mcp call createTodo --user lisi --data '{"subject":"买牛奶"}' --auto-consent --json`,
+    ),
+  )
+  .action(async (tool: string, opts) => (await import('./commands/mcp-call.js')).mcpCallCommand(tool, opts));
 
 /** The exit code for an error a command threw (documented in EXIT_CODES_HELP). */
 function exitCodeOf(err: unknown): number {

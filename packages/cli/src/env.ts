@@ -30,10 +30,12 @@ const envSchema = z.object({
    * path; register it as a redirect URL of the app. Unset: a bot cannot ask senders to authorize.
    */
   DINGTALK_BOT_CONSENT_URL: z.url({ protocol: /^https?$/ }).optional(),
-  /** `start`: DingTalk's login host for consent links (default https://login.dingtalk.com, or DINGTALK_API_BASE when that is not DingTalk's). */
-  DINGTALK_LOGIN_BASE: z.url({ protocol: /^https?$/ }).optional(),
   /** `start`: the legacy OpenAPI host (default https://oapi.dingtalk.com, or DINGTALK_API_BASE when that is not DingTalk's). */
   DINGTALK_OAPI_BASE: z.url({ protocol: /^https?$/ }).optional(),
+  /** `dev`/`start`: port of the MCP server (`--mcp-port` wins); `mcp call`: the port it calls. */
+  DINGTALK_MCP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** `start --mcp-port` and bots: DingTalk's login (default: DINGTALK_API_BASE when that is not DingTalk, i.e. a sandbox). */
+  DINGTALK_LOGIN_BASE: z.url({ protocol: /^https?$/ }).optional(),
   /** Any non-empty value turns colour off in pretty logs (https://no-color.org). */
   NO_COLOR: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -22,9 +22,9 @@ Exit codes:
   0  done (long-running commands: stopped cleanly on Ctrl+C / SIGTERM)
   1  failed while running (invoke: the skill answered an error; a port in use; the sandbox refused)
   2  usage: unknown command or option, bad option value or argument, invalid environment variable
-  3  invoke: the user must still consent (open the consent URL or pass --auto-consent)
+  3  invoke, mcp call: the user must still consent (open the consent URL or pass --auto-consent)
   4  the app cannot be loaded (not found, syntax error, no app exported) or breaks DingTalk's rules
-  5  invoke: no sandbox answers at the URL (start one with: npx dingtalk-skills dev)`;
+  5  invoke: no sandbox answers at the URL (start one with: npx dingtalk-skills dev); mcp call: no MCP server answers`;
 
 /** A bad argument or option value the parser could not see (e.g. `--data` that is not JSON): exit code 2. */
 export class UsageError extends Error {}

@@ -15,6 +15,7 @@ export {
   parseInput,
 } from './control/index.js';
 export * from './gateway/index.js';
+export * from './mcp-client/index.js';
 export {
   DEFAULT_CALLBACK_REDELIVERY,
   type SandboxApp,

@@ -3,6 +3,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { Admission, HostPolicy, useBoundedJson } from './admission/index.js';
 import { type Assistant, registerAssistant, SessionWebhooks } from './assistant/index.js';
 import { BotChats, registerBotControl, registerRobotRoutes } from './bots/index.js';
+import { cardRegistryOf } from './cards/index.js';
 import { SandboxClock } from './clock.js';
 import type { SandboxContext } from './context.js';
 import { type ControlExtension, registerControlApi } from './control/index.js';
@@ -142,6 +143,8 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
       defaultClientId,
       knownUser: (userId) => platform.repos.users.byUserId(userId) !== undefined,
       corpId: () => platform.repos.users.list()[0]?.corpId ?? '',
+      knownApp: (clientId) => platform.repos.apps.get(clientId) !== undefined,
+      cards: cardRegistryOf(platform),
     }),
   );
   let assistant: Assistant;

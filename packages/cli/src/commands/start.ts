@@ -1,16 +1,22 @@
-import type { AppRuntimeConfig } from '@dingtalk-skills/sdk';
-import { createAppRuntime, type OpsServer } from '@dingtalk-skills/sdk';
+import {
+  type AppRuntimeConfig,
+  createAppRuntime,
+  type OpsServer,
+  type RunningMcpServer,
+  startAppMcp,
+} from '@dingtalk-skills/sdk';
 import { watchConnectFailures } from '../connect-watch.js';
 import type { CliEnv } from '../env.js';
 import { EnvError, readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
 import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
+import { type McpFlags, mcpLine } from '../mcp.js';
 import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
 import { plural } from '../words.js';
 
-export interface StartOptions extends OpsFlags {
+export interface StartOptions extends OpsFlags, McpFlags {
   connections: number;
   /** How long a graceful stop lets in-flight handlers run (ms). */
   drainTimeout: number;
@@ -51,8 +57,9 @@ export async function startCommand(target: string, options: StartOptions): Promi
     observer: metrics,
   });
   let running: ReturnType<typeof createAppRuntime> & { stop(): Promise<void> };
+  let mcp: RunningMcpServer | undefined;
   try {
-    const runtime = createAppRuntime(app, {
+    const config: AppRuntimeConfig = {
       clientId: env.DINGTALK_CLIENT_ID,
       clientSecret: env.DINGTALK_CLIENT_SECRET,
       apiBase: env.DINGTALK_API_BASE,
@@ -66,7 +73,8 @@ export async function startCommand(target: string, options: StartOptions): Promi
       ...state.runtime,
       ...(metrics ? { metrics } : {}),
       ...(bot ? { bot } : {}),
-    });
+    };
+    const runtime = createAppRuntime(app, config);
     // An unreachable DINGTALK_API_BASE is retried for ever; after a few failures say so in one line.
     const unwatch = watchConnectFailures(runtime.stream, env.DINGTALK_API_BASE, (line) =>
       process.stderr.write(line),
@@ -79,9 +87,28 @@ export async function startCommand(target: string, options: StartOptions): Promi
     } finally {
       unwatch();
     }
+    const mcpPort = options.mcpPort ?? env.DINGTALK_MCP_PORT;
+    if (mcpPort !== undefined) {
+      // Behind a sandbox (DINGTALK_API_BASE not DingTalk's), the sandbox plays DingTalk's login too.
+      const loginBase =
+        env.DINGTALK_LOGIN_BASE ??
+        (new URL(env.DINGTALK_API_BASE).hostname === 'api.dingtalk.com' ? undefined : env.DINGTALK_API_BASE);
+      mcp = await startAppMcp(app, runtime, config, {
+        port: mcpPort,
+        host: options.mcpHost ?? '127.0.0.1',
+        ...(options.mcpPublicUrl ? { publicUrl: options.mcpPublicUrl } : {}),
+        auth: loginBase ? { loginBase } : {},
+      }).catch(async (err: unknown) => {
+        await runtime.stream.stop();
+        await runtime.openapi.close();
+        throw err;
+      });
+    }
+    const mcp_ = mcp;
     running = {
       ...runtime,
       async stop() {
+        await mcp_?.close();
         await runtime.stream.stop();
         await runtime.closeBot(options.drainTimeout);
         await runtime.openapi.close();
@@ -129,6 +156,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
     `dingtalk-skills start: ${app.name} (${plural(app.skills.length, 'skill')}) connected to ${env.DINGTALK_API_BASE} over Stream (${plural(options.connections, 'connection')}), state ${state.kind}\n`,
   );
   if (ops) process.stdout.write(opsLine(ops));
+  if (mcp) process.stdout.write(mcpLine(mcp.url, mcp.callbackUrl));
 }
 
 const DINGTALK_API = 'https://api.dingtalk.com';

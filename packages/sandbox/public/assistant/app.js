@@ -146,6 +146,7 @@
   function selectUser(userId, conversationId) {
     state.userId = userId;
     $('user-select').value = userId;
+    for (const fn of hooks.user) fn(userId);
     state.conversationId = conversationId || storedConversation(userId);
     if (conversationId) storeConversation(userId, conversationId);
     return Promise.all([loadConversation(), loadOverview()]);
@@ -757,6 +758,21 @@
     );
   }
 
+  // ---- the bot chats (chats/chats.js) plug in here ---------------------------------------------------
+
+  const hooks = { ready: [], user: [] };
+  window.sandboxPage = {
+    el,
+    clear,
+    time,
+    api,
+    pageError,
+    logFault,
+    /** `ready` (users and overview loaded), `user` (the user picker changed: who is typing). */
+    on: (name, fn) => hooks[name].push(fn),
+    state,
+  };
+
   // ---- start -----------------------------------------------------------------------------------------
 
   async function start() {
@@ -812,6 +828,7 @@
       history.replaceState(null, '', '/');
     }
     await selectUser(userId, fromUrl || undefined);
+    for (const fn of hooks.ready) await fn();
     document.body.dataset.ready = 'true';
 
     setInterval(() => {

@@ -11,6 +11,12 @@ const ASSETS: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
   'favicon.svg': 'image/svg+xml',
+  // The bot chats (机器人会话): ES modules and their styles (public/assistant/chats/).
+  'chats/chats.js': 'text/javascript; charset=utf-8',
+  'chats/render.js': 'text/javascript; charset=utf-8',
+  'chats/markdown.js': 'text/javascript; charset=utf-8',
+  'chats/faults.js': 'text/javascript; charset=utf-8',
+  'chats/chats.css': 'text/css; charset=utf-8',
 };
 
 /** Everything from this origin; no inline script, nothing from the internet. */
@@ -27,7 +33,7 @@ async function sendFile(reply: FastifyReply, file: string, type: string): Promis
     .send(content);
 }
 
-/** The assistant page at `/` and its assets at `/assistant/<file>`. */
+/** The assistant page at `/` and its assets at `/assistant/<file>` and `/assistant/chats/<file>`. */
 export function registerPage(app: FastifyInstance): void {
   app.get('/', async (_req, reply) => sendFile(reply, 'index.html', 'text/html; charset=utf-8'));
   // Browsers ask every page of the origin (the consent page too) for /favicon.ico.
@@ -36,6 +42,12 @@ export function registerPage(app: FastifyInstance): void {
     const type = ASSETS[req.params.file];
     if (type === undefined) return reply.code(404).type('text/plain; charset=utf-8').send('not found');
     return sendFile(reply, req.params.file, type);
+  });
+  app.get<{ Params: { file: string } }>('/assistant/chats/:file', async (req, reply) => {
+    const file = `chats/${req.params.file}`;
+    const type = ASSETS[file];
+    if (type === undefined) return reply.code(404).type('text/plain; charset=utf-8').send('not found');
+    return sendFile(reply, file, type);
   });
 }
 

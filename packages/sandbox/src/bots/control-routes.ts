@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { SessionWebhooks } from '../assistant/session-webhook/store.js';
+import type { CardRegistry } from '../cards/card-registry.js';
 import { ControlError } from '../control/errors.js';
 import { parseInput } from '../control/validate.js';
 import type { BotChats } from './chats.js';
+import { cardUpdateOf, timelineOf } from './timeline.js';
 
 /** `POST /sandbox/bots/messages` */
 export const sendBotMessageBody = z
@@ -40,7 +42,17 @@ export interface BotControlDeps {
   defaultClientId: () => string;
   knownUser: (userId: string) => boolean;
   corpId: () => string;
+  /** Known apps (the chat list is made only for them). */
+  knownApp: (clientId: string) => boolean;
+  /** The card instances: a conversation's timeline shows its cards; a button press's answer updates the card. */
+  cards: CardRegistry;
 }
+
+/** `GET /sandbox/bots/chats?userId=&clientId=` */
+const chatsQuery = z.object({
+  userId: z.string().min(1).max(128),
+  clientId: z.string().min(1).max(128).optional(),
+});
 
 /**
  * Control API of bot chats (relative to `/sandbox`):
@@ -50,7 +62,11 @@ export interface BotControlDeps {
  * - `GET /bots/conversations`, `GET /bots/conversations/:id/messages`: what was said and replied.
  * - `POST /bots/conversations/:id/expire-webhooks`: fault, every session webhook of it expires now.
  * - `POST /bots/card-callbacks` `{outTrackId, userId, actionId?, params?}`: a button press on a card
- *   (`/v1.0/card/instances/callback`); answers `{delivery}` with the app's card update in `response`.
+ *   (`/v1.0/card/instances/callback`); answers `{delivery, updated}` with the app's card update in
+ *   `response`, applied to the card as DingTalk does (`updated`: whether it changed the card).
+ * - `GET /bots/chats?userId=&clientId=`: the page's chat list, the user's single chat with the bot and
+ *   the group (made on first use), each with its timeline.
+ * - `GET /bots/conversations/:id/timeline`: lines and delivered cards in order, with a change `stamp`.
  */
 export function registerBotControl(deps: BotControlDeps) {
   return (scope: FastifyInstance) => {
@@ -98,7 +114,38 @@ export function registerBotControl(deps: BotControlDeps) {
           content: JSON.stringify({ cardPrivateData: { actionIds: [body.actionId], params: body.params } }),
         },
       );
-      return { delivery };
+      // DingTalk applies the card update in the ack (`response.cardData`) to the card.
+      let updated = false;
+      const card = deps.cards.get(body.outTrackId);
+      const update = delivery.status === 'answered' ? cardUpdateOf(delivery.response) : undefined;
+      if (card && update && card.clientId === (body.clientId ?? deps.defaultClientId())) {
+        deps.cards.update(card, update.params, update.byKey);
+        updated = true;
+      }
+      return { delivery, updated };
+    });
+
+    scope.get('/bots/chats', async (req) => {
+      const q = parseInput(chatsQuery, req.query, 'query');
+      if (!deps.knownUser(q.userId))
+        throw new ControlError(404, 'unknownUser', `no user ${q.userId}`, 'userId');
+      const clientId = q.clientId ?? deps.defaultClientId();
+      if (!deps.knownApp(clientId))
+        throw new ControlError(404, 'unknownApp', `no app ${clientId}`, 'clientId');
+      return {
+        clientId,
+        chats: [
+          timelineOf(deps.chats.conversationOf(clientId, 'single', q.userId), deps.cards),
+          timelineOf(deps.chats.conversationOf(clientId, 'group'), deps.cards),
+        ],
+      };
+    });
+
+    scope.get('/bots/conversations/:id/timeline', async (req) => {
+      const { id } = req.params as { id: string };
+      const conv = deps.chats.get(id);
+      if (!conv) throw new ControlError(404, 'unknownConversation', `no conversation ${id}`);
+      return timelineOf(conv, deps.cards);
     });
 
     scope.get('/bots/conversations', async () => ({

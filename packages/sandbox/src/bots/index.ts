@@ -26,3 +26,13 @@ export {
   MAX_MSG_PARAM_BYTES,
   registerRobotRoutes,
 } from './robot-routes.js';
+export {
+  type BotTimeline,
+  cardsOf,
+  cardUpdateOf,
+  MAX_TIMELINE_CARDS,
+  type TimelineCard,
+  type TimelineItem,
+  type TimelineMessage,
+  timelineOf,
+} from './timeline.js';

@@ -44,6 +44,12 @@ describe('serving the page', () => {
       'remove-scope',
       'drop-connection',
       'send-disconnect',
+      'chat-tab-single',
+      'chat-tab-group',
+      'bot-input',
+      'expire-webhook',
+      'redeliver-last',
+      'card-qps-limit',
     ])
       expect(html).toContain(`data-testid="${id}"`);
     expect(html).not.toMatch(/https?:\/\//); // nothing from the internet
@@ -51,6 +57,11 @@ describe('serving the page', () => {
       ['app.js', 'text/javascript'],
       ['style.css', 'text/css'],
       ['favicon.svg', 'image/svg+xml'],
+      ['chats/chats.js', 'text/javascript'],
+      ['chats/render.js', 'text/javascript'],
+      ['chats/markdown.js', 'text/javascript'],
+      ['chats/faults.js', 'text/javascript'],
+      ['chats/chats.css', 'text/css'],
     ]) {
       const asset = await fetch(`${h.url}/assistant/${file}`);
       expect(asset.status).toBe(200);
@@ -58,6 +69,8 @@ describe('serving the page', () => {
     }
     expect((await fetch(`${h.url}/assistant/..%2Fpackage.json`)).status).toBe(404);
     expect((await fetch(`${h.url}/assistant/index.ts`)).status).toBe(404);
+    expect((await fetch(`${h.url}/assistant/chats/..%2F..%2Fpackage.json`)).status).toBe(404);
+    expect((await fetch(`${h.url}/assistant/chats/app.js`)).status).toBe(404);
   });
 });
 

@@ -56,6 +56,8 @@ describe('CALLBACK invocation', () => {
     const sandbox = await start({ callbackTimeoutMs: 100 });
     const client = await connect(sandbox, { autoAck: null });
     await sandbox.gateway.invokeCallback({ topic: GRAPH, rawData: '{"not":"re-encoded"' });
+    // The 100 ms answer deadline can pass before a loaded event loop has read the frame off the socket.
+    await client.waitFor(() => client.received('CALLBACK').length === 1);
     expect(client.received('CALLBACK')[0]?.data).toBe('{"not":"re-encoded"');
   });
 

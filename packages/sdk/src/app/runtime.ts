@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import type { BotRunner } from '../bots/bot-runner.js';
 import type { CardStreamer } from '../bots/card-streamer.js';
-import { MemoryTokenStore } from '../credentials/memory-token-store.js';
 import type { RefreshLock } from '../credentials/refresh-lock.js';
-import { TokenCipher } from '../credentials/token-cipher.js';
 import type { TokenStore } from '../credentials/token-store.js';
 import { UserTokenManager } from '../credentials/user-token-manager.js';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
@@ -16,10 +14,11 @@ import type { RateLimiter } from '../openapi/rate-limiter.js';
 import type { UserApi } from '../openapi/user-api.js';
 import type { HttpReceiverOptions } from '../skills/receivers/http.js';
 import { SkillsApp } from '../skills/skills-app.js';
+import { createMemorySharedState, type SharedState } from '../state/shared-state.js';
 import type { StateStore } from '../state/state-store.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientConfig } from '../stream/config.js';
-import { type DedupStore, MemoryDedupStore } from '../stream/dedup-store.js';
+import type { DedupStore } from '../stream/dedup-store.js';
 import { type BotRuntimeOptions, createBotRuntime } from './bot-runtime.js';
 import type { AppDefinition } from './define-app.js';
 
@@ -35,20 +34,24 @@ export interface AppRuntimeConfig {
     StreamClientConfig,
     'clientId' | 'clientSecret' | 'apiBase' | 'logger' | 'dedupStore' | 'observer'
   >;
-  /** Where EVENT ids are claimed (default in-memory, per process; a shared store for several instances). */
-  dedupStore?: DedupStore;
-  /** Where users' tokens are kept (default in-memory, encrypted with `tokenKey`). */
-  tokenStore?: TokenStore;
-  /** Key that encrypts stored tokens (AES-256-GCM). Default: a random key per process (memory store only). */
-  tokenKey?: string;
-  /** Exclusion around a user's refresh (default: in this process). */
-  refreshLock?: RefreshLock;
-  /** Outbound rate limiter shared by every OpenAPI call (default 20 QPS per API in this process). */
-  rateLimiter?: RateLimiter;
   /**
-   * Where `idempotent` skills remember their answers for a redelivery (default: in this process's
-   * memory). Pass the shared state store (`createSharedState(...).store`) when instances share the load.
+   * Where the app keeps its state: users' tokens (encrypted), EVENT dedup, refresh locks, rate budgets and
+   * idempotent answers. Pass `await createSharedState({ url: 'redis://…' | 'sqlite:…', … })` when
+   * instances share the load. Default: `createMemorySharedState` (this process only; the same code and
+   * limits as the CLI's `DINGTALK_STATE=memory:`). The fields below override single parts of it.
    */
+  state?: SharedState;
+  /** Where EVENT ids are claimed (default: `state.dedupStore`). */
+  dedupStore?: DedupStore;
+  /** Where users' tokens are kept (default: `state.tokenStore`). */
+  tokenStore?: TokenStore;
+  /** Key that encrypts stored tokens in the default memory state (AES-256-GCM). Default: a random key per process. */
+  tokenKey?: string;
+  /** Exclusion around a user's refresh (default: `state.refreshLock`). */
+  refreshLock?: RefreshLock;
+  /** Outbound rate limiter shared by every OpenAPI call (default: `state.rateLimiter`, 20 QPS per API). */
+  rateLimiter?: RateLimiter;
+  /** Where `idempotent` skills remember their answers for a redelivery (default: `state.store`). */
   answerStore?: StateStore;
   /** Deadline of a skill handler (default 8,000 ms). */
   skillTimeoutMs?: number;
@@ -127,23 +130,22 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
     );
   }
   const logger = config.logger ?? createLogger({ name: 'dingtalk-skills', secrets: [config.clientSecret] });
+  const state = config.state ?? defaultState(config, logger);
   const openapi = createOpenApiClient({
     clientId: config.clientId,
     clientSecret: config.clientSecret,
     logger,
     ...(config.apiBase ? { apiBase: config.apiBase } : {}),
-    ...(config.rateLimiter ? { rateLimit: config.rateLimiter } : {}),
+    rateLimit: config.rateLimiter ?? state.rateLimiter,
     ...(config.now ? { now: config.now } : {}),
     ...(config.metrics ? { observer: config.metrics } : {}),
   });
-  const tokenStore =
-    config.tokenStore ??
-    new MemoryTokenStore({ logger, cipher: new TokenCipher(config.tokenKey ?? TokenCipher.generateKey()) });
+  const tokenStore = config.tokenStore ?? state.tokenStore;
   const tokens = new UserTokenManager({
     openapi,
     store: tokenStore,
     logger,
-    ...(config.refreshLock ? { lock: config.refreshLock } : {}),
+    lock: config.refreshLock ?? state.refreshLock,
     ...(config.now ? { now: config.now } : {}),
     ...(config.metrics ? { observer: config.metrics } : {}),
   });
@@ -158,10 +160,10 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
     ...(app.middleware ? { middleware: app.middleware } : {}),
     ...(app.onError ? { onError: app.onError } : {}),
     ...(config.metrics ? { observer: config.metrics } : {}),
-    ...(config.answerStore ? { answerStore: config.answerStore } : {}),
+    answerStore: config.answerStore ?? state.store,
     answerNamespace: config.clientId,
   });
-  const dedupStore = config.dedupStore ?? new MemoryDedupStore();
+  const dedupStore = config.dedupStore ?? state.dedupStore;
   const stream = new StreamClient({
     ...config.stream,
     clientId: config.clientId,
@@ -186,7 +188,7 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
         dedup: dedupStore,
         logger,
         options: config.bot,
-        answerStore: config.answerStore,
+        answerStore: config.answerStore ?? state.store,
         cardStreamer: config.cardStreamer,
         now: config.now,
         metrics: config.metrics,
@@ -207,6 +209,33 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
 }
 
 /**
+ * Serves a runtime's skills as MCP tools (what `startApp(app, { mcp })` does; the CLI's `start` calls it
+ * itself). The authorization server keeps its records in `mcp.auth.state`, else in `config.answerStore`
+ * (the shared store), else in memory.
+ */
+export function startAppMcp(
+  app: AppDefinition,
+  runtime: Omit<RunningApp, 'stop' | 'mcp'>,
+  config: AppRuntimeConfig,
+  options: McpOptions,
+): Promise<RunningMcpServer> {
+  const shared = config.answerStore;
+  const auth =
+    options.auth === false ? false : { ...(shared ? { state: shared } : {}), ...(options.auth ?? {}) };
+  return startMcpServer(
+    {
+      appName: app.name,
+      skills: runtime.skills.skills,
+      invoke: (inv) => runtime.skills.invoke(inv),
+      tokens: runtime.tokens,
+      appKey: config.clientId,
+      logger: config.logger ?? createLogger({ name: 'dingtalk-skills', secrets: [config.clientSecret] }),
+    },
+    { ...options, auth },
+  );
+}
+
+/**
  * Starts an app: builds the runtime and opens its Stream connection(s). Resolves once connected;
  * rejects with ERR_CREDENTIALS when DingTalk refuses the app's credentials.
  */
@@ -214,17 +243,7 @@ export async function startApp(app: AppDefinition, config: AppRuntimeConfig): Pr
   const runtime = createAppRuntime(app, config);
   await runtime.stream.start();
   const mcp = config.mcp
-    ? await startMcpServer(
-        {
-          appName: app.name,
-          skills: runtime.skills.skills,
-          invoke: (inv) => runtime.skills.invoke(inv),
-          tokens: runtime.tokens,
-          appKey: config.clientId,
-          logger: config.logger ?? createLogger({ name: 'dingtalk-skills', secrets: [config.clientSecret] }),
-        },
-        config.mcp,
-      ).catch(async (err: unknown) => {
+    ? await startAppMcp(app, runtime, config, config.mcp).catch(async (err: unknown) => {
         await runtime.stream.stop();
         throw err;
       })
@@ -239,4 +258,19 @@ export async function startApp(app: AppDefinition, config: AppRuntimeConfig): Pr
       await runtime.openapi.close();
     },
   };
+}
+
+/** The memory state of an app whose config names none; says once that it is one process only. */
+function defaultState(config: AppRuntimeConfig, logger: Logger): SharedState {
+  const state = createMemorySharedState({
+    logger,
+    clientId: config.clientId,
+    ...(config.tokenKey === undefined ? {} : { tokenKeys: config.tokenKey }),
+  });
+  if (config.tokenStore === undefined)
+    logger.info(
+      { state: 'memory' },
+      'app state (users’ tokens, EVENT dedup, locks) is kept in memory: one process only, lost on restart; pass `state: await createSharedState(...)` to share it',
+    );
+  return state;
 }

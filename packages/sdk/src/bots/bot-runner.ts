@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   AuthorizationRequiredError,
   toAuthorizationRequired,
@@ -151,7 +152,9 @@ export class BotRunner {
   async #claim(msgId: string): Promise<boolean> {
     const key = `bot:${this.#o.namespace}:${msgId}`;
     try {
-      return await this.#o.dedup.claim(key, this.#o.dedupTtlMs ?? 30 * 60_000);
+      // A bot message is answered at once and never retried, so its lease simply lasts the dedup TTL.
+      const found = await this.#o.dedup.begin(key, randomUUID(), this.#o.dedupTtlMs ?? 30 * 60_000);
+      return found === 'claimed';
     } catch (err) {
       this.#o.logger.warn(
         { msgId, err: toError(err).message },

@@ -350,7 +350,7 @@ export class AiCardStream {
 
   /** The text a non-final frame shows: clipped, trailing newlines trimmed (no flicker, OC). */
   #visible(final: boolean): string {
-    const text = final ? this.#text : this.#text.replace(/\n+$/, '');
+    const text = final ? this.#text : trimTrailingNewlines(this.#text);
     return this.#clip(text);
   }
 
@@ -369,4 +369,11 @@ function summary(err: unknown): Record<string, unknown> {
   if (isOpenApiError(err))
     return { api: err.api, status: err.status, apiCode: err.apiCode, requestId: err.requestId };
   return { message: err instanceof Error ? err.message : String(err) };
+}
+
+/** `text` without its trailing newlines (a loop: the regex /\n+$/ backtracks quadratically). */
+function trimTrailingNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) === 10) end--;
+  return end === text.length ? text : text.slice(0, end);
 }

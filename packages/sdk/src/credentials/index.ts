@@ -9,9 +9,7 @@ export {
   IdentityMismatchError,
   toAuthorizationRequired,
 } from './authorization-required.js';
-export { MemoryTokenStore, type MemoryTokenStoreOptions } from './memory-token-store.js';
 export { InProcessRefreshLock, type RefreshLock } from './refresh-lock.js';
-export { SqliteTokenStore, type SqliteTokenStoreOptions } from './sqlite-token-store.js';
 export {
   TokenCipher,
   TokenCipherError,

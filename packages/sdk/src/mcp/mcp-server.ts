@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
+import { createOAuthMetadata, mcpAuthRouter } from '@modelcontextprotocol/sdk/server/auth/router.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import express, { type NextFunction, type Request, type Response } from 'express';
@@ -15,10 +15,11 @@ import type { SkillOutcome } from '../skills/outcome.js';
 import type { InvocationResult } from '../skills/skill-runner.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { StateStore } from '../state/state-store.js';
-import { DingTalkOAuthProvider, type DingTalkTokens, stripSlash } from './auth/dingtalk-provider.js';
+import { ClientMetadataDocuments } from './auth/client-metadata-documents.js';
+import { DingTalkOAuthProvider, type DingTalkTokens, HOUR_MS, stripSlash } from './auth/dingtalk-provider.js';
 import { federationRoutes } from './auth/federation-routes.js';
 import { OAuthRecords } from './auth/oauth-records.js';
-import { createToolServer, toolResultOf } from './tools.js';
+import { createToolServer, toolOf, toolResultOf } from './tools.js';
 
 export const MCP_PATH = '/mcp';
 const CONSENT_PATH = '/oauth/consent';
@@ -38,6 +39,21 @@ const authSchema = z.object({
     .int()
     .positive()
     .default(30 * 86_400_000),
+  /** Client ID metadata documents (CIMD): URL client_ids, fetched with an SSRF guard. */
+  clientMetadataDocuments: z
+    .union([
+      z.literal(false),
+      z.object({
+        allowPrivateNetwork: z.boolean().default(false),
+        ca: z.string().optional(),
+        cacheTtlMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .default(10 * 60_000),
+      }),
+    ])
+    .default({ allowPrivateNetwork: false, cacheTtlMs: 10 * 60_000 }),
 });
 
 /** `startApp(app, { mcp })`: serve the app's skills as MCP tools. */
@@ -100,11 +116,13 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
   app.use(hostAndOriginGuard(base, port, host, options, log));
 
   const bySkill = new Map(deps.skills.map((s) => [s.operationId, s]));
+  const tools = deps.skills.map(toolOf);
   const baseline = [...new Set(deps.skills.flatMap((s) => s.scopes))];
   const prmUrl = `${base}/.well-known/oauth-protected-resource${MCP_PATH}`;
   let provider: DingTalkOAuthProvider | undefined;
   let records: OAuthRecords | undefined;
   let ownStore: StateStore | undefined;
+  let documents: ClientMetadataDocuments | undefined;
 
   if (options.auth !== false) {
     const parsed = authSchema.safeParse(options.auth ?? {});
@@ -117,14 +135,50 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
     if (!shared) ownStore = new MemoryStateStore({ logger: log });
     records = new OAuthRecords(shared ?? (ownStore as StateStore), deps.appKey);
     callbackUrl = `${base}${CALLBACK_PATH}`;
+    const cimd = a.clientMetadataDocuments;
+    documents = cimd
+      ? new ClientMetadataDocuments({
+          records,
+          logger: log,
+          maxFetchesPerHour: a.maxRegistrationsPerHour,
+          cacheTtlMs: cimd.cacheTtlMs,
+          allowPrivateNetwork: cimd.allowPrivateNetwork,
+          ca: cimd.ca,
+        })
+      : undefined;
     provider = new DingTalkOAuthProvider({
+      documents,
       records,
       tokens: deps.tokens,
       logger: log,
       appName: deps.appName,
       resource: mcpUrl,
       consentAction: `${base}${CONSENT_PATH}`,
+      scopesSupported: baseline,
       ...a,
+    });
+    // Dynamic client registration is bounded per hour across instances (the count is in the shared store),
+    // answered 429 before the SDK's handler runs.
+    const bound = records;
+    app.post('/register', async (_req: Request, res: Response, next: NextFunction) => {
+      const count = await bound.countRegistration(HOUR_MS).catch(() => Number.POSITIVE_INFINITY);
+      if (count <= a.maxRegistrationsPerHour) return next();
+      log.warn({ count }, 'mcp: client registration refused: hourly bound reached');
+      res
+        .status(429)
+        .set('Retry-After', String(Math.ceil((HOUR_MS - (Date.now() % HOUR_MS)) / 1000)))
+        .json({
+          error: 'too_many_requests',
+          error_description: 'too many client registrations; try again later',
+        });
+    });
+    // The SDK's metadata plus the CIMD flag (the SDK does not advertise it).
+    const metadata = {
+      ...createOAuthMetadata({ provider, issuerUrl: new URL(`${base}/`), scopesSupported: baseline }),
+      ...(documents ? { client_id_metadata_document_supported: true } : {}),
+    };
+    app.get('/.well-known/oauth-authorization-server', (_req: Request, res: Response) => {
+      res.set('Access-Control-Allow-Origin', '*').json(metadata);
     });
     app.use(
       mcpAuthRouter({
@@ -194,6 +248,7 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
         const granted = auth.scopes;
         const missing = skill.scopes.filter((s) => !granted.includes(s));
         if (missing.length) {
+          await provider?.endAuthorization(String(auth.extra?.family));
           challenge(res, {
             status: 403,
             error: 'insufficient_scope',
@@ -227,14 +282,14 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
             { skill: skill.operationId, unionId, status: c.status },
             'mcp: DingTalk refused; challenging',
           );
-          if (c.status === 401 && records) await records.deleteAccessToken(auth.token);
+          await provider?.endAuthorization(String(auth.extra?.family));
           challenge(res, c);
           return;
         }
       }
       answered = { outcome, requestId };
     }
-    const server = createToolServer(deps.skills, deps.appName, async () =>
+    const server = createToolServer(tools, deps.appName, async () =>
       answered ? toolResultOf(answered.outcome, answered.requestId) : toolResultOf(notRun, ''),
     );
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
@@ -277,6 +332,7 @@ export async function startMcpServer(deps: McpServerDeps, options: McpOptions): 
         http.close(() => resolve());
         http.closeAllConnections();
       });
+      await documents?.close();
       await ownStore?.close();
     },
   };

@@ -19,6 +19,7 @@ export {
 export { MemoryStateStore, type MemoryStateStoreOptions } from './memory-state-store.js';
 export { RedisStateStore, type RedisStateStoreOptions, redactRedisUrl } from './redis-state-store.js';
 export {
+  createMemorySharedState,
   createSharedState,
   parseTokenKeys,
   type SharedState,

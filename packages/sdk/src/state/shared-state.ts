@@ -7,6 +7,7 @@ import { type RateLimiter, WindowRateLimiter } from '../openapi/rate-limiter.js'
 import type { DedupStore } from '../stream/dedup-store.js';
 import { type CreateStateStoreOptions, createStateStore } from './create-state-store.js';
 import { GuardedStateStore, type StateStoreHealth } from './guarded-state-store.js';
+import { MemoryStateStore } from './memory-state-store.js';
 import { StateDedupStore } from './state-dedup-store.js';
 import { StateRateLimiter } from './state-rate-limiter.js';
 import { StateRefreshLock } from './state-refresh-lock.js';
@@ -79,12 +80,7 @@ export interface SharedState {
  * mutex, and a sliding window that never exceeds `qps` in any second).
  */
 export async function createSharedState(options: SharedStateOptions): Promise<SharedState> {
-  const cipher =
-    options.tokenKeys === undefined
-      ? undefined
-      : options.tokenKeys instanceof TokenCipher
-        ? options.tokenKeys
-        : new TokenCipher(parseTokenKeys(options.tokenKeys));
+  const cipher = toCipher(options.tokenKeys);
   const store = await createStateStore(options.url, {
     logger: options.logger,
     ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
@@ -93,25 +89,53 @@ export async function createSharedState(options: SharedStateOptions): Promise<Sh
     ...(options.observer === undefined ? {} : { observer: options.observer }),
   });
   try {
-    const tokenStore = new StateTokenStore({ store, logger: options.logger, ...(cipher ? { cipher } : {}) });
-    const dedupStore = new StateDedupStore(store, { namespace: `dedup:${options.clientId}` });
-    const qps = options.qps ?? 20;
-    const local = store.kind === 'memory';
-    const refreshLock = local
-      ? new InProcessRefreshLock()
-      : new StateRefreshLock({
-          store,
-          logger: options.logger,
-          ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
-        });
-    const rateLimiter = local
-      ? new WindowRateLimiter({ qps })
-      : new StateRateLimiter({ store, logger: options.logger, qps, scope: options.clientId });
-    const health = (): Promise<StateStoreHealth> =>
-      store instanceof GuardedStateStore ? store.check() : Promise.resolve({ healthy: true });
-    return { store, dedupStore, tokenStore, refreshLock, rateLimiter, health, close: () => store.close() };
+    return sharedStateOn(store, options, cipher);
   } catch (err) {
     await store.close();
     throw err;
   }
+}
+
+/**
+ * The `memory:` shared state, built synchronously: what an app runs on when its config names no
+ * state (the same code and limits as the CLI's `DINGTALK_STATE=memory:`). One process only.
+ */
+export function createMemorySharedState(
+  options: Pick<SharedStateOptions, 'logger' | 'clientId' | 'tokenKeys' | 'qps' | 'prefix'>,
+): SharedState {
+  const store = new MemoryStateStore({
+    logger: options.logger,
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+  });
+  return sharedStateOn(store, options, toCipher(options.tokenKeys));
+}
+
+function toCipher(keys: string | TokenCipher | undefined): TokenCipher | undefined {
+  if (keys === undefined) return undefined;
+  return keys instanceof TokenCipher ? keys : new TokenCipher(parseTokenKeys(keys));
+}
+
+/** Dedup, token store, refresh lock and rate limiter on `store` (in-process lock and limiter on memory). */
+function sharedStateOn(
+  store: StateStore,
+  options: Pick<SharedStateOptions, 'logger' | 'clientId' | 'qps' | 'leaseMs'>,
+  cipher: TokenCipher | undefined,
+): SharedState {
+  const tokenStore = new StateTokenStore({ store, logger: options.logger, ...(cipher ? { cipher } : {}) });
+  const dedupStore = new StateDedupStore(store, { namespace: `dedup:${options.clientId}` });
+  const qps = options.qps ?? 20;
+  const local = store.kind === 'memory';
+  const refreshLock = local
+    ? new InProcessRefreshLock()
+    : new StateRefreshLock({
+        store,
+        logger: options.logger,
+        ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+      });
+  const rateLimiter = local
+    ? new WindowRateLimiter({ qps })
+    : new StateRateLimiter({ store, logger: options.logger, qps, scope: options.clientId });
+  const health = (): Promise<StateStoreHealth> =>
+    store instanceof GuardedStateStore ? store.check() : Promise.resolve({ healthy: true });
+  return { store, dedupStore, tokenStore, refreshLock, rateLimiter, health, close: () => store.close() };
 }

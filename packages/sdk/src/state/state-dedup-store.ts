@@ -23,7 +23,7 @@ const BEGIN_ROUNDS = 3;
  * redelivers it to another instance, and an event whose instance died mid-handler is handled by
  * another one once the lease runs out.
  *
- * A value written by the original claim protocol (a timestamp) reads as done.
+ * Any value other than a lease (e.g. a timestamp written by earlier versions) reads as done.
  */
 export class StateDedupStore implements DedupStore {
   readonly #store: StateStore;
@@ -32,11 +32,6 @@ export class StateDedupStore implements DedupStore {
   constructor(store: StateStore, options: StateDedupStoreOptions = {}) {
     this.#store = store;
     this.#namespace = checkKey(options.namespace ?? 'dedup');
-  }
-
-  /** The original one-step claim: the key reads as done afterwards (kept for callers of the old interface). */
-  claim(key: string, ttlMs: number): Promise<boolean> {
-    return this.#store.setIfAbsent(this.#key(key), DONE, ttlMs);
   }
 
   async begin(key: string, owner: string, leaseMs: number): Promise<DedupClaim> {
@@ -65,10 +60,8 @@ export class StateDedupStore implements DedupStore {
     return this.#store.compareAndSwap(this.#key(key), value, value, leaseMs);
   }
 
-  async release(key: string, owner?: string): Promise<void> {
-    const k = this.#key(key);
-    if (owner === undefined) await this.#store.delete(k);
-    else await this.#store.compareAndSwap(k, LEASED + checkKey(owner), null);
+  async release(key: string, owner: string): Promise<void> {
+    await this.#store.compareAndSwap(this.#key(key), LEASED + checkKey(owner), null);
   }
 
   #key(eventId: string): string {

@@ -170,13 +170,10 @@ function isDedupStore(v: unknown): v is DedupStore {
   const s = v as Record<string, unknown>;
   const optional = (name: string) => s[name] === undefined || typeof s[name] === 'function';
   return (
-    typeof s.claim === 'function' &&
-    optional('release') &&
-    optional('begin') &&
-    optional('complete') &&
-    optional('renew') &&
-    // The lease protocol needs both halves.
-    (s.begin === undefined) === (s.complete === undefined)
+    typeof s.begin === 'function' &&
+    typeof s.complete === 'function' &&
+    typeof s.release === 'function' &&
+    optional('renew')
   );
 }
 
@@ -238,7 +235,7 @@ const schema = z.strictObject({
     })
     .prefault({}),
   dedupStore: z
-    .custom<DedupStore>(isDedupStore, 'expected a DedupStore {claim, release?, begin? + complete?}')
+    .custom<DedupStore>(isDedupStore, 'expected a DedupStore {begin, complete, release, renew?}')
     .optional(),
   observer: z.custom<StreamObserver>(isObserver, 'expected a StreamObserver {messageAnswered}').optional(),
   logger: z.custom<Logger>(isLogger, 'expected a Logger {trace, debug, info, warn, error, child}').optional(),

@@ -8,62 +8,41 @@ export type DedupClaim =
   | 'done';
 
 /**
- * Where EVENT ids are claimed so that a redelivered event runs its handler only once.
- *
- * Two protocols; the dispatcher uses the lease protocol when the store has `begin` and `complete`:
- *
- * - **Lease** (`begin` / `complete` / `release(key, owner)`): `begin` marks the key "in progress" by
- *   `owner` for a short lease (the handler deadline plus a margin); when the handler succeeds,
- *   `complete` turns it into "done" for the long TTL, then the event is acked SUCCESS. A redelivery
- *   that finds "in progress" is acked LATER (the platform tries again; if the holder died, the lease
- *   has run out by then and the next try runs the handler); one that finds "done" is acked SUCCESS
- *   without running it. A handler that fails releases its lease. A process killed mid-handler loses
- *   nothing: its lease simply runs out.
- * - **Claim** (`claim` / `release(key)`, the original interface): claimed = handled or in flight, so a
- *   redelivery during the handler is acked SUCCESS. A process killed mid-handler loses that event when
- *   another instance gets the redelivery; use the lease protocol when several processes share a store.
+ * Where EVENT ids are claimed so that a redelivered event runs its handler only once (the lease
+ * protocol): `begin` marks the key "in progress" by `owner` for a short lease; when the handler
+ * succeeds, `complete` turns it into "done" for the long TTL, then the event is acked SUCCESS. A
+ * redelivery that finds "in progress" is acked LATER (the platform tries again; if the holder died, the
+ * lease has run out by then and the next try runs the handler); one that finds "done" is acked SUCCESS
+ * without running it. A handler that fails releases its lease. A process killed mid-handler loses
+ * nothing: its lease simply runs out.
  *
  * Implement it over a shared store (Redis `SET key value NX PX ttl`, a SQL unique key) to dedupe across
- * several processes. Every method may answer synchronously or with a promise.
+ * several processes, or use `createSharedState(...).dedupStore`. Every method may answer synchronously
+ * or with a promise.
  */
 export interface DedupStore {
   /**
-   * Claims `key` for `ttlMs`. Returns true when this call is the first claim (the caller runs the
-   * handler), false when the key is already claimed (handled or in flight). Used when the store has no
-   * `begin`/`complete`.
+   * Marks `key` in progress by `owner` (unique per delivery) for `leaseMs`, unless it is already in
+   * progress (`'in-progress'`) or done (`'done'`). Atomic across the processes sharing the store.
    */
-  claim(key: string, ttlMs: number): Promise<boolean> | boolean;
+  begin(key: string, owner: string, leaseMs: number): Promise<DedupClaim> | DedupClaim;
   /**
-   * Forgets a claim, so a redelivery runs the handler again (after a failure or LATER). With `owner`
-   * (lease protocol) only that owner's lease is removed; a key marked done or leased to another owner
-   * stays.
+   * Marks `key` done for `ttlMs` when `owner` still holds its lease (or the lease ran out and nobody
+   * took the key since). False when another owner holds the key or marked it done: the lease ran out
+   * during the handler, so the event may have been handled twice.
    */
-  release?(key: string, owner?: string): Promise<void> | void;
+  complete(key: string, owner: string, ttlMs: number): Promise<boolean> | boolean;
   /**
-   * Lease protocol: marks `key` in progress by `owner` (unique per delivery) for `leaseMs`, unless it
-   * is already in progress (`'in-progress'`) or done (`'done'`). Atomic across the processes sharing
-   * the store.
+   * Gives `owner`'s lease of `key` back, so a redelivery runs the handler again (after a failure or
+   * LATER). A key marked done or leased to another owner stays.
    */
-  begin?(key: string, owner: string, leaseMs: number): Promise<DedupClaim> | DedupClaim;
+  release(key: string, owner: string): Promise<void> | void;
   /**
-   * Lease protocol: marks `key` done for `ttlMs` when `owner` still holds its lease (or the lease ran out
-   * and nobody took the key since). False when another owner holds the key or marked it done: the
-   * lease ran out during the handler, so the event may have been handled twice.
-   */
-  complete?(key: string, owner: string, ttlMs: number): Promise<boolean> | boolean;
-  /**
-   * Lease protocol: extends `owner`'s lease of `key` to `leaseMs` from now; false when `owner` no longer
-   * holds it (it ran out and another delivery took it, or the key was settled). With it the client keeps
-   * leases short and renews them while the handler runs (a dead instance's claims run out fast).
+   * Extends `owner`'s lease of `key` to `leaseMs` from now; false when `owner` no longer holds it (it
+   * ran out and another delivery took it, or the key was settled). With it the client keeps leases
+   * short and renews them while the handler runs (a dead instance's claims run out fast).
    */
   renew?(key: string, owner: string, leaseMs: number): Promise<boolean> | boolean;
-}
-
-/** True when `store` implements the lease protocol (`begin` and `complete`). */
-export function hasLeases(
-  store: DedupStore,
-): store is DedupStore & Required<Pick<DedupStore, 'begin' | 'complete'>> {
-  return typeof store.begin === 'function' && typeof store.complete === 'function';
 }
 
 export interface MemoryDedupStoreOptions {
@@ -81,15 +60,14 @@ export interface MemoryDedupStoreOptions {
   now?: () => number;
 }
 
-/** One key: until when, and who holds its lease (undefined: done, or claimed the original way). */
+/** One key: until when, and who holds its lease (undefined: done). */
 interface Entry {
   expires: number;
   owner: string | undefined;
 }
 
 /**
- * The default store: in-memory, bounded, TTL + least-recently-claimed eviction; implements both
- * protocols. It dedupes within one process only; use a shared store when several processes receive the
+ * The default store: in-memory, bounded, TTL + least-recently-claimed eviction. It dedupes within one process only; use a shared store when several processes receive the
  * same app's events. Its bound is `maxEntries` keys **and** the TTL: more than `maxEntries` events within
  * one TTL evicts the oldest marks early (reported to `onEvict`; a redelivery of such an event runs again).
  */
@@ -113,11 +91,7 @@ export class MemoryDedupStore implements DedupStore {
     return this.entries.size;
   }
 
-  claim(key: string, ttlMs: number): boolean {
-    return this.begin(key, undefined, ttlMs) === 'claimed';
-  }
-
-  begin(key: string, owner: string | undefined, leaseMs: number): DedupClaim {
+  begin(key: string, owner: string, leaseMs: number): DedupClaim {
     const now = this.now();
     const entry = this.live(key, now);
     if (entry !== undefined) return entry.owner === undefined ? 'done' : 'in-progress';
@@ -145,8 +119,8 @@ export class MemoryDedupStore implements DedupStore {
     return true;
   }
 
-  release(key: string, owner?: string): void {
-    if (owner !== undefined && this.entries.get(key)?.owner !== owner) return;
+  release(key: string, owner: string): void {
+    if (this.entries.get(key)?.owner !== owner) return;
     this.entries.delete(key);
   }
 

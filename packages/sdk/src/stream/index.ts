@@ -19,7 +19,6 @@ export { type ConnectFailure, StreamConnectError } from './connect-error.js';
 export {
   type DedupClaim,
   type DedupStore,
-  hasLeases,
   MemoryDedupStore,
   type MemoryDedupStoreOptions,
 } from './dedup-store.js';

@@ -1,6 +1,12 @@
 import type { StreamEvent } from '../protocol/event.js';
 import type { StreamConnection } from './connection.js';
-import type { CallbackMessage, CallbackRegistration, StreamHandlerContext } from './handlers.js';
+import type { EventClaim } from './event-dedup.js';
+import type {
+  CallbackMessage,
+  CallbackRegistration,
+  StreamEventHandler,
+  StreamHandlerContext,
+} from './handlers.js';
 import type { JobList } from './job-list.js';
 
 /** Waiting for a free handler slot (the client is at maxInFlight). */
@@ -15,17 +21,13 @@ export const DONE = 3;
 export type JobState = typeof QUEUED | typeof RUNNING | typeof ANSWERING | typeof DONE;
 
 /**
- * One EVENT or CALLBACK from receipt to ack. One object per message; its ack goes back on `conn`,
- * the socket it came in on. `deadline` is checked by the dispatcher's sweep (no timer per message).
+ * What every message keeps from receipt to ack: its ack goes back on `conn`, the socket it came in on;
+ * `deadline` is checked by the dispatcher's sweep (no timer per message).
  */
-export class Job implements StreamHandlerContext {
+abstract class JobBase implements StreamHandlerContext {
   state: JobState = QUEUED;
   #abort: AbortController | undefined = undefined;
   #abortReason: Error | undefined = undefined;
-  /** The dedup key was claimed by this job (so it must be released on failure, or completed). */
-  claimed = false;
-  /** Lease protocol: this delivery's owner id in the dedup store. */
-  owner: string | undefined = undefined;
   /** `performance.now()` at receipt; set only when an observer measures latency. */
   receivedAt = 0;
   /** The handler was called (so a timeout leaves it running, abandoned). */
@@ -39,11 +41,6 @@ export class Job implements StreamHandlerContext {
     readonly conn: StreamConnection,
     readonly messageId: string,
     readonly deadline: number,
-    /** Set for an EVENT. */
-    readonly event: StreamEvent | undefined,
-    /** Set for a CALLBACK, with its registration. */
-    readonly message: CallbackMessage | undefined,
-    readonly registration: CallbackRegistration | undefined,
   ) {}
 
   /** The handler's abort signal, made on first use (most handlers never ask). */
@@ -62,6 +59,41 @@ export class Job implements StreamHandlerContext {
     this.#abort?.abort(reason);
   }
 }
+
+/** An EVENT: deduplicated on its event id, acked SUCCESS or LATER. */
+export class EventJob extends JobBase {
+  readonly kind = 'event';
+  /** This delivery's dedup lease, while it must still be settled (done or released). */
+  claim: EventClaim | undefined = undefined;
+
+  constructor(
+    conn: StreamConnection,
+    messageId: string,
+    deadline: number,
+    readonly event: StreamEvent,
+    readonly handler: StreamEventHandler,
+  ) {
+    super(conn, messageId, deadline);
+  }
+}
+
+/** A CALLBACK: answered with its handler's result (or 500, or its onTimeout response). */
+export class CallbackJob extends JobBase {
+  readonly kind = 'callback';
+
+  constructor(
+    conn: StreamConnection,
+    messageId: string,
+    deadline: number,
+    readonly message: CallbackMessage,
+    readonly registration: CallbackRegistration,
+  ) {
+    super(conn, messageId, deadline);
+  }
+}
+
+/** One EVENT or CALLBACK from receipt to ack. */
+export type Job = EventJob | CallbackJob;
 
 /**
  * What a handler sees of its job: only the signal. One small object per invocation keeps the job's

@@ -7,10 +7,11 @@ import {
   createOpenApiClient,
   IdentityMismatchError,
   InProcessRefreshLock,
-  MemoryTokenStore,
+  MemoryStateStore,
   type OpenApiClient,
   OpenApiError,
-  SqliteTokenStore,
+  SqliteStateStore,
+  StateTokenStore,
   silentLogger,
   TokenCipher,
   type TokenStore,
@@ -32,7 +33,33 @@ let logs: LogCapture;
 const dir = mkdtempSync(join(tmpdir(), 'dtk-credentials-'));
 const secretsSeen = new Set<string>([SEED_APP.clientSecret]);
 
-function manager(store: TokenStore = new MemoryTokenStore({ logger: silentLogger() })) {
+/** A token store on a memory state store (what an app runs on by default), with its row count. */
+function memoryTokenStore(): TokenStore & { readonly size: number } {
+  const state = new MemoryStateStore({ logger: silentLogger() });
+  const tokens = new StateTokenStore({ store: state, logger: silentLogger() });
+  return {
+    get: (key) => tokens.get(key),
+    set: (key, value, ttlMs) => tokens.set(key, value, ttlMs),
+    delete: (key) => tokens.delete(key),
+    get size() {
+      return state.size;
+    },
+  };
+}
+
+/** A token store on a SQLite file (what `DINGTALK_STATE=sqlite:<path>` runs). */
+function sqliteTokenStore(path: string, cipher: TokenCipher): TokenStore & { close(): Promise<void> } {
+  const state = new SqliteStateStore({ path, logger: silentLogger() });
+  const tokens = new StateTokenStore({ store: state, cipher, logger: silentLogger() });
+  return {
+    get: (key) => tokens.get(key),
+    set: (key, value, ttlMs) => tokens.set(key, value, ttlMs),
+    delete: (key) => tokens.delete(key),
+    close: () => state.close(),
+  };
+}
+
+function manager(store: TokenStore = memoryTokenStore()) {
   return { store, tokens: new UserTokenManager({ openapi, store, logger: logs.logger }) };
 }
 
@@ -107,7 +134,7 @@ describe('UserTokenManager.resolve', () => {
     const err = await caught(tokens.resolve({ authCode: lisiCode, unionId: 'union-zhangsan' }));
     expect(err).toBeInstanceOf(IdentityMismatchError);
     expect(err).toMatchObject({ code: 'ERR_AUTHORIZATION_REQUIRED', authCode: 'InvalidAuthentication' });
-    expect((store as MemoryTokenStore).size).toBe(0);
+    expect((store as ReturnType<typeof memoryTokenStore>).size).toBe(0);
     const lines = logs.lines().slice(mark);
     const event = lines.find((e) => e.event === 'security.identity_mismatch');
     expect(event).toMatchObject({ via: 'authCode', asserted: 'union-zhangsan', owner: 'union-lisi' });
@@ -118,7 +145,7 @@ describe('UserTokenManager.resolve', () => {
     const { store, tokens } = manager();
     const handle = await tokens.resolve({ authCode: await consent('lisi', ['Todo.PersonalTodo.Write']) });
     expect(handle).toMatchObject({ origin: 'authCode', unionId: undefined, persisted: false });
-    expect((store as MemoryTokenStore).size).toBe(0);
+    expect((store as ReturnType<typeof memoryTokenStore>).size).toBe(0);
     // Still usable for what was granted.
     const todo = await openapi
       .asUser(handle as NonNullable<typeof handle>)
@@ -208,7 +235,7 @@ describe('refresh', () => {
   });
 
   it('two managers (two processes) sharing a store and a RefreshLock spend the refresh token once', async () => {
-    const store = new MemoryTokenStore({ logger: silentLogger() });
+    const store = memoryTokenStore();
     const lock = new InProcessRefreshLock(); // stands in for a shared (e.g. Redis) lease
     const a = new UserTokenManager({ openapi, store, lock, logger: logs.logger });
     const b = new UserTokenManager({ openapi, store, lock, logger: logs.logger });
@@ -298,14 +325,14 @@ describe('with the SQLite store', () => {
   it('keeps real tokens across managers, refreshes and rotates them, and never writes them in clear', async () => {
     const path = join(dir, 'tokens.db');
     const cipher = new TokenCipher(TokenCipher.generateKey());
-    const store = new SqliteTokenStore({ path, cipher, logger: silentLogger() });
+    const store = sqliteTokenStore(path, cipher);
     const first = manager(store).tokens;
     const handle = await first.require({ authCode: await consent('lisi') });
     const original = await handle.getToken();
     const originalRt = (await store.get(first.keyFor('union-lisi')))?.refreshToken as string;
 
     // A second manager (as after a restart) on the same file; the token has expired meanwhile.
-    const second = manager(new SqliteTokenStore({ path, cipher, logger: silentLogger() })).tokens;
+    const second = manager(sqliteTokenStore(path, cipher)).tokens;
     await sandbox.control('POST', '/sandbox/users/lisi/expire-token', {});
     const again = await second.require({ unionId: 'union-lisi' });
     expect(await again.getToken()).toBe(original);
@@ -320,7 +347,7 @@ describe('with the SQLite store', () => {
     const bytes = Buffer.concat(files.map((f) => readFileSync(join(dir, f))));
     expect(bytes.includes('union-lisi')).toBe(true);
     for (const s of clear) expect(bytes.includes(s)).toBe(false);
-    store.close();
+    await store.close();
   });
 });
 

@@ -50,7 +50,7 @@ describe('createSharedState', () => {
     expect(state.store.kind).toBe('memory');
     expect(state.refreshLock).toBeInstanceOf(InProcessRefreshLock);
     expect(state.rateLimiter).toBeInstanceOf(WindowRateLimiter);
-    expect(await state.dedupStore.claim('evt-1', 1000)).toBe(true);
+    expect(await state.dedupStore.begin('evt-1', 'a', 1000)).toBe('claimed');
     expect(await state.store.get('dedup:app1:evt-1')).not.toBeNull();
     await state.close();
   });
@@ -73,8 +73,8 @@ describe('createSharedState', () => {
       await a.tokenStore.set('app1:union-lisi', tok);
       expect(await b.tokenStore.get('app1:union-lisi')).toEqual(tok);
       expect(await a.store.get('token:app1:union-lisi')).toMatch(/^v1\.k2\./);
-      expect(await a.dedupStore.claim('evt-9', 60_000)).toBe(true);
-      expect(await b.dedupStore.claim('evt-9', 60_000)).toBe(false);
+      expect(await a.dedupStore.begin('evt-9', 'a', 60_000)).toBe('claimed');
+      expect(await b.dedupStore.begin('evt-9', 'b', 60_000)).toBe('in-progress');
     } finally {
       await a.close();
       await b.close();

@@ -156,23 +156,36 @@ describe('EVENT dedup over the wire', () => {
   });
 
   it('works with an asynchronous store (the shape of a Redis store)', async () => {
-    const claims = new Map<string, number>();
+    const keys = new Map<string, string>();
     const calls: string[] = [];
+    const tick = () => new Promise((resolve) => setImmediate(resolve));
     const store: DedupStore = {
-      async claim(key, ttlMs) {
-        calls.push(`claim ${key} ${ttlMs}`);
-        await new Promise((resolve) => setImmediate(resolve));
-        if (claims.has(key)) return false;
-        claims.set(key, ttlMs);
+      async begin(key, owner, leaseMs) {
+        calls.push(`begin ${key} ${leaseMs}`);
+        await tick();
+        const held = keys.get(key);
+        if (held !== undefined) return held === 'done' ? 'done' : 'in-progress';
+        keys.set(key, owner);
+        return 'claimed';
+      },
+      async complete(key, owner, ttlMs) {
+        calls.push(`complete ${key} ${ttlMs}`);
+        await tick();
+        if (keys.get(key) !== owner) return false;
+        keys.set(key, 'done');
         return true;
       },
-      async release(key) {
+      async release(key, owner) {
         calls.push(`release ${key}`);
-        claims.delete(key);
+        if (keys.get(key) === owner) keys.delete(key);
       },
     };
     let runs = 0;
-    const client = fx.client({ dedupStore: store, dedup: { ttlMs: 60_000 } });
+    const client = fx.client({
+      dedupStore: store,
+      dedup: { ttlMs: 60_000, leaseMarginMs: 1_000 },
+      handlerTimeoutMs: 2_000,
+    });
     client.onEvent(() => (++runs === 1 ? 'LATER' : undefined));
     await client.start();
     const gw = fx.gateway;
@@ -183,11 +196,13 @@ describe('EVENT dedup over the wire', () => {
     }
     expect(ids).toEqual(['LATER', 'SUCCESS', 'SUCCESS']);
     expect(runs).toBe(2);
+    // The lease is the handler deadline plus the margin (this store does not renew); done lasts the TTL.
     expect(calls).toEqual([
-      'claim evt-async 60000',
+      'begin evt-async 3000',
       'release evt-async',
-      'claim evt-async 60000',
-      'claim evt-async 60000',
+      'begin evt-async 3000',
+      'complete evt-async 60000',
+      'begin evt-async 3000',
     ]);
   });
 
@@ -195,7 +210,9 @@ describe('EVENT dedup over the wire', () => {
     let runs = 0;
     const client = fx.client({
       dedupStore: {
-        claim: () => Promise.reject(new Error('redis down')),
+        begin: () => Promise.reject(new Error('redis down')),
+        complete: () => Promise.reject(new Error('redis down')),
+        release: () => Promise.reject(new Error('redis down')),
       },
     });
     client.onEvent(() => {
@@ -211,17 +228,17 @@ describe('EVENT dedup over the wire', () => {
 });
 
 describe('MemoryDedupStore', () => {
-  it('claims a key once until it expires or is released', () => {
+  it('claims a key once until its lease expires or is released', () => {
     let now = 1_000;
     const store = new MemoryDedupStore({ now: () => now });
-    expect(store.claim('a', 100)).toBe(true);
-    expect(store.claim('a', 100)).toBe(false);
+    expect(store.begin('a', 'o1', 100)).toBe('claimed');
+    expect(store.begin('a', 'o2', 100)).toBe('in-progress');
     now += 99;
-    expect(store.claim('a', 100)).toBe(false);
+    expect(store.begin('a', 'o2', 100)).toBe('in-progress');
     now += 1;
-    expect(store.claim('a', 100)).toBe(true);
-    store.release('a');
-    expect(store.claim('a', 100)).toBe(true);
+    expect(store.begin('a', 'o2', 100)).toBe('claimed');
+    store.release('a', 'o2');
+    expect(store.begin('a', 'o3', 100)).toBe('claimed');
   });
 
   it('lease protocol: in progress until completed (done) or released; only the owner settles it', () => {
@@ -244,25 +261,22 @@ describe('MemoryDedupStore', () => {
     now += 100;
     expect(store.complete('e', 'c', 60_000)).toBe(true);
     expect(store.begin('e', 'd', 100)).toBe('done');
-    // The original claim reads as done to the lease protocol.
-    expect(store.claim('f', 100)).toBe(true);
-    expect(store.begin('f', 'a', 100)).toBe('done');
   });
 
   it('keeps at most maxEntries keys, evicting the oldest', () => {
     const store = new MemoryDedupStore({ maxEntries: 3 });
-    for (const k of ['a', 'b', 'c', 'd']) expect(store.claim(k, 60_000)).toBe(true);
+    for (const k of ['a', 'b', 'c', 'd']) expect(store.begin(k, 'o', 60_000)).toBe('claimed');
     expect(store.size).toBe(3);
-    expect(store.claim('a', 60_000)).toBe(true); // evicted, so first again
-    expect(store.claim('d', 60_000)).toBe(false);
+    expect(store.begin('a', 'o', 60_000)).toBe('claimed'); // evicted, so first again
+    expect(store.begin('d', 'o', 60_000)).toBe('in-progress');
   });
 
   it('sweeps expired keys as new ones arrive', () => {
     let now = 0;
     const store = new MemoryDedupStore({ now: () => now });
-    for (let i = 0; i < 100; i++) store.claim(`k${i}`, 10);
+    for (let i = 0; i < 100; i++) store.begin(`k${i}`, 'o', 10);
     now = 50;
-    store.claim('fresh', 10);
+    store.begin('fresh', 'o', 10);
     expect(store.size).toBe(1);
   });
 });

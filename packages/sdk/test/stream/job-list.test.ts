@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { StreamConnection } from '../../src/stream/connection.js';
-import { Job } from '../../src/stream/job.js';
+import type { CallbackMessage } from '../../src/stream/handlers.js';
+import { CallbackJob, type Job } from '../../src/stream/job.js';
 import { JobList } from '../../src/stream/job-list.js';
 
 const conn = {} as StreamConnection;
-const job = (id: string) => new Job(conn, id, 0, undefined, undefined, undefined);
+const message = { topic: 't', messageId: 'm', headers: {}, data: '{}' } as CallbackMessage;
+const registration = { topic: 't', handler: () => null, timeoutMs: 1, onTimeout: undefined };
+const job = (id: string): Job => new CallbackJob(conn, id, 0, message, registration);
 const ids = (list: JobList) => [...list].map((j) => j.messageId);
 
 describe('JobList', () => {

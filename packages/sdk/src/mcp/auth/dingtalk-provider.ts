@@ -4,7 +4,6 @@ import {
   InvalidRequestError,
   InvalidTokenError,
   ServerError,
-  TooManyRequestsError,
 } from '@modelcontextprotocol/sdk/server/auth/errors.js';
 import type {
   AuthorizationParams,
@@ -18,6 +17,7 @@ import type {
 } from '@modelcontextprotocol/sdk/shared/auth.js';
 import type { Response } from 'express';
 import type { Logger } from '../../logging/logger.js';
+import { type ClientMetadataDocuments, isMetadataDocumentUrl } from './client-metadata-documents.js';
 import { PAGE_HEADERS, renderConsentPage, renderErrorPage } from './consent-page.js';
 import { type GrantRecord, type OAuthRecords, randomSecret } from './oauth-records.js';
 
@@ -39,18 +39,20 @@ export interface DingTalkProviderOptions {
   resource: string;
   /** Where our consent page posts. */
   consentAction: string;
+  /** The DingTalk scopes the skills declare: a client may ask for these and no others. */
+  scopesSupported: readonly string[];
   accessTokenTtlSec: number;
   refreshTokenTtlSec: number;
-  /** Registrations allowed per hour across instances. */
-  maxRegistrationsPerHour: number;
   /** How long a registered client is kept. */
   clientTtlMs: number;
+  /** Resolves URL client_ids (CIMD); undefined = only registered clients. */
+  documents?: ClientMetadataDocuments | undefined;
 }
 
 export const CODE_TTL_MS = 5 * 60_000;
 /** How long our consent page and our state toward DingTalk stay valid. */
 export const PENDING_TTL_MS = 10 * 60_000;
-const HOUR_MS = 3_600_000;
+export const HOUR_MS = 3_600_000;
 
 /**
  * Our own OAuth 2.1 authorization server behind the SDK's auth router. It federates login to DingTalk
@@ -66,13 +68,12 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
     this.#o = options;
     const { records } = options;
     this.clientsStore = {
-      getClient: (clientId) => records.getClient(clientId),
+      // A URL client_id is a client metadata document (CIMD); anything else was registered (DCR).
+      getClient: (clientId) =>
+        options.documents && isMetadataDocumentUrl(clientId)
+          ? options.documents.get(clientId)
+          : records.getClient(clientId),
       registerClient: async (client) => {
-        const count = await records.countRegistration(HOUR_MS);
-        if (count > options.maxRegistrationsPerHour) {
-          options.logger.warn({ count }, 'mcp: client registration refused: hourly bound reached');
-          throw new TooManyRequestsError('too many client registrations; try again later');
-        }
         const full: OAuthClientInformationFull = {
           ...client,
           client_id: `mcp-${randomSecret().slice(0, 24)}`,
@@ -112,8 +113,21 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
       );
       return;
     }
-    const nonce = randomSecret();
     const scopes = [...new Set(params.scopes ?? [])];
+    const unknown = scopes.filter((s) => !o.scopesSupported.includes(s));
+    if (unknown.length) {
+      o.logger.info({ clientId: client.client_id, unknown }, 'mcp: authorize refused: unknown scopes');
+      res.redirect(
+        302,
+        withQuery(params.redirectUri, {
+          error: 'invalid_scope',
+          error_description: `not a scope of this server: ${unknown.join(' ')}`.slice(0, 300),
+          state: params.state,
+        }),
+      );
+      return;
+    }
+    const nonce = randomSecret();
     await o.records.putPending(
       nonce,
       {
@@ -163,6 +177,7 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
       throw new InvalidGrantError('redirect_uri does not match the authorization request');
     this.#checkResource(resource, record.resource);
     return this.#mint({
+      family: randomSecret(),
       clientId: record.clientId,
       unionId: record.unionId,
       scopes: record.scopes,
@@ -178,7 +193,8 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
   ): Promise<OAuthTokens> {
     const o = this.#o;
     const record = await o.records.takeRefreshToken(refreshToken);
-    if (!record || record.clientId !== client.client_id) throw new InvalidGrantError('invalid refresh token');
+    if (!record || record.clientId !== client.client_id || (await o.records.isFamilyDead(record.family)))
+      throw new InvalidGrantError('invalid refresh token');
     this.#checkResource(resource, record.resource);
     if (scopes?.some((s) => !record.scopes.includes(s)))
       throw new InvalidRequestError('a refresh cannot add scopes; authorize again');
@@ -195,8 +211,9 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
   }
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
-    const record = await this.#o.records.getAccessToken(token);
-    if (!record || record.expiresAt * 1000 <= Date.now())
+    const { records } = this.#o;
+    const record = await records.getAccessToken(token);
+    if (!record || record.expiresAt * 1000 <= Date.now() || (await records.isFamilyDead(record.family)))
       throw new InvalidTokenError('invalid or expired token');
     return {
       token,
@@ -204,7 +221,7 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
       scopes: record.scopes,
       expiresAt: record.expiresAt,
       resource: new URL(record.resource),
-      extra: { unionId: record.unionId },
+      extra: { unionId: record.unionId, family: record.family },
     };
   }
 
@@ -214,6 +231,14 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
     if (at?.clientId === client.client_id) await records.deleteAccessToken(request.token);
     const rt = await records.getRefreshToken(request.token);
     if (rt?.clientId === client.client_id) await records.takeRefreshToken(request.token);
+  }
+
+  /**
+   * Ends an authorization (its refresh token too): after a DingTalk grant died or needs more scopes, a
+   * refresh must not paper over it; the client has to send the user through consent again.
+   */
+  async endAuthorization(family: string): Promise<void> {
+    await this.#o.records.killFamily(family, this.#o.refreshTokenTtlSec * 1000);
   }
 
   #checkResource(resource: URL | undefined, expected: string): void {

@@ -26,13 +26,15 @@ export interface PendingAuthorization {
 
 /** A grant after DingTalk's login: who (verified unionId), which client, which scopes, for which resource. */
 export interface GrantRecord {
+  /** One authorization's lineage: every token rotated from it shares it, and dies with it. */
+  family: string;
   clientId: string;
   unionId: string;
   scopes: string[];
   resource: string;
 }
 
-export interface CodeRecord extends GrantRecord {
+export interface CodeRecord extends Omit<GrantRecord, 'family'> {
   codeChallenge: string;
   redirectUri: string;
 }
@@ -89,6 +91,12 @@ export class OAuthRecords {
     return this.#store.incrWithTtl(`${this.#ns}registrations:${bucket}`, windowMs);
   }
 
+  /** Counts client metadata document fetches in a window (bounds CIMD like registration). */
+  countMetadataFetch(windowMs: number): Promise<number> {
+    const bucket = Math.floor(Date.now() / windowMs);
+    return this.#store.incrWithTtl(`${this.#ns}cimd-fetches:${bucket}`, windowMs);
+  }
+
   putPending(nonce: string, pending: PendingAuthorization, ttlMs: number): Promise<void> {
     return this.#put(`pending:${hashSecret(nonce)}`, pending, ttlMs);
   }
@@ -139,5 +147,13 @@ export class OAuthRecords {
   }
   takeRefreshToken(token: string): Promise<GrantRecord | undefined> {
     return this.#take(`rt:${hashSecret(token)}`);
+  }
+
+  /** Revokes a whole lineage: its access tokens stop working and its refresh token is refused. */
+  async killFamily(family: string, ttlMs: number): Promise<void> {
+    await this.#store.set(`${this.#ns}dead:${family}`, '1', ttlMs);
+  }
+  async isFamilyDead(family: string): Promise<boolean> {
+    return (await this.#store.get(`${this.#ns}dead:${family}`)) !== null;
   }
 }
