@@ -29,8 +29,7 @@ export interface BotRuntimeOptions {
   /** Base of the legacy OpenAPI (`/topapi/v2/user/get`, sender staffId → unionId); default `https://oapi.dingtalk.com`. */
   oapiBase?: string;
   /**
-   * Where pending consents and the AI card pacer live (default: the runtime's `answerStore`, else this
-   * process's memory). Pass the shared state store when instances share the load: a consent answered
+   * Where pending consents and the AI card pacer live (default: the app's state store, `state.store`). Pass the shared state store when instances share the load: a consent answered
    * on any instance then finds its pending message, and the card QPS budget is shared.
    */
   state?: StateStore;
