@@ -195,9 +195,19 @@ export class BotRunner {
       );
       return;
     }
-    if (!this.#consent || !this.#o.senders || !message.sender.staffId) {
+    if (!message.sender.staffId) {
       logger.warn(
-        { code: err.authCode, hasStaffId: Boolean(message.sender.staffId) },
+        { code: err.authCode },
+        'bot: the sender must authorize, but the frame has no senderStaffId',
+      );
+      await reply.text(
+        '无法识别你在本组织的身份，不能以你的身份操作。/ You cannot be identified in this organization: nothing can be done as you.',
+      );
+      return;
+    }
+    if (!this.#consent || !this.#o.senders) {
+      logger.warn(
+        { code: err.authCode },
         'bot handler needs the sender to authorize, but no consent is configured (bot.consent)',
       );
       await reply.text(
