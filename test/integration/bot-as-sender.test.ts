@@ -222,6 +222,19 @@ describe('asSender(): the authorization card, consent and the re-run', () => {
     expect(reply.text).toMatch(/^attempt 1: 张三: .*客户拜访/);
   });
 
+  it('an expired access token is refreshed silently; a dead refresh token brings the card back', async () => {
+    await control('/sandbox/users/zhangsan/expire-token', { clientId: CLIENT_ID });
+    const refreshed = await say('zhangsan', 'who');
+    const reply = await replyTo(refreshed, 'the answer');
+    expect(reply.text).toMatch(/^attempt 1: 张三: /);
+    await control('/sandbox/users/zhangsan/expire-token', { clientId: CLIENT_ID, includeRefresh: true });
+    const dead = await say('zhangsan', 'who');
+    const url = await cardUrl(dead);
+    expect((await consent(url, 'zhangsan')).status).toBe(200);
+    const again = await replyTo(dead, 'the re-run', (l) => l.text.startsWith('attempt'));
+    expect(again.text).toMatch(/^attempt 2: 张三: /);
+  });
+
   it('a missing scope: a card for the required scope, then the re-run succeeds', async () => {
     const sent = await say('zhangsan', 'todo');
     const url = new URL(await cardUrl(sent));
