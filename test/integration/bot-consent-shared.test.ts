@@ -216,4 +216,38 @@ describe('bot consent with shared state', () => {
     );
     expect(answer.text).toBe('C attempt 1: 李四');
   });
+
+  it("groupCard 'private': a group message's card goes to the sender's single chat, a note to the group", async () => {
+    for (const i of [...instances]) await stopInstance(i);
+    const d = await startInstance('D', { groupCard: 'private' });
+    await d.app.tokens.forget('union-zhangsan');
+    const sent = await control<{ msgId: string; conversationId: string }>('/sandbox/bots/messages', {
+      from: 'zhangsan',
+      text: 'who am i',
+      conversation: 'group',
+    });
+    const note = await until('the note in the group', async () =>
+      (await replies(sent)).find((l) => l.text.includes('已私信')),
+    );
+    expect(note.msgtype).toBe('text');
+    expect((await replies(sent)).some((l) => l.msgtype === 'actionCard')).toBe(false);
+    const { conversations } = await control<{
+      conversations: Array<{ id: string; kind: string; members: string[] }>;
+    }>('/sandbox/bots/conversations');
+    const single = conversations.find((c) => c.kind === 'single' && c.members.includes('zhangsan'));
+    if (!single) throw new Error('no single chat of zhangsan');
+    const card = await until('the private card', async () => {
+      const { messages } = await control<{ messages: Array<Line & { via?: string }> }>(
+        `/sandbox/bots/conversations/${single.id}/messages`,
+      );
+      return messages.filter((l) => l.msgtype === 'actionCard').at(-1);
+    });
+    expect(card.via).toBe('oToMessages/batchSend');
+    const res = await callbackOn(d, await approve(card.buttons?.[0]?.url ?? '', 'zhangsan'));
+    expect(res.status).toBe(200);
+    const answer = await until('the answer in the group', async () =>
+      (await replies(sent)).find((l) => l.text.includes('attempt 2')),
+    );
+    expect(answer.text).toBe('D attempt 2: 张三');
+  });
 });

@@ -47,6 +47,7 @@ const consentSchema = z.object({
     .min(10_000)
     .max(24 * 3_600_000)
     .optional(),
+  groupCard: z.enum(['conversation', 'private']).optional(),
 });
 
 /** What {@link createBotRuntime} builds. */

@@ -23,6 +23,12 @@ export interface BotConsentConfig {
   afterConsent?: 'rerun' | 'askAgain';
   /** How long the Authorize button works (default 10 minutes). */
   ttlMs?: number;
+  /**
+   * Where the card of a group message goes: `conversation` (default: in the group, as a reply) or
+   * `private` (to the sender's single chat with the bot through `oToMessages/batchSend`, with a short
+   * note in the group), so the Authorize link is not shown to the whole group.
+   */
+  groupCard?: 'conversation' | 'private';
 }
 
 interface Pending {
@@ -99,7 +105,7 @@ export class BotConsent {
     url.searchParams.set('login_hint', sender.staffId);
     const minutes = Math.round(this.#ttlMs / 60_000);
     const who = message.sender.nick ?? sender.staffId;
-    await this.#d.replyFor(message).actionCard({
+    const card = {
       title: `授权 ${appName} · Authorize ${appName}`,
       text: [
         `### ${appName} 需要 ${who} 的授权 / needs ${who}'s authorization`,
@@ -109,7 +115,19 @@ export class BotConsent {
         `仅限 ${who} 本人使用，${minutes} 分钟内有效，只能使用一次。/ Only for ${who}; works once, for ${minutes} minutes.`,
       ].join('\n'),
       buttons: [{ title: '授权 Authorize', url: url.toString() }],
-    });
+    };
+    if (message.conversation.kind === 'group' && config.groupCard === 'private') {
+      // The sender's single chat: no session webhook, so the reply goes through oToMessages/batchSend.
+      const { sessionWebhook: _webhook, ...rest } = message;
+      await this.#d.replyFor({ ...rest, conversation: { id: '', kind: 'single' } }).actionCard(card);
+      await this.#d
+        .replyFor(message)
+        .text(`已私信 ${who} 授权卡片 / ${who}: the authorization card is in your chat with the bot.`, {
+          at: [sender.staffId],
+        });
+      return;
+    }
+    await this.#d.replyFor(message).actionCard(card);
   }
 
   /** The consent callback: `GET <callback path>?code=&state=` (or `?error=access_denied&state=`). */
