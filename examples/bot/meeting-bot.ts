@@ -1,4 +1,5 @@
 import { type BotContext, type BotMessage, type CalendarEvent, defineBot } from '@dingtalk-skills/sdk';
+import { sendConfirmCard } from './confirm-card.js';
 
 const DAY_MS = 86_400_000;
 /** Asia/Shanghai has no daylight saving: UTC+8 all year. */
@@ -81,11 +82,11 @@ async function proposeTodo(message: BotMessage, ctx: BotContext, subject: string
   for (const [id, p] of pending) if (p.until <= now) pending.delete(id);
   if (pending.size >= 1000) pending.delete(pending.keys().next().value as string);
   pending.set(outTrackId, { subject, staffId, nick, until: now + CONFIRM_TTL_MS });
-  const card = await ctx.reply.stream({ outTrackId });
-  await card.append(
-    `以 ${nick} 的身份创建待办「${subject}」？\nCreate the to-do “${subject}” as ${nick}?\n\n请点击 确认 Confirm / 取消 Cancel`,
-  );
-  await card.finish();
+  await sendConfirmCard(message, ctx, {
+    outTrackId,
+    title: '创建待办 Create a to-do',
+    text: `以 ${nick} 的身份创建待办「${subject}」？ / Create the to-do “${subject}” as ${nick}?`,
+  });
 }
 
 const TODO = /^(?:待办|提醒我|todo)[\s:：]*(.+)$/i;
@@ -107,27 +108,29 @@ export const meetingBot = defineBot({
     [CONFIRM_PREFIX]: async (action, ctx) => {
       const p = pending.get(action.outTrackId);
       if (!p || p.until <= Date.now())
-        return { cardData: { msgContent: '这个确认已失效 / This confirmation has expired.' } };
+        return { cardData: { status: 'expired', text: '这个确认已失效 / This confirmation has expired.' } };
       // Only the person who asked may confirm: the presser is the platform's userId, never card params.
       if (action.userId !== p.staffId)
-        return { privateData: { msgContent: `只有 ${p.nick} 可以确认 / Only ${p.nick} can confirm this.` } };
+        return { privateData: { text: `只有 ${p.nick} 可以确认 / Only ${p.nick} can confirm this.` } };
       pending.delete(action.outTrackId);
       if (action.actionIds[0] === 'cancel')
-        return { cardData: { msgContent: `已取消 / Cancelled: ${p.subject}` } };
+        return { cardData: { status: 'cancelled', text: `已取消 / Cancelled: ${p.subject}` } };
       try {
         const me = await ctx.asPresser();
         const created = await me.todo.create({ subject: p.subject });
         ctx.logger.info({ taskId: created.taskId }, 'to-do created as the sender');
         return {
           cardData: {
-            msgContent: `✅ 已为 ${p.nick} 创建待办「${p.subject}」/ To-do created (${created.taskId})`,
+            status: 'done',
+            text: `✅ 已为 ${p.nick} 创建待办「${p.subject}」/ To-do created (${created.taskId})`,
           },
         };
       } catch (err) {
         ctx.logger.warn({ err }, 'could not create the to-do');
         return {
           cardData: {
-            msgContent: `未能创建待办，请重新发送消息。/ Could not create the to-do: send the message again.`,
+            status: 'failed',
+            text: '未能创建待办，请重新发送消息。/ Could not create the to-do: send the message again.',
           },
         };
       }

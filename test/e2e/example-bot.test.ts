@@ -20,8 +20,10 @@ interface Line {
 }
 interface Card {
   outTrackId: string;
+  templateId: string;
   flowStatus: string | null;
   text: string;
+  params: Record<string, string>;
   spaces: Array<{ spaceType: string; id: string }>;
 }
 
@@ -139,12 +141,18 @@ describe('the example meeting bot under dingtalk-skills dev', () => {
   it('a to-do as the sender after the confirm card; only the sender can confirm; a redelivery runs once', async () => {
     const sent = await say('zhangsan', '待办 写周报 weekly report', 'group');
     const outTrackId = `todo-confirm:${sent.msgId}`;
-    const confirm = await until('the confirm card', async () => {
+    const cardOf = async () => {
       const res = await fetch(`${dev.url}/sandbox/cards/${encodeURIComponent(outTrackId)}`);
-      const card = res.ok ? ((await res.json()) as Card) : undefined;
-      return card?.flowStatus === '3' ? card : undefined;
-    });
-    expect(confirm.text).toContain('以 张三 的身份创建待办「写周报 weekly report」');
+      return res.ok ? ((await res.json()) as Card) : undefined;
+    };
+    // An interactive card (互动卡片) with 确认/取消 buttons, in the group.
+    const confirm = await until('the confirm card', cardOf);
+    expect(confirm.params.text).toContain('以 张三 的身份创建待办「写周报 weekly report」');
+    expect(JSON.parse(confirm.params.actions ?? '[]')).toEqual([
+      { id: 'confirm', title: '确认 Confirm' },
+      { id: 'cancel', title: '取消 Cancel' },
+    ]);
+    expect(confirm.spaces[0]).toMatchObject({ spaceType: 'IM_GROUP', id: sent.conversationId });
 
     // The same message again (new frame messageId, same msgId): acked, not run again.
     const again = await api<{ delivery: { status: string } }>(
@@ -167,6 +175,8 @@ describe('the example meeting bot under dingtalk-skills dev', () => {
     expect(JSON.stringify(byZhangsan.delivery.response)).toContain('已为 张三 创建待办');
     expect(await todosOf('zhangsan')).toContain('写周报 weekly report');
     expect(await todosOf('lisi')).not.toContain('写周报');
+    // The sandbox applies the answer to the card, as DingTalk does.
+    expect((await cardOf())?.params.status).toBe('done');
     // The confirm is single use.
     const twice = await press(outTrackId, 'zhangsan', sent.conversationId);
     expect(JSON.stringify(twice.delivery.response)).toContain('已失效');
