@@ -223,10 +223,50 @@ describe('limits and refusals', () => {
     expect((await lines(conversationId)).length).toBe(before);
   });
 
-  it('reply.stream() without a card streamer is a clear ERR_CONFIG', async () => {
-    const { ctx } = await say('zhangsan', 'stream please');
-    await expect(ctx.reply.stream()).rejects.toMatchObject({ code: 'ERR_CONFIG' });
-    await expect(ctx.reply.stream()).rejects.toThrow(/no card streamer/);
+  it('reply.stream() works without config: an AI card (AiCards + aiCardStreamer) in the chat', async () => {
+    const { ctx, conversationId } = await say('zhangsan', 'stream please');
+    const before = (await lines(conversationId)).length;
+    const stream = await ctx.reply.stream();
+    await stream.append('今天的会议：');
+    await stream.append('\n- 10:00 客户拜访');
+    await stream.finish();
+    const card = await control<{
+      text: string;
+      flowStatus: string;
+      spaces: Array<{ spaceType: string; id: string }>;
+    }>(`/sandbox/cards/${stream.outTrackId}`);
+    expect(card.text).toBe('今天的会议：\n- 10:00 客户拜访');
+    expect(card.flowStatus).toBe('3');
+    expect(card.spaces[0]).toMatchObject({ spaceType: 'IM_ROBOT', id: 'zhangsan' });
+    // The card is the reply: no markdown fallback went to the chat.
+    expect((await lines(conversationId)).slice(before)).toEqual([]);
+  });
+
+  it('reply.stream() in a group streams into the group; a QPS-limited card API still delivers', async () => {
+    const setQps = (qps: number) =>
+      fetch(`${sandbox.url}/sandbox/cards/qps-limit`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ qps }),
+      });
+    const { qps: was } = await control<{ qps: number }>('/sandbox/cards/qps-limit');
+    expect((await setQps(2)).ok).toBe(true);
+    await fetch(`${sandbox.url}/sandbox/cards/stats`, { method: 'DELETE' });
+    try {
+      const { ctx, conversationId } = await say('lisi', 'stream in the group', 'group');
+      const stream = await ctx.reply.stream();
+      for (let i = 0; i < 6; i++) await stream.append(`${i}`);
+      await stream.finish();
+      const card = await control<{
+        text: string;
+        flowStatus: string;
+        spaces: Array<{ spaceType: string; id: string }>;
+      }>(`/sandbox/cards/${stream.outTrackId}`);
+      expect(card).toMatchObject({ text: '012345', flowStatus: '3' });
+      expect(card.spaces[0]).toMatchObject({ spaceType: 'IM_GROUP', id: conversationId });
+    } finally {
+      await setQps(was);
+    }
   });
 
   it('the robot APIs refuse a robotCode of another app and more than 20 users', async () => {

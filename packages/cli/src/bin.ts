@@ -186,7 +186,7 @@ program
       'DINGTALK_CLIENT_ID=ding... DINGTALK_CLIENT_SECRET=... npx dingtalk-skills start ./my-app.ts',
       'DINGTALK_API_BASE=http://127.0.0.1:8720 DINGTALK_CLIENT_ID=dingsandboxapp001 DINGTALK_CLIENT_SECRET=sandbox-secret npx dingtalk-skills start .',
       'DINGTALK_STATE=redis://127.0.0.1:6379 npx dingtalk-skills start . --connections 2 --ops-port 9464',
-    )}\n\nEnvironment: DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET (required), DINGTALK_API_BASE, DINGTALK_STATE,\n  DINGTALK_TOKEN_KEY, DINGTALK_OPS_PORT, DINGTALK_OPS_HOST, LOG_LEVEL, NO_COLOR`,
+    )}\n\nEnvironment: DINGTALK_CLIENT_ID, DINGTALK_CLIENT_SECRET (required), DINGTALK_API_BASE, DINGTALK_STATE,\n  DINGTALK_TOKEN_KEY, DINGTALK_OPS_PORT, DINGTALK_OPS_HOST, LOG_LEVEL, NO_COLOR;\n  bots: DINGTALK_BOT_CONSENT_URL, DINGTALK_LOGIN_BASE, DINGTALK_OAPI_BASE (docs/bots.md)`,
   )
   .action(async (app: string, opts) => (await import('./commands/start.js')).startCommand(app, opts));
 for (const option of mcpOptions()) program.commands.find((c) => c.name() === 'start')?.addOption(option);

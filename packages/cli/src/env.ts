@@ -25,9 +25,16 @@ const envSchema = z.object({
   DINGTALK_OPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** `start`: interface of the ops endpoints. */
   DINGTALK_OPS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * `start`: the public URL of the bot's consent callback (机器人授权回调), served on the ops port at its
+   * path; register it as a redirect URL of the app. Unset: a bot cannot ask senders to authorize.
+   */
+  DINGTALK_BOT_CONSENT_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** `start`: the legacy OpenAPI host (default https://oapi.dingtalk.com, or DINGTALK_API_BASE when that is not DingTalk's). */
+  DINGTALK_OAPI_BASE: z.url({ protocol: /^https?$/ }).optional(),
   /** `dev`/`start`: port of the MCP server (`--mcp-port` wins); `mcp call`: the port it calls. */
   DINGTALK_MCP_PORT: z.coerce.number().int().min(0).max(65535).optional(),
-  /** `start --mcp-port`: DingTalk's login (default: DINGTALK_API_BASE when that is not DingTalk, i.e. a sandbox). */
+  /** `start --mcp-port` and bots: DingTalk's login (default: DINGTALK_API_BASE when that is not DingTalk, i.e. a sandbox). */
   DINGTALK_LOGIN_BASE: z.url({ protocol: /^https?$/ }).optional(),
   /** Any non-empty value turns colour off in pretty logs (https://no-color.org). */
   NO_COLOR: z.string().optional(),

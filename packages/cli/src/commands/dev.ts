@@ -4,7 +4,7 @@ import { readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
 import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
 import { type McpFlags, mcpLine } from '../mcp.js';
-import { type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
+import { BOT_CONSENT_PATH, lateRoutes, type OpsFlags, opsLine, opsMetrics, startOps } from '../ops.js';
 import { onShutdown } from '../signals.js';
 import { stateFromEnv } from '../state.js';
 import { plural } from '../words.js';
@@ -61,13 +61,26 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   let running: Awaited<ReturnType<typeof startApp>> | undefined;
   let state: Awaited<ReturnType<typeof stateFromEnv>> | undefined;
   let ops: OpsServer | undefined;
-  const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
+  // A bot's consent callback (机器人授权回调) is served on the ops server (a free port without --ops-port).
+  const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT ?? (app.bot ? 0 : undefined);
   const mcpPort = options.mcpPort ?? env.DINGTALK_MCP_PORT;
   const metrics = opsMetrics(opsPort);
   try {
     state = await stateFromEnv(env, SEED_APP.clientId, logger.child({ part: 'app' }), {
       observer: metrics,
     });
+    // The ops server starts before the app: the bot's callback URL must be known when the app starts.
+    ops = await startOps({
+      port: opsPort,
+      host: options.opsHost ?? env.DINGTALK_OPS_HOST,
+      logger: logger.child({ part: 'app' }),
+      stream: () => running?.stream,
+      state: state.health,
+      metrics,
+      ...(app.bot ? { routes: lateRoutes([BOT_CONSENT_PATH], () => running?.routes) } : {}),
+    });
+    const consentUrl = app.bot && ops ? `${ops.url}${BOT_CONSENT_PATH}` : undefined;
+    if (consentUrl) await registerRedirectUri(sandbox.url, consentUrl, 'the bot consent callback');
     running = await startApp(app, {
       ...state.runtime,
       clientId: SEED_APP.clientId,
@@ -88,34 +101,30 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
               auth: { loginBase: sandbox.url },
             },
           }),
+      // The sandbox plays DingTalk's login and `topapi/v2/user/get` for the bot's asSender().
+      ...(consentUrl
+        ? {
+            bot: {
+              consent: { callbackUrl: consentUrl, loginBase: sandbox.url },
+              oapiBase: sandbox.url,
+            },
+          }
+        : {}),
     });
     const callback = running.mcp?.callbackUrl;
-    if (callback) {
-      // DingTalk only sends a sign-in back to a redirect URI registered for the app (登录与分享).
-      const added = await fetch(`${sandbox.url}/sandbox/apps/${SEED_APP.clientId}/redirect-uris`, {
+    if (callback) await registerRedirectUri(sandbox.url, callback, 'the MCP callback');
+    // A bot-only app has no skills to register.
+    if (app.skills.length > 0) {
+      const res = await fetch(`${sandbox.url}/sandbox/skills`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ uri: callback }),
+        headers: { 'content-type': 'application/yaml' },
+        body: yaml,
       });
-      if (!added.ok) throw new Error(`registering the MCP callback in the sandbox failed: ${added.status}`);
+      if (!res.ok)
+        throw new Error(
+          `registering the app's skills in the sandbox failed: ${res.status} ${await res.text()}`,
+        );
     }
-    ops = await startOps({
-      port: opsPort,
-      host: options.opsHost ?? env.DINGTALK_OPS_HOST,
-      logger: logger.child({ part: 'app' }),
-      stream: running.stream,
-      state: state.health,
-      metrics,
-    });
-    const res = await fetch(`${sandbox.url}/sandbox/skills`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/yaml' },
-      body: yaml,
-    });
-    if (!res.ok)
-      throw new Error(
-        `registering the app's skills in the sandbox failed: ${res.status} ${await res.text()}`,
-      );
   } catch (err) {
     await ops?.close();
     await running?.stop();
@@ -126,13 +135,20 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   const lines = [
     `dingtalk-skills dev: ${app.name}`,
     `  assistant page   ${sandbox.url}/`,
-    `  app              ${entry} — ${plural(app.skills.length, 'skill')} (${app.skills.map((s) => s.operationId).join(', ')}), connected over Stream`,
+    `  app              ${entry} — ${app.skills.length > 0 || !app.bot ? `${plural(app.skills.length, 'skill')} (${app.skills.map((s) => s.operationId).join(', ')})` : 'no skills'}${app.bot ? ' and a bot (机器人)' : ''}, connected over Stream`,
     `  sandbox          DINGTALK_API_BASE=${sandbox.url}  control API ${sandbox.url}/sandbox/`,
     ...(ops ? [opsLine(ops).trimEnd()] : []),
     ...(running.mcp ? [mcpLine(running.mcp.url, running.mcp.callbackUrl).trimEnd()] : []),
+    ...(app.bot && ops
+      ? [
+          `  bot              chats at ${sandbox.url}/sandbox/bots/conversations, consent callback ${ops.url}${BOT_CONSENT_PATH}`,
+        ]
+      : []),
     ...tlsLines(tls),
     ...seedLines(),
-    `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox.url}`,
+    app.skills.length > 0
+      ? `  try              npx dingtalk-skills invoke whoami --user zhangsan --auto-consent --sandbox ${sandbox.url}`
+      : `  try              curl -s ${sandbox.url}/sandbox/bots/messages -H 'content-type: application/json' -d '{"from":"zhangsan","text":"我今天有什么会?"}'`,
     ...(running.mcp
       ? [
           `                   npx dingtalk-skills mcp call whoami --user zhangsan --auto-consent --url ${running.mcp.url}`,
@@ -154,4 +170,14 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
   );
   // Announced only once a signal stops it gracefully (see start.ts).
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** DingTalk only sends a sign-in back to a redirect URI registered for the app (登录与分享). */
+async function registerRedirectUri(sandboxUrl: string, uri: string, what: string): Promise<void> {
+  const added = await fetch(`${sandboxUrl}/sandbox/apps/${SEED_APP.clientId}/redirect-uris`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ uri }),
+  });
+  if (!added.ok) throw new Error(`registering ${what} in the sandbox failed: ${added.status}`);
 }

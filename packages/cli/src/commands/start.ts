@@ -2,6 +2,7 @@ import { type AppRuntimeConfig, createAppRuntime, type OpsServer } from '@dingta
 import { startAppMcp } from '@dingtalk-skills/sdk/internal';
 import type { RunningMcpServer } from '@dingtalk-skills/sdk/mcp';
 import { watchConnectFailures } from '../connect-watch.js';
+import type { CliEnv } from '../env.js';
 import { EnvError, readEnv } from '../env.js';
 import { loadApp } from '../load-app.js';
 import { chooseLogOutput, cliLogger, type LogFormat } from '../logger.js';
@@ -41,6 +42,11 @@ export async function startCommand(target: string, options: StartOptions): Promi
     chooseLogOutput(options.logFormat, env.NO_COLOR),
   );
   const opsPort = options.opsPort ?? env.DINGTALK_OPS_PORT;
+  const bot = app.bot ? botOptionsFromEnv(env) : undefined;
+  if (bot?.consent && opsPort === undefined)
+    throw new EnvError(
+      'DINGTALK_BOT_CONSENT_URL is served on the ops port: set --ops-port (or DINGTALK_OPS_PORT) and route the URL to it',
+    );
   const metrics = opsMetrics(opsPort);
   const state = await stateFromEnv(env, env.DINGTALK_CLIENT_ID, logger, {
     qps: options.qps,
@@ -62,6 +68,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       },
       ...state.runtime,
       ...(metrics ? { metrics } : {}),
+      ...(bot ? { bot } : {}),
     };
     const runtime = createAppRuntime(app, config);
     // An unreachable DINGTALK_API_BASE is retried for ever; after a few failures say so in one line.
@@ -99,6 +106,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       async stop() {
         await mcp_?.close();
         await runtime.stream.stop();
+        await runtime.closeBot(options.drainTimeout);
         await runtime.openapi.close();
       },
     };
@@ -115,6 +123,7 @@ export async function startCommand(target: string, options: StartOptions): Promi
       stream: running.stream,
       state: state.health,
       metrics,
+      ...(Object.keys(running.routes).length > 0 ? { routes: { ...running.routes } } : {}),
     });
   } catch (err) {
     await running.stop();
@@ -144,4 +153,28 @@ export async function startCommand(target: string, options: StartOptions): Promi
   );
   if (ops) process.stdout.write(opsLine(ops));
   if (mcp) process.stdout.write(mcpLine(mcp.url, mcp.callbackUrl));
+}
+
+const DINGTALK_API = 'https://api.dingtalk.com';
+
+/**
+ * The bot's consent and hosts from the environment: DINGTALK_BOT_CONSENT_URL (the public callback URL),
+ * DINGTALK_LOGIN_BASE and DINGTALK_OAPI_BASE (default DingTalk's hosts, or DINGTALK_API_BASE when it
+ * names another server, e.g. a sandbox, which serves all three).
+ */
+export function botOptionsFromEnv(env: CliEnv): NonNullable<AppRuntimeConfig['bot']> {
+  const own = env.DINGTALK_API_BASE.replace(/\/+$/, '') !== DINGTALK_API;
+  const loginBase = env.DINGTALK_LOGIN_BASE ?? (own ? env.DINGTALK_API_BASE : undefined);
+  const oapiBase = env.DINGTALK_OAPI_BASE ?? (own ? env.DINGTALK_API_BASE : undefined);
+  return {
+    ...(oapiBase ? { oapiBase } : {}),
+    ...(env.DINGTALK_BOT_CONSENT_URL
+      ? {
+          consent: {
+            callbackUrl: env.DINGTALK_BOT_CONSENT_URL,
+            ...(loginBase ? { loginBase } : {}),
+          },
+        }
+      : {}),
+  };
 }

@@ -1,3 +1,4 @@
+export type { BotRuntimeOptions } from './bot-runtime.js';
 export { type AppDefinition, defineApp, type EventHandler, isAppDefinition } from './define-app.js';
 export {
   type AppRuntimeConfig,

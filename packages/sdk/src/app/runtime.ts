@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { BotRunner } from '../bots/bot-runner.js';
-import { CardActionRouter } from '../bots/card-callback.js';
+import type { BotRunner } from '../bots/bot-runner.js';
 import type { CardStreamer } from '../bots/card-streamer.js';
 import type { RefreshLock } from '../credentials/refresh-lock.js';
 import type { TokenStore } from '../credentials/token-store.js';
 import { UserTokenManager } from '../credentials/user-token-manager.js';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import type { HttpRoute } from '../health/ops-server.js';
 import { createLogger, type Logger } from '../logging/logger.js';
 import type { McpOptions, RunningMcpServer } from '../mcp/mcp-server.js';
 import { startMcpServer } from '../mcp/start.js';
@@ -13,7 +13,6 @@ import type { Metrics } from '../metrics/metrics.js';
 import { createOpenApiClient, type OpenApiClient } from '../openapi/client.js';
 import type { RateLimiter } from '../openapi/rate-limiter.js';
 import type { UserApi } from '../openapi/user-api.js';
-import { Topic } from '../protocol/topics.js';
 import type { HttpReceiverOptions } from '../skills/receivers/http.js';
 import { SkillsApp } from '../skills/skills-app.js';
 import { createMemorySharedState, type SharedState } from '../state/shared-state.js';
@@ -21,6 +20,7 @@ import type { StateStore } from '../state/state-store.js';
 import { StreamClient } from '../stream/client.js';
 import type { StreamClientConfig } from '../stream/config.js';
 import type { DedupStore } from '../stream/dedup-store.js';
+import { type BotRuntimeOptions, createBotRuntime } from './bot-runtime.js';
 import type { AppDefinition } from './define-app.js';
 
 /** Everything a running app needs besides its definition. Validated; never read from the environment. */
@@ -65,8 +65,13 @@ export interface AppRuntimeConfig {
    * connection state, skills, OpenAPI calls, token refreshes). Serve it with `startOpsServer`.
    */
   metrics?: Metrics;
-  /** Streams AI cards for the bot's `reply.stream()` (the cards module); without it `stream()` throws ERR_CONFIG. */
+  /**
+   * Streams AI cards for the bot's `reply.stream()`. Default: `AiCards` + `aiCardStreamer` built from
+   * `bot.cards` (the cards module, docs/cards.md); `bot.cards: false` turns cards off.
+   */
   cardStreamer?: CardStreamer;
+  /** The bot's consent flow (`ctx.asSender()`), AI cards and shared state (docs/bots.md). */
+  bot?: BotRuntimeOptions;
   /** How long `stop()` waits for running bot handlers before aborting them (default 10,000 ms). */
   botDrainMs?: number;
   /**
@@ -94,12 +99,22 @@ export interface RunningApp {
   /** The bot's runner when the app defines `bot` (in-flight count, drain). */
   readonly bot: BotRunner | undefined;
   /**
+   * HTTP routes the framework serves, by path (the bot's consent callback): mount them on the ops
+   * server (`startOpsServer({ routes })`) or any HTTP server reachable at `bot.consent.callbackUrl`.
+   */
+  readonly routes: Readonly<Record<string, HttpRoute>>;
+  /**
    * The OpenAPI as a user outside any invocation (a scheduled job, a webhook, a queue consumer): their
    * stored token (kept when they authorized a skill), refreshed when expired, single-flight like in a
    * skill. Rejects with AuthorizationRequiredError (`ERR_AUTHORIZATION_REQUIRED`) when the user never
    * authorized the app or the token is gone; calls reject with it too once the grant is revoked.
    */
   asUser(unionId: string): Promise<UserApi>;
+  /**
+   * Drains the bot's running handlers (aborting them past `drainMs`) and closes its AI cards: part of
+   * `stop()`; call it yourself on a runtime built with `createAppRuntime`, after `stream.stop()`.
+   */
+  closeBot(drainMs: number): Promise<void>;
   /** The MCP server, when `mcp` was configured. */
   readonly mcp?: RunningMcpServer;
   /** Stops intake, drains in-flight handlers, closes the connections and the HTTP pool. */
@@ -163,29 +178,35 @@ export function createAppRuntime(app: AppDefinition, config: AppRuntimeConfig): 
   skills.attach(stream);
   const onEvent = app.onEvent;
   if (onEvent) stream.onEvent(async (event, context) => (await onEvent(event, context)) ?? undefined);
-  let bot: BotRunner | undefined;
-  if (app.bot) {
-    const runner = new BotRunner({
-      bot: app.bot,
-      openapi,
-      logger,
-      dedup: dedupStore,
-      namespace: config.clientId,
-      robotCode: config.clientId,
-      ...(config.now ? { now: config.now } : {}),
-      ...(config.metrics ? { observer: config.metrics } : {}),
-      ...(config.cardStreamer ? { cardStreamer: config.cardStreamer } : {}),
-    });
-    stream.onCallback(Topic.BotMessage, (msg) => runner.handle(msg));
-    if (app.bot.cardActions && Object.keys(app.bot.cardActions).length > 0) {
-      const cards = new CardActionRouter(app.bot.cardActions, logger);
-      stream.onCallback(Topic.CardCallback, (msg, ctx) => cards.handle(msg, ctx));
-    }
-    bot = runner;
-  }
+  const botRuntime = app.bot
+    ? createBotRuntime({
+        bot: app.bot,
+        appName: app.name,
+        clientId: config.clientId,
+        openapi,
+        tokens,
+        stream,
+        dedup: dedupStore,
+        logger,
+        options: config.bot,
+        answerStore: config.answerStore ?? state.store,
+        cardStreamer: config.cardStreamer,
+        now: config.now,
+        metrics: config.metrics,
+      })
+    : undefined;
   const asUser = async (unionId: string): Promise<UserApi> =>
     openapi.asUser(await tokens.require({ unionId }));
-  return { stream, skills, openapi, tokens, bot, asUser };
+  return {
+    stream,
+    skills,
+    openapi,
+    tokens,
+    bot: botRuntime?.runner,
+    routes: botRuntime?.routes ?? {},
+    asUser,
+    closeBot: (drainMs: number) => botRuntime?.close(drainMs) ?? Promise.resolve(),
+  };
 }
 
 /**
@@ -234,7 +255,7 @@ export async function startApp(app: AppDefinition, config: AppRuntimeConfig): Pr
     async stop() {
       await mcp?.close();
       await runtime.stream.stop();
-      await runtime.bot?.drain(config.botDrainMs ?? 10_000);
+      await runtime.closeBot(config.botDrainMs ?? 10_000);
       await runtime.openapi.close();
     },
   };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { toError } from '../errors/coded-error.js';
+import { DingTalkSkillsError, ErrorCode, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
+import type { UserApi } from '../openapi/user-api.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import type { CallbackMessage, StreamHandlerContext } from '../stream/handlers.js';
 
@@ -38,6 +39,13 @@ export interface CardUpdate {
 export interface CardActionContext {
   readonly signal: AbortSignal;
   readonly logger: Logger;
+  /**
+   * DingTalk's OpenAPI as the person who pressed the button (用户代理凭证), found from the platform's
+   * `userId` of the callback only: their stored token, refreshed when needed. Rejects with
+   * `ERR_AUTHORIZATION_REQUIRED` when they never authorized (a card press cannot show the
+   * authorization card: answer with a card update that says so).
+   */
+  asPresser(): Promise<UserApi>;
 }
 
 /** Handles the actions of the cards whose `outTrackId` starts with its key (longest key wins). */
@@ -133,9 +141,21 @@ export class CardActionRouter {
   readonly #routes: Array<[string, CardActionHandler]>;
   readonly #logger: Logger;
 
-  constructor(routes: Record<string, CardActionHandler>, logger: Logger) {
+  readonly #asStaff: (staffId: string) => Promise<UserApi>;
+
+  constructor(
+    routes: Record<string, CardActionHandler>,
+    logger: Logger,
+    /** The user API of an org user by staffId (the runtime's token manager + sender directory). */
+    asStaff?: (staffId: string) => Promise<UserApi>,
+  ) {
     this.#routes = Object.entries(routes).sort((a, b) => b[0].length - a[0].length);
     this.#logger = logger;
+    this.#asStaff =
+      asStaff ??
+      (async () => {
+        throw new DingTalkSkillsError(ErrorCode.Config, 'asPresser(): the runtime has no user tokens');
+      });
   }
 
   async handle(msg: CallbackMessage, context: StreamHandlerContext): Promise<unknown> {
@@ -154,7 +174,10 @@ export class CardActionRouter {
     }
     const logger = this.#logger.child({ outTrackId: action.outTrackId });
     try {
-      return cardUpdateResponse((await route[1](action, { signal: context.signal, logger })) ?? undefined);
+      const asPresser = () => this.#asStaff(action.userId);
+      return cardUpdateResponse(
+        (await route[1](action, { signal: context.signal, logger, asPresser })) ?? undefined,
+      );
     } catch (err) {
       logger.error({ err: toError(err) }, 'card action handler failed');
       throw err;

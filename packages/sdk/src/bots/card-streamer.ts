@@ -29,7 +29,16 @@ export interface CardStream {
   fail(err?: unknown): Promise<void>;
 }
 
+/** Options of one streaming card. */
+export interface CardStreamOptions {
+  /**
+   * The card instance id (default random). Give one with a prefix of `cardActions` to route the
+   * card's button presses (e.g. a confirm card: `confirm-todo:<msgId>`); at most 128 of `[\w.:-]`.
+   */
+  outTrackId?: string;
+}
+
 /** Creates and delivers streaming cards. */
 export interface CardStreamer {
-  start(target: CardTarget): Promise<CardStream>;
+  start(target: CardTarget, options?: CardStreamOptions): Promise<CardStream>;
 }

@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import type { OpenApiClient } from '../openapi/client.js';
+import type { UserApi } from '../openapi/user-api.js';
 import type { CardActionHandler } from './card-callback.js';
 import type { BotMessage } from './message.js';
 import type { BotReply } from './reply.js';
@@ -15,15 +16,28 @@ export interface BotContext {
   readonly logger: Logger;
   /** DingTalk's OpenAPI as the app (企业凭证). */
   readonly appApi: OpenApiClient;
+  /**
+   * DingTalk's OpenAPI as the person who sent the message (用户代理凭证), found from the platform's
+   * `senderStaffId` only. Their stored token, refreshed when needed (same store, cipher and lock as
+   * skills). When they have none or it lacks a scope, the call (or a later API call) throws
+   * `ERR_AUTHORIZATION_REQUIRED`; let it propagate: the framework replies with the authorization card
+   * and runs the message once more after consent.
+   */
+  asSender(): Promise<UserApi>;
+  /** 1 for the message as it arrived, 2 for the run after the sender's consent. */
+  readonly attempt: 1 | 2;
 }
 
 /** A chat bot (机器人): the handler of topic `/v1.0/im/bot/messages/get`. */
 export interface BotDefinition {
   /**
    * Runs once per message (`msgId`): the frame is acked before it runs, a redelivery of the same
-   * message is not run again. A throw is logged (and counted); nothing is sent to the chat.
+   * message is not run again. A throw is logged (and counted); nothing is sent to the chat, except for
+   * `ERR_AUTHORIZATION_REQUIRED` (from `asSender()` or a user API call): then the authorization card.
    */
   onMessage(message: BotMessage, ctx: BotContext): Promise<void> | void;
+  /** Delegated scopes `asSender()` needs, asked for on the authorization card (e.g. `['Calendar.Event.Read']`). */
+  scopes?: string[];
   /** Deadline of `onMessage` (default 60 000 ms); past it `ctx.signal` is aborted. */
   timeoutMs?: number;
   /**

@@ -8,7 +8,8 @@ export {
   cardUpdateResponse,
   decodeCardAction,
 } from './card-callback.js';
-export type { CardStream, CardStreamer, CardTarget } from './card-streamer.js';
+export type { CardStream, CardStreamer, CardStreamOptions, CardTarget } from './card-streamer.js';
+export { BotConsent, type BotConsentConfig } from './consent.js';
 export { type BotContext, type BotDefinition, defineBot } from './define-bot.js';
 export {
   type AtUser,
@@ -29,3 +30,5 @@ export {
   MAX_TITLE_CHARS,
   type ReplyReceipt,
 } from './reply.js';
+export { scopeLabel } from './scope-labels.js';
+export { DEFAULT_OAPI_BASE, SenderDirectory } from './sender-directory.js';

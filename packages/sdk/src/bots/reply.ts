@@ -1,7 +1,7 @@
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { OpenApiClient } from '../openapi/client.js';
-import type { CardStream, CardStreamer } from './card-streamer.js';
+import type { CardStream, CardStreamer, CardStreamOptions } from './card-streamer.js';
 import type { BotMessage } from './message.js';
 
 /** Largest `msgParam` the robot APIs take (`groupMessages/send`: 15 000 bytes); applied to every reply. */
@@ -45,10 +45,10 @@ export interface BotReply {
   markdown(title: string, text: string): Promise<ReplyReceipt>;
   actionCard(card: ActionCardReply): Promise<ReplyReceipt>;
   /**
-   * A streaming AI card (AI卡片): `append(text)`, then `finish()` or `fail(err)`. Needs a card streamer
-   * (`cardStreamer` in the runtime config); without one it throws `ERR_CONFIG`.
+   * A streaming AI card (AI卡片): `append(text)`, then `finish()` or `fail(err)`. The runtime builds
+   * the card streamer by default (`AiCards`); with `bot.cards: false` and no `cardStreamer` it throws `ERR_CONFIG`.
    */
-  stream(): Promise<CardStream>;
+  stream(options?: CardStreamOptions): Promise<CardStream>;
 }
 
 /** What a reply needs. */
@@ -235,21 +235,24 @@ export function createBotReply(deps: ReplyDeps): BotReply {
     text: async (content, options) => send(textReply(content, options?.at)),
     markdown: async (title, text) => send(markdownReply(title, text)),
     actionCard: async (card) => send(actionCardReply(card)),
-    stream: async () => {
+    stream: async (options) => {
       if (!deps.cardStreamer)
         throw new DingTalkSkillsError(
           ErrorCode.Config,
           'reply.stream(): no card streamer is configured (pass cardStreamer in the runtime config)',
         );
-      return deps.cardStreamer.start({
-        conversationId: message.conversation.id,
-        conversationKind: message.conversation.kind,
-        ...(message.sender.staffId ? { senderStaffId: message.sender.staffId } : {}),
-        senderId: message.sender.id,
-        robotCode: deps.robotCode,
-        msgId: message.msgId,
-        ...(message.sessionWebhook ? { sessionWebhook: message.sessionWebhook } : {}),
-      });
+      return deps.cardStreamer.start(
+        {
+          conversationId: message.conversation.id,
+          conversationKind: message.conversation.kind,
+          ...(message.sender.staffId ? { senderStaffId: message.sender.staffId } : {}),
+          senderId: message.sender.id,
+          robotCode: deps.robotCode,
+          msgId: message.msgId,
+          ...(message.sessionWebhook ? { sessionWebhook: message.sessionWebhook } : {}),
+        },
+        options,
+      );
     },
   };
 }

@@ -63,16 +63,21 @@ export function aiCardStreamer(
   cards: AiCards,
   openapi: OpenApiClient,
   options: AiCardStreamerOptions = {},
-): { start(target: AiCardStreamerTarget): Promise<AiCardBotStream> } {
+): {
+  start(target: AiCardStreamerTarget, options?: { outTrackId?: string }): Promise<AiCardBotStream>;
+} {
   const title = options.fallbackTitle ?? 'AI 回复';
   const now = options.now ?? Date.now;
   return {
-    async start(target) {
+    async start(target, startOptions) {
       const fallback = async (f: CardFallback) =>
         options.fallback
           ? options.fallback(target, f)
           : sendMarkdown(openapi, target, title, f.text, now, cards.robotCode);
-      const stream = cards.start(aiCardTargetOf(target), { fallback });
+      const stream = cards.start(aiCardTargetOf(target), {
+        fallback,
+        ...(startOptions?.outTrackId ? { outTrackId: startOptions.outTrackId } : {}),
+      });
       return {
         outTrackId: stream.outTrackId,
         append: async (text) => stream.append(text),

@@ -18,7 +18,15 @@ export interface OpsServerOptions {
   /** Decides `GET /readyz` (e.g. `streamReadiness(app.stream)`); without it the process is always ready. */
   readiness?: ReadinessCheck;
   logger?: Logger;
+  /**
+   * More GET routes by exact path (query ignored), e.g. `running.routes` (the bot's consent callback,
+   * 机器人授权回调). They cannot replace `/metrics`, `/healthz` or `/readyz`.
+   */
+  routes?: Readonly<Record<string, HttpRoute>>;
 }
+
+/** A GET route served by the ops server; it writes the whole answer to `res`. */
+export type HttpRoute = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** A running ops server. */
 export interface OpsServer {
@@ -86,9 +94,21 @@ export async function startOpsServer(options: OpsServerOptions): Promise<OpsServ
   };
 }
 
+const OPS_PATHS: ReadonlySet<string> = new Set(['/metrics', '/healthz', '/readyz']);
+
 async function handle(req: IncomingMessage, res: ServerResponse, options: OpsServerOptions): Promise<void> {
-  const path = (req.url ?? '/').split('?')[0];
-  if (path !== '/metrics' && path !== '/healthz' && path !== '/readyz') {
+  const path = (req.url ?? '/').split('?')[0] ?? '/';
+  const route = OPS_PATHS.has(path) ? undefined : options.routes?.[path];
+  if (route && Object.hasOwn(options.routes ?? {}, path)) {
+    if (req.method !== 'GET') {
+      res.setHeader('allow', 'GET');
+      send(res, 405, { status: 'method not allowed' });
+      return;
+    }
+    await route(req, res);
+    return;
+  }
+  if (!OPS_PATHS.has(path)) {
     send(res, 404, { status: 'not found', paths: ['/metrics', '/healthz', '/readyz'] });
     return;
   }

@@ -257,7 +257,7 @@ export class Metrics
     this.#authAnswers = new Children((v) => authAnswers.labels(...v));
     const botMessages: Counter = new Counter({
       name: `${p}bot_messages_total`,
-      help: 'Bot messages, by outcome (ok, error, timeout, duplicate, malformed).',
+      help: 'Bot messages, by outcome (ok, error, timeout, duplicate, malformed, auth: the authorization card was sent).',
       labelNames: ['outcome'],
       registers,
     });

@@ -16,6 +16,29 @@ afterEach(async () => {
 });
 
 describe('startOpsServer', () => {
+  it('serves extra GET routes by exact path; they cannot replace the ops paths; other methods 405', async () => {
+    server = await startOpsServer({
+      port: 0,
+      routes: {
+        '/dingtalk/bot/consent': async (req, res) => {
+          res.writeHead(200, { 'content-type': 'text/plain' });
+          res.end(`got ${new URL(req.url ?? '/', 'http://x').searchParams.get('state')}`);
+        },
+        '/healthz': async (_req, res) => {
+          res.writeHead(418);
+          res.end('hijacked');
+        },
+      },
+    });
+    const ok = await fetch(`${server.url}/dingtalk/bot/consent?state=s1&code=c`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('got s1');
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${server.url}/dingtalk/bot/consent`, { method: 'POST' })).status).toBe(405);
+    expect((await fetch(`${server.url}/dingtalk/bot/consent/x`)).status).toBe(404);
+    expect((await fetch(`${server.url}/toString`)).status).toBe(404);
+  });
+
   it('without metrics /metrics is 404; without a check the process is ready', async () => {
     server = await startOpsServer({ port: 0 });
     expect(server.url).toBe(`http://127.0.0.1:${server.port}`);
