@@ -62,6 +62,12 @@ describe('serving the page', () => {
       ['chats/markdown.js', 'text/javascript'],
       ['chats/faults.js', 'text/javascript'],
       ['chats/chats.css', 'text/css'],
+      ['page/dom.js', 'text/javascript'],
+      ['page/page.js', 'text/javascript'],
+      ['skills/skills.js', 'text/javascript'],
+      ['conversation/cards.js', 'text/javascript'],
+      ['overview/overview.js', 'text/javascript'],
+      ['faults/faults.js', 'text/javascript'],
     ]) {
       const asset = await fetch(`${h.url}/assistant/${file}`);
       expect(asset.status).toBe(200);

@@ -3,10 +3,10 @@
 // (POST /sandbox/bots/messages); the conversation (GET /sandbox/bots/conversations/:id/timeline) is
 // polled while a chat is open, so replies and AI cards streaming into it render live.
 
+import { page } from '../page/page.js';
 import { bindBotFaults, refreshCardMeter } from './faults.js';
 import { renderItem } from './render.js';
 
-const page = window.sandboxPage;
 const { el, clear, api } = page;
 const $ = (id) => document.getElementById(id);
 /** How often an open chat is read (AI card text grows between two reads). */
