@@ -99,6 +99,15 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
       });
       if (!added.ok) throw new Error(`registering the MCP callback in the sandbox failed: ${added.status}`);
     }
+    if (running.mcp) {
+      // The assistant page's MCP client view connects here.
+      const set = await fetch(`${sandbox.url}/sandbox/mcp/endpoint`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: running.mcp.url }),
+      });
+      if (!set.ok) throw new Error(`telling the sandbox the MCP endpoint failed: ${set.status}`);
+    }
     ops = await startOps({
       port: opsPort,
       host: options.opsHost ?? env.DINGTALK_OPS_HOST,
