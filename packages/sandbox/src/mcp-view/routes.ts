@@ -54,7 +54,9 @@ export function registerMcpView(deps: McpViewDeps) {
     if (!deps.knownUser(userId)) throw new ControlError(404, 'unknownUser', `no user ${userId}`, 'userId');
     return userId;
   };
-  const endpoint = () => {
+  const endpoint = (userId: string) => {
+    if (deps.sessions.view(userId).status === 'busy')
+      throw new ControlError(409, 'mcpBusy', `an MCP request of ${userId} is still running`);
     if (deps.sessions.url === undefined)
       throw new ControlError(
         409,
@@ -75,13 +77,13 @@ export function registerMcpView(deps: McpViewDeps) {
     }));
     scope.post('/mcp/sessions/:userId/tools', async (req) => {
       const userId = user(req.params);
-      endpoint();
+      endpoint(userId);
       return deps.sessions.run(userId, { kind: 'list' });
     });
     scope.post('/mcp/sessions/:userId/call', async (req) => {
       const userId = user(req.params);
       const body = parseInput(callBody, req.body);
-      endpoint();
+      endpoint(userId);
       return deps.sessions.run(userId, { kind: 'call', tool: body.tool, arguments: body.arguments });
     });
     scope.post('/mcp/sessions/:userId/forget', async (req) => {
