@@ -13,7 +13,7 @@ import { CHROMIUM, launchChromium } from '../support/browser.js';
 import { type DevProcess, ROOT, startDev } from './dev-process.js';
 
 const SHOTS = join(ROOT, 'artifacts', 'screenshots');
-/** `UPDATE_DOCS_SCREENSHOTS=1` also writes the docs' image (docs/screenshots/). */
+/** `UPDATE_DOCS_SCREENSHOTS=1` also writes docs/screenshots/mcp-client-view.png (docs/mcp.md). */
 const DOCS_SHOTS =
   process.env.UPDATE_DOCS_SCREENSHOTS === '1' ? join(ROOT, 'docs', 'screenshots') : undefined;
 
@@ -51,9 +51,10 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(stopped.code, dev.output()).toBe(0);
     }, 20_000);
 
-    async function shot(locator: Locator, name: string): Promise<void> {
+    /** `docsName`: also docs/screenshots/<docsName>.png with UPDATE_DOCS_SCREENSHOTS=1 (docs/mcp.md). */
+    async function shot(locator: Locator, name: string, docsName?: string): Promise<void> {
       const png = await locator.screenshot({ path: join(SHOTS, `${name}.png`) });
-      if (DOCS_SHOTS) writeFileSync(join(DOCS_SHOTS, `${name}.png`), png);
+      if (DOCS_SHOTS && docsName) writeFileSync(join(DOCS_SHOTS, `${docsName}.png`), png);
     }
 
     /** From a pending challenge: our consent page, then the sandbox's DingTalk consent page as 张三, back. */
@@ -133,7 +134,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         /error="insufficient_scope".*scope="[^"]*Contact\.User\.Read/,
       );
       expect(await forbidden.textContent()).toContain('step-up');
-      await shot(page.getByTestId('mcp-view'), 'mcp-step-up');
+      await shot(page.getByTestId('mcp-view'), 'mcp-step-up', 'mcp-client-view');
       await walkBothConsentPages('Contact.User.Read');
       await expect.poll(() => page.getByTestId('mcp-result').count()).toBe(2);
       const second = page.getByTestId('mcp-result').last();
