@@ -4,7 +4,7 @@
  * test walks them in Chromium), the sandbox's callback exchanges the code and runs the call again as
  * 张三. Attacks: a forged or replayed callback state, an unknown user, a non-http endpoint.
  */
-import { walkConsent } from '@dingtalk-skills/sandbox';
+import { SEED_APP, walkConsent } from '@dingtalk-skills/sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type McpWorld, startMcpWorld } from './fixture.js';
 
@@ -98,4 +98,19 @@ describe('the MCP client view (control API)', () => {
     expect(zhang.status).toBe('done');
     expect(zhang.tools.map((t) => t.name)).toContain('whoami');
   });
+
+  it('after the fault panel expires 张三’s DingTalk tokens (access and refresh) the next call is a 401 re-login', async () => {
+    const expired = await control('POST', '/users/zhangsan/expire-token', {
+      clientId: SEED_APP.clientId,
+      includeRefresh: true,
+    });
+    expect(expired.status).toBe(200);
+    const next = (await (
+      await control('POST', '/mcp/sessions/zhangsan/call', { tool: 'whoami', arguments: {} })
+    ).json()) as Session;
+    expect(next.status).toBe('awaiting_consent');
+    const refused = next.steps.filter((s) => s.step === 'refused');
+    expect(refused.at(-1)).toMatchObject({ status: 401 });
+    expect(String(refused.at(-1)?.wwwAuthenticate)).toContain('invalid_token');
+  }, 30_000);
 });
