@@ -266,6 +266,12 @@ describe('consent by another account', () => {
     expect(res.headers.get('x-frame-options')).toBe('DENY');
     expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     expect(res.headers.get('cache-control')).toContain('no-store');
+    // Browsers apply form-action to the redirects after the post: DingTalk's login (approve) and the
+    // client's redirect URI (deny) are allowed, no other origin.
+    const formAction = /form-action ([^;]*)/.exec(res.headers.get('content-security-policy') ?? '')?.[1];
+    expect(formAction?.split(' ').sort()).toEqual(
+      ["'self'", new URL(world.sandbox.url).origin, new URL(REDIRECT).origin].sort(),
+    );
   });
 });
 

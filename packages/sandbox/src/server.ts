@@ -10,6 +10,7 @@ import type { SandboxContext } from './context.js';
 import { type ControlExtension, registerControlApi } from './control/index.js';
 import { Gateway } from './gateway/gateway.js';
 import { registerGatewayRoutes } from './gateway/routes.js';
+import { McpViewSessions, registerMcpView } from './mcp-view/index.js';
 import { type SandboxOptions, type SandboxOptionsInput, sandboxOptionsSchema } from './options.js';
 import { createPlatform, type Platform, registerPlatform } from './platform/index.js';
 
@@ -146,6 +147,17 @@ export async function createSandbox(input: SandboxOptionsInput = {}): Promise<Sa
       corpId: () => platform.repos.users.list()[0]?.corpId ?? '',
       knownApp: (clientId) => platform.repos.apps.get(clientId) !== undefined,
       cards: cardRegistryOf(platform),
+    }),
+  );
+  // The page's MCP client view: the official MCP client per seed user, on this server.
+  const mcpView = new McpViewSessions({
+    callbackUrl: () => `${ctx.url()}/sandbox/mcp/callback`,
+    now: () => Date.now(),
+  });
+  controlExtensions.push(
+    registerMcpView({
+      sessions: mcpView,
+      knownUser: (userId) => platform.repos.users.byUserId(userId) !== undefined,
     }),
   );
   let assistant: Assistant;

@@ -125,6 +125,15 @@ export async function devCommand(target: string, options: DevOptions): Promise<v
           `registering the app's skills in the sandbox failed: ${res.status} ${await res.text()}`,
         );
     }
+    if (running.mcp) {
+      // The assistant page's MCP client view connects here.
+      const set = await fetch(`${sandbox.url}/sandbox/mcp/endpoint`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: running.mcp.url }),
+      });
+      if (!set.ok) throw new Error(`telling the sandbox the MCP endpoint failed: ${set.status}`);
+    }
   } catch (err) {
     await ops?.close();
     await running?.stop();

@@ -1,4 +1,6 @@
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { escapeHtml } from '../oauth/html.js';
@@ -6,18 +8,31 @@ import { escapeHtml } from '../oauth/html.js';
 /** `packages/sandbox/public/assistant/` (the same from `src/assistant` and `dist/assistant`). */
 const PUBLIC_DIR = fileURLToPath(new URL('../../public/assistant/', import.meta.url));
 
-/** The page's files: name -> content type. Nothing else is served from the folder. */
-const ASSETS: Record<string, string> = {
-  'app.js': 'text/javascript; charset=utf-8',
-  'style.css': 'text/css; charset=utf-8',
-  'favicon.svg': 'image/svg+xml',
-  // The bot chats (机器人会话): ES modules and their styles (public/assistant/chats/).
-  'chats/chats.js': 'text/javascript; charset=utf-8',
-  'chats/render.js': 'text/javascript; charset=utf-8',
-  'chats/markdown.js': 'text/javascript; charset=utf-8',
-  'chats/faults.js': 'text/javascript; charset=utf-8',
-  'chats/chats.css': 'text/css; charset=utf-8',
+/** Content types of the page's files; nothing else is served from the folder. */
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
 };
+
+/**
+ * The page's files (ES modules one folder per part of the page, styles, the icon): path under the
+ * folder -> content type, listed once when the routes are registered. A request names one of these or
+ * gets 404 (no path is ever joined from the request).
+ */
+function listAssets(dir = PUBLIC_DIR, prefix = ''): Map<string, string> {
+  const assets = new Map<string, string>();
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.isDirectory()) {
+      for (const [file, type] of listAssets(`${dir}${entry.name}/`, `${prefix}${entry.name}/`))
+        assets.set(file, type);
+      continue;
+    }
+    const type = TYPES[extname(entry.name)];
+    if (type !== undefined) assets.set(`${prefix}${entry.name}`, type);
+  }
+  return assets;
+}
 
 /** Everything from this origin; no inline script, nothing from the internet. */
 const CSP =
@@ -33,22 +48,23 @@ async function sendFile(reply: FastifyReply, file: string, type: string): Promis
     .send(content);
 }
 
-/** The assistant page at `/` and its assets at `/assistant/<file>` and `/assistant/chats/<file>`. */
+/** The assistant page at `/` and its assets at `/assistant/<file>` and `/assistant/<folder>/<file>`. */
 export function registerPage(app: FastifyInstance): void {
   app.get('/', async (_req, reply) => sendFile(reply, 'index.html', 'text/html; charset=utf-8'));
   // Browsers ask every page of the origin (the consent page too) for /favicon.ico.
   app.get('/favicon.ico', async (_req, reply) => sendFile(reply, 'favicon.svg', 'image/svg+xml'));
-  app.get<{ Params: { file: string } }>('/assistant/:file', async (req, reply) => {
-    const type = ASSETS[req.params.file];
-    if (type === undefined) return reply.code(404).type('text/plain; charset=utf-8').send('not found');
-    return sendFile(reply, req.params.file, type);
-  });
-  app.get<{ Params: { file: string } }>('/assistant/chats/:file', async (req, reply) => {
-    const file = `chats/${req.params.file}`;
-    const type = ASSETS[file];
+  const assets = listAssets();
+  const asset = async (file: string, reply: FastifyReply) => {
+    const type = assets.get(file);
     if (type === undefined) return reply.code(404).type('text/plain; charset=utf-8').send('not found');
     return sendFile(reply, file, type);
-  });
+  };
+  app.get<{ Params: { file: string } }>('/assistant/:file', async (req, reply) =>
+    asset(req.params.file, reply),
+  );
+  app.get<{ Params: { folder: string; file: string } }>('/assistant/:folder/:file', async (req, reply) =>
+    asset(`${req.params.folder}/${req.params.file}`, reply),
+  );
 }
 
 /** A small HTML page for the OAuth callback's failures (the browser is there, not a script). */

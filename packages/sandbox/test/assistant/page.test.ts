@@ -50,6 +50,9 @@ describe('serving the page', () => {
       'expire-webhook',
       'redeliver-last',
       'card-qps-limit',
+      'chat-tab-mcp',
+      'mcp-list-tools',
+      'mcp-call',
     ])
       expect(html).toContain(`data-testid="${id}"`);
     expect(html).not.toMatch(/https?:\/\//); // nothing from the internet
@@ -62,6 +65,15 @@ describe('serving the page', () => {
       ['chats/markdown.js', 'text/javascript'],
       ['chats/faults.js', 'text/javascript'],
       ['chats/chats.css', 'text/css'],
+      ['page/dom.js', 'text/javascript'],
+      ['page/page.js', 'text/javascript'],
+      ['skills/skills.js', 'text/javascript'],
+      ['conversation/cards.js', 'text/javascript'],
+      ['overview/overview.js', 'text/javascript'],
+      ['faults/faults.js', 'text/javascript'],
+      ['mcp/mcp.js', 'text/javascript'],
+      ['mcp/render.js', 'text/javascript'],
+      ['mcp/mcp.css', 'text/css'],
     ]) {
       const asset = await fetch(`${h.url}/assistant/${file}`);
       expect(asset.status).toBe(200);

@@ -3,17 +3,17 @@
 // (POST /sandbox/bots/messages); the conversation (GET /sandbox/bots/conversations/:id/timeline) is
 // polled while a chat is open, so replies and AI cards streaming into it render live.
 
+import { page } from '../page/page.js';
 import { bindBotFaults, refreshCardMeter } from './faults.js';
 import { renderItem } from './render.js';
 
-const page = window.sandboxPage;
 const { el, clear, api } = page;
 const $ = (id) => document.getElementById(id);
 /** How often an open chat is read (AI card text grows between two reads). */
 const POLL_MS = 400;
 
 const chat = {
-  view: 'assistant', // 'assistant' | 'single' | 'group'
+  view: 'assistant', // 'assistant' | 'single' | 'group' | 'mcp' (mcp/mcp.js)
   clientId: null,
   chats: [], // timelines: [single, group]
   stamp: '',
@@ -21,6 +21,10 @@ const chat = {
   loading: null,
   again: false,
 };
+
+function isBotChat(view) {
+  return view === 'single' || view === 'group';
+}
 
 function nameOf(userId) {
   const u = page.state.users.find((x) => x.userId === userId);
@@ -90,7 +94,7 @@ async function load(force) {
   if (userId !== page.state.userId) return; // the user changed meanwhile
   chat.chats = data.chats;
   renderTabs();
-  if (chat.view !== 'assistant') renderConversation(force);
+  if (isBotChat(chat.view)) renderConversation(force);
 }
 
 function refresh(force) {
@@ -115,10 +119,11 @@ function refresh(force) {
 
 function show(view) {
   chat.view = view;
-  const bot = view !== 'assistant';
+  const bot = isBotChat(view);
   $('bot-chat').hidden = !bot;
-  $('conversation').hidden = bot;
-  $('command-form').hidden = bot;
+  $('conversation').hidden = view !== 'assistant';
+  $('command-form').hidden = view !== 'assistant';
+  $('mcp-view').hidden = view !== 'mcp';
   document.body.dataset.chatView = view;
   for (const id of ['expire-webhook', 'redeliver-last']) $(id).disabled = !bot;
   renderTabs();
@@ -221,7 +226,7 @@ page.on('ready', async () => {
   show('assistant');
   await Promise.all([refresh(true), refreshCardMeter(page)]);
   setInterval(() => {
-    if (chat.view === 'assistant' || document.hidden) return;
+    if (!isBotChat(chat.view) || document.hidden) return;
     Promise.all([refresh(false), refreshCardMeter(page)]).catch((err) =>
       console.warn('chat refresh failed', err),
     );

@@ -16,6 +16,31 @@ export const PAGE_HEADERS: Record<string, string> = {
     "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
 };
 
+/**
+ * Headers of our consent page. Browsers apply `form-action` to the redirects that follow a form post
+ * too, so the approval (302 to DingTalk's login) and the denial (302 to the client's redirect URI)
+ * would be blocked by `'self'` alone: their origins are allowed, nothing else.
+ */
+export function consentPageHeaders(redirectTargets: readonly string[]): Record<string, string> {
+  const origins = new Set<string>();
+  for (const target of redirectTargets) {
+    try {
+      const { origin } = new URL(target);
+      if (origin !== 'null' && /^https?:/.test(origin)) origins.add(origin);
+    } catch {
+      // not a URL: nothing to allow
+    }
+  }
+  return {
+    ...PAGE_HEADERS,
+    'content-security-policy': `default-src 'none'; style-src 'unsafe-inline'; form-action 'self'${[
+      ...origins,
+    ]
+      .map((o) => ` ${o}`)
+      .join('')}; base-uri 'none'; frame-ancestors 'none'`,
+  };
+}
+
 const STYLE =
   'body{font-family:system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1f2329}' +
   'code{background:#f2f3f5;padding:0 .25rem}button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.6rem}';

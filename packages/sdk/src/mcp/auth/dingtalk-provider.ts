@@ -18,7 +18,7 @@ import type {
 import type { Response } from 'express';
 import type { Logger } from '../../logging/logger.js';
 import { type ClientMetadataDocuments, isMetadataDocumentUrl } from './client-metadata-documents.js';
-import { PAGE_HEADERS, renderConsentPage, renderErrorPage } from './consent-page.js';
+import { consentPageHeaders, PAGE_HEADERS, renderConsentPage, renderErrorPage } from './consent-page.js';
 import { type GrantRecord, hashSecret, type OAuthRecords, randomSecret } from './oauth-records.js';
 
 /** The part of UserTokenManager the authorization server needs. */
@@ -39,6 +39,8 @@ export interface DingTalkProviderOptions {
   resource: string;
   /** Where our consent page posts. */
   consentAction: string;
+  /** DingTalk's login (the consent page's approval redirects there). */
+  loginBase?: string;
   /** The DingTalk scopes the skills declare: a client may ask for these and no others. */
   scopesSupported: readonly string[];
   accessTokenTtlSec: number;
@@ -159,7 +161,7 @@ export class DingTalkOAuthProvider implements OAuthServerProvider {
     );
     res
       .status(200)
-      .set(PAGE_HEADERS)
+      .set(consentPageHeaders([...(o.loginBase ? [o.loginBase] : []), params.redirectUri]))
       .send(
         renderConsentPage({
           appName: o.appName,
