@@ -1,4 +1,5 @@
-import { type BotContext, type BotMessage, type CalendarEvent, defineBot } from '@dingtalk-skills/sdk';
+import { type BotContext, type BotMessage, defineBot } from '@dingtalk-skills/sdk';
+import type { CalendarEvent } from '@dingtalk-skills/sdk/openapi';
 import { sendConfirmCard } from './confirm-card.js';
 
 const DAY_MS = 86_400_000;

@@ -7,7 +7,6 @@
  */
 import { createSandbox, type Sandbox } from '@dingtalk-skills/sandbox';
 import {
-  AuthFailureCode,
   AuthorizationRequiredError,
   type BotContext,
   type BotMessage,
@@ -19,6 +18,7 @@ import {
   startApp,
   startOpsServer,
 } from '@dingtalk-skills/sdk';
+import { AuthFailureCode } from '@dingtalk-skills/sdk/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CLIENT_ID = 'dingsandboxapp001';

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSandbox, type Sandbox } from '@dingtalk-skills/sandbox';
 import {
-  type BotConsentConfig,
   createSharedState,
   defineApp,
   defineBot,
@@ -22,6 +21,7 @@ import {
   startOpsServer,
   TokenCipher,
 } from '@dingtalk-skills/sdk';
+import type { BotConsentConfig } from '@dingtalk-skills/sdk/bots';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const CLIENT_ID = 'dingsandboxapp001';

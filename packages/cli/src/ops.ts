@@ -1,5 +1,4 @@
 import {
-  type HttpRoute,
   type Logger,
   Metrics,
   type OpsServer,
@@ -8,6 +7,7 @@ import {
 } from '@dingtalk-skills/sdk';
 import {
   allReady,
+  type HttpRoute,
   type StateHealthSource,
   stateReadiness,
   streamReadiness,
