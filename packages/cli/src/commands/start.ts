@@ -1,6 +1,7 @@
 import { type AppRuntimeConfig, createAppRuntime, type OpsServer } from '@dingtalk-skills/sdk';
 import { startAppMcp } from '@dingtalk-skills/sdk/internal';
 import type { RunningMcpServer } from '@dingtalk-skills/sdk/mcp';
+import { trimTrailingSlashes } from '@dingtalk-skills/sdk/protocol';
 import { watchConnectFailures } from '../connect-watch.js';
 import type { CliEnv } from '../env.js';
 import { EnvError, readEnv } from '../env.js';
@@ -163,7 +164,7 @@ const DINGTALK_API = 'https://api.dingtalk.com';
  * names another server, e.g. a sandbox, which serves all three).
  */
 export function botOptionsFromEnv(env: CliEnv): NonNullable<AppRuntimeConfig['bot']> {
-  const own = env.DINGTALK_API_BASE.replace(/\/+$/, '') !== DINGTALK_API;
+  const own = trimTrailingSlashes(env.DINGTALK_API_BASE) !== DINGTALK_API;
   const loginBase = env.DINGTALK_LOGIN_BASE ?? (own ? env.DINGTALK_API_BASE : undefined);
   const oapiBase = env.DINGTALK_OAPI_BASE ?? (own ? env.DINGTALK_API_BASE : undefined);
   return {

@@ -52,10 +52,27 @@ export class CookieJar {
 
 function attr(html: string, pattern: RegExp): string | undefined {
   const m = pattern.exec(html);
-  return m?.[1]
-    ?.replace(/&amp;/g, '&')
+  return m?.[1] === undefined ? undefined : unescapeHtml(m[1]);
+}
+
+function unescapeHtml(text: string): string {
+  return text
+    .replace(/&amp;/g, '&')
     .replace(/&quot;/g, '"')
     .replace(/&#39;/g, "'");
+}
+
+/**
+ * The text between the first `open` (a tag prefix; the tag ends at the next `>`) and the next `close`.
+ * indexOf, not a regex: a lazy or negated-class regex over a hostile page backtracks quadratically.
+ */
+function between(html: string, open: string, close: string): string | undefined {
+  const at = html.indexOf(open);
+  if (at === -1) return undefined;
+  const start = html.indexOf('>', at + open.length - 1);
+  if (start === -1) return undefined;
+  const end = html.indexOf(close, start + 1);
+  return end === -1 ? undefined : unescapeHtml(html.slice(start + 1, end));
 }
 
 function scopesOf(html: string): string[] {
@@ -107,7 +124,7 @@ export async function walkConsent(authorizationUrl: string, o: WalkOptions): Pro
     }
     const html = await res.text();
     if (res.status !== 200) {
-      const detail = attr(html, /<p data-error>([^<]*)<\/p>/) ?? attr(html, /<p[^>]*>([^<]*)<\/p>/) ?? '';
+      const detail = between(html, '<p data-error', '</p>') ?? between(html, '<p', '</p>') ?? '';
       throw new ConsentWalkError(`${url} answered ${res.status}: ${detail}`.trim(), res.status);
     }
     const form = (fields: Record<string, string>) => ({
@@ -127,7 +144,7 @@ export async function walkConsent(authorizationUrl: string, o: WalkOptions): Pro
         kind: 'app_consent',
         url,
         status: res.status,
-        scopes: scopesOf(attr(html, /<ul data-scopes>([\s\S]*?)<\/ul>/) ?? ''),
+        scopes: scopesOf(between(html, '<ul data-scopes', '</ul>') ?? ''),
         ...(clientName ? { clientName } : {}),
       });
       init = form({ nonce, decision: 'approve' });

@@ -1,5 +1,6 @@
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { OpenApiClient } from '../openapi/client.js';
+import { trimTrailingSlashes } from '../protocol/url.js';
 
 /** Where the legacy `topapi` APIs live (`oapi.dingtalk.com`). */
 export const DEFAULT_OAPI_BASE = 'https://oapi.dingtalk.com';
@@ -24,7 +25,7 @@ export class SenderDirectory {
     fetch?: typeof fetch;
   }) {
     this.#openapi = options.openapi;
-    this.#oapiBase = options.oapiBase.replace(/\/+$/, '');
+    this.#oapiBase = trimTrailingSlashes(options.oapiBase);
     this.#now = options.now ?? Date.now;
     this.#fetch = options.fetch ?? fetch;
   }
