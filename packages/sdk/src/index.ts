@@ -64,7 +64,7 @@ export {
   type SkillContext,
   type SkillDefinition,
 } from './skills/index.js';
-export { generateSpec, generateSpecYaml, type SpecOptions } from './spec/index.js';
+export { generateSpec, generateSpecYaml, type SpecOptions } from './openapi-document/index.js';
 export {
   createMemorySharedState,
   createSharedState,

@@ -17,7 +17,7 @@ export * from './metrics/index.js';
 export * from './openapi/index.js';
 export * from './protocol/index.js';
 export * from './skills/index.js';
-export * from './spec/index.js';
+export * from './openapi-document/index.js';
 export * from './state/index.js';
 export * from './stream/index.js';
 export { USER_AGENT, VERSION } from './version.js';

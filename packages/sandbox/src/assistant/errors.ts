@@ -1,5 +1,5 @@
 import { ControlError, type ControlErrorBody } from '../control/errors.js';
-import type { SpecProblem } from './spec/types.js';
+import type { SpecProblem } from './openapi-document/types.js';
 
 /** Stable codes of the assistant's control API errors. */
 export const AssistantErrorCode = {

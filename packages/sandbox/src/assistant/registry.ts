@@ -1,6 +1,6 @@
 import type { LegacyPluginRef } from './callers/plugin.js';
 import { AssistantError, AssistantErrorCode } from './errors.js';
-import type { SkillAction, SkillsDocument } from './spec/types.js';
+import type { SkillAction, SkillsDocument } from './openapi-document/types.js';
 
 /** An app's registered description: its actions and how to reach them. */
 export interface RegisteredSkills {

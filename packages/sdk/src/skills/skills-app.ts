@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { GraphResponse } from '../protocol/graph.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { Topic } from '../protocol/topics.js';
-import { generateSpecYaml, type SpecOptions } from '../spec/generate.js';
+import { generateSpecYaml, type SpecOptions } from '../openapi-document/generate.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { AnySkill } from './define-skill.js';
 import { type AnswerStore, IdempotentAnswers } from './idempotency.js';

@@ -6,7 +6,7 @@ import { AssistantError, AssistantErrorCode } from '../errors.js';
 import type { AssistantUser } from '../ports.js';
 import type { RegisteredSkills, SkillRegistry } from '../registry.js';
 import type { SessionReply } from '../session-webhook/reply.js';
-import { parseSkillsYaml } from '../spec/parse.js';
+import { parseSkillsYaml } from '../openapi-document/parse.js';
 import { callSkill } from './call.js';
 import { type CommandCandidate, parseCommand } from './command.js';
 import { ConversationStore } from './conversations.js';

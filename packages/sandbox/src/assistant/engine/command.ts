@@ -15,7 +15,7 @@
  * Summary matching: every word of a summary that appears in the command scores (Chinese phrases may
  * also match in part); the best-scoring action wins; a tie is reported as ambiguous.
  */
-import type { SkillAction } from '../spec/types.js';
+import type { SkillAction } from '../openapi-document/types.js';
 
 /** An action the command may pick, with its app. */
 export interface CommandCandidate {

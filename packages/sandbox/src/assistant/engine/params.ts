@@ -1,4 +1,4 @@
-import type { ParamKind, SkillAction, SkillParam } from '../spec/types.js';
+import type { ParamKind, SkillAction, SkillParam } from '../openapi-document/types.js';
 
 /** The user's input checked against an action's parameters. */
 export type ParamsCheck = { ok: true; values: Record<string, unknown> } | { ok: false; problems: string[] };
