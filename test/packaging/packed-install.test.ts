@@ -86,7 +86,8 @@ const TSCONFIG = `${JSON.stringify(
 )}\n`;
 
 /** The SDK alone, from CommonJS (npm init's default) and from an ES module. */
-const SDK_ONLY_CJS = `const { createStateStore, defineApp, defineSkill, generateSpecYaml, silentLogger } = require('@dingtalk-skills/sdk');
+const SDK_ONLY_CJS = `const { defineApp, defineSkill, generateSpecYaml, silentLogger } = require('@dingtalk-skills/sdk');
+const { createStateStore } = require('@dingtalk-skills/sdk/state');
 const { z } = require('zod');
 const echo = defineSkill({
   operationId: 'echo', summary: 'Echo', description: 'Echoes.', path: '/v1/echo',
