@@ -48,6 +48,7 @@ export {
 export { Metrics, type MetricsOptions } from './metrics/index.js';
 export type { RateLimiter } from './openapi/index.js';
 export { OpenApiError, UserApi } from './openapi/index.js';
+export { generateSpec, generateSpecYaml, type SpecOptions } from './openapi-document/index.js';
 // ---- The Stream client alone -------------------------------------------------------------------
 export type { StreamEvent } from './protocol/index.js';
 export type { AnswerStore, HttpReceiverOptions } from './skills/index.js';
@@ -64,7 +65,6 @@ export {
   type SkillContext,
   type SkillDefinition,
 } from './skills/index.js';
-export { generateSpec, generateSpecYaml, type SpecOptions } from './openapi-document/index.js';
 export {
   createMemorySharedState,
   createSharedState,

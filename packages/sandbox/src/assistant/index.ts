@@ -29,13 +29,13 @@ export type {
 } from './engine/invocation.js';
 export type * from './engine/transcript.js';
 export { AssistantError, AssistantErrorCode, SkillSpecError } from './errors.js';
+export { parseSkillsYaml } from './openapi-document/parse.js';
+export type * from './openapi-document/types.js';
 export type * from './ports.js';
 export { type FoundAction, type RegisteredSkills, SkillRegistry } from './registry.js';
 export type { SessionReply } from './session-webhook/reply.js';
 export { SESSION_WEBHOOK_ANSWERS } from './session-webhook/routes.js';
 export { SESSION_WEBHOOK_PATH, SESSION_WEBHOOK_TTL_MS, SessionWebhooks } from './session-webhook/store.js';
-export { parseSkillsYaml } from './openapi-document/parse.js';
-export type * from './openapi-document/types.js';
 export { type ActionView, type ParamView, type SkillsView, skillsView } from './views.js';
 export { ASSISTANT_CALLBACK_PATH, jobNumberOf, platformAuthorization, platformDirectory } from './wiring.js';
 

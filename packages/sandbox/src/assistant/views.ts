@@ -1,5 +1,5 @@
-import type { RegisteredSkills } from './registry.js';
 import type { SkillAction, SkillParam } from './openapi-document/types.js';
+import type { RegisteredSkills } from './registry.js';
 
 /** A parameter as the page's form and the CLI show it. */
 export interface ParamView {

@@ -1,6 +1,6 @@
 import type { GraphMethod } from '@dingtalk-skills/sdk/protocol';
-import type { AssistantUser } from '../ports.js';
 import type { ContextRef, SkillAction } from '../openapi-document/types.js';
+import type { AssistantUser } from '../ports.js';
 
 /** What the assistant knows when it fills `x-dingtalk-context` parameters. */
 export interface ContextValues {
