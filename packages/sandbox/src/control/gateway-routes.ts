@@ -132,7 +132,7 @@ export async function registerGatewayControl(scope: FastifyInstance, gateway: Ga
       );
       if (q.limit !== undefined) list = list.slice(0, q.limit);
     }
-    return { deliveries: list, lastSeq: gateway.log.lastSeq };
+    return { deliveries: list, lastSeq: gateway.deliveryLog.lastSeq };
   });
 
   scope.post('/gateway/reset', async (req) => {

@@ -17,7 +17,7 @@ export interface SendMeta {
 export interface GatewayCore {
   readonly ctx: SandboxContext;
   readonly timers: TimerSet;
-  readonly log: DeliveryLog;
+  readonly deliveryLog: DeliveryLog;
   readonly pending: PendingAcks;
   /** The app with this clientId, or the first registered app; throws `unknownApp`. */
   resolveApp(clientId: string | undefined): AppRef;

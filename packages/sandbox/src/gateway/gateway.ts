@@ -47,7 +47,7 @@ const CLOSE_FALLBACK_MS = 2_000;
 export class Gateway implements GatewayCore {
   readonly ctx: SandboxContext;
   readonly timers: TimerSet;
-  readonly log: DeliveryLog;
+  readonly deliveryLog: DeliveryLog;
   readonly pending: PendingAcks;
   readonly #handshake: Handshake;
   readonly #upstream: Upstream;
@@ -62,7 +62,7 @@ export class Gateway implements GatewayCore {
   constructor(ctx: SandboxContext) {
     this.ctx = ctx;
     this.timers = new TimerSet(ctx.clock);
-    this.log = new DeliveryLog(ctx.options.deliveryLogSize);
+    this.deliveryLog = new DeliveryLog(ctx.options.deliveryLogSize);
     this.pending = new PendingAcks(this.timers);
     this.#conns = new ConnectionRegistry(this.timers);
     this.#handshake = new Handshake(
@@ -176,7 +176,7 @@ export class Gateway implements GatewayCore {
       record.heldSince = meta.heldSince;
       record.heldMs = record.sentAt - meta.heldSince;
     }
-    return this.log.add(record);
+    return this.deliveryLog.add(record);
   }
 
   // ---- operations ---------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ export class Gateway implements GatewayCore {
     const messageId = salvageMessageId(text);
     if (!conn.send(text))
       throw new GatewayError(GatewayErrorCode.ConnectionNotOpen, `connection ${connectionId} is not open`);
-    const record = this.log.add({
+    const record = this.deliveryLog.add({
       type: 'RAW',
       topic: '',
       messageId: messageId ?? `raw-${newMessageId()}`,
@@ -308,13 +308,13 @@ export class Gateway implements GatewayCore {
 
   /** Delivery log entries after `since` (seq), newest last. */
   deliveries(since = 0, limit?: number): DeliveryRecord[] {
-    return this.log.since(since, limit);
+    return this.deliveryLog.since(since, limit);
   }
 
   /** Cancels pending events, clears the delivery log and the ack fault; optionally drops every connection. */
   async reset(options: { dropConnections?: boolean } = {}): Promise<void> {
     this.#events.cancelAll();
-    this.log.clear();
+    this.deliveryLog.clear();
     this.#ackFault = { mode: 'none' };
     if (options.dropConnections)
       await Promise.all(this.#conns.all().map((c) => closeSocket(c.ws, () => c.ws.terminate())));
@@ -329,7 +329,7 @@ export class Gateway implements GatewayCore {
       activeEvents: this.#events.activeCount,
       heldEvents: this.#events.heldEvents().length,
       tickets: this.#handshake.tickets,
-      deliveries: this.log.size,
+      deliveries: this.deliveryLog.size,
     };
   }
 

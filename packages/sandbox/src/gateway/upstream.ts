@@ -69,7 +69,7 @@ export class Upstream {
   }
 
   #settleAck(conn: GatewayConnection, ack: UpstreamAck, delayedMs?: number): void {
-    const { ctx, pending, log } = this.#core;
+    const { ctx, pending, deliveryLog: log } = this.#core;
     const now = ctx.clock.now();
     const messageId = ack.headers.messageId;
     const entry = pending.take(messageId);
@@ -111,7 +111,7 @@ export class Upstream {
   }
 
   #malformed(conn: GatewayConnection, text: string, err: unknown): void {
-    const { ctx, pending, log } = this.#core;
+    const { ctx, pending, deliveryLog: log } = this.#core;
     const now = ctx.clock.now();
     const error = err instanceof ProtocolError ? err.message : toError(err).message;
     const messageId = err instanceof ProtocolError ? err.messageId : undefined;

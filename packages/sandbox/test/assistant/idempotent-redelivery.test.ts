@@ -66,7 +66,7 @@ async function slowCreateThenRedeliver(sandbox: Harness, subject: string) {
     times: 1,
   });
   expect(fault.status).toBe(200);
-  const since = sandbox.gateway.log.lastSeq;
+  const since = sandbox.gateway.deliveryLog.lastSeq;
   const first = await http<InvokeOutcome>(sandbox.url, 'POST', '/sandbox/assistant/invoke', {
     operationId: 'createTodo',
     userId: 'zhangsan',
@@ -74,7 +74,7 @@ async function slowCreateThenRedeliver(sandbox: Harness, subject: string) {
   });
   expect(first.body.transcript.at(-1)?.step).not.toBe('result'); // the answer did not come in time
   const callbacks = () =>
-    sandbox.gateway.log
+    sandbox.gateway.deliveryLog
       .since(since)
       .filter((r) => r.type === 'CALLBACK' && r.topic === '/v1.0/graph/api/invoke');
   await eventually(() => callbacks()[0]?.outcome === 'timeout', 10_000);

@@ -35,8 +35,10 @@ describe('CALLBACK invocation', () => {
       message: 'OK',
       data: JSON.stringify({ response: 'too late' }),
     });
-    await eventually(() => sandbox.gateway.log.find(frame?.headers.messageId ?? '')?.ack?.late === true);
-    expect(sandbox.gateway.log.find(frame?.headers.messageId ?? '')?.outcome).toBe('timeout');
+    await eventually(
+      () => sandbox.gateway.deliveryLog.find(frame?.headers.messageId ?? '')?.ack?.late === true,
+    );
+    expect(sandbox.gateway.deliveryLog.find(frame?.headers.messageId ?? '')?.outcome).toBe('timeout');
   });
 
   it('answers connectionLost (502) when the connection closes before the answer', async () => {
@@ -85,20 +87,22 @@ describe('CALLBACK invocation', () => {
     await advance(1_000); // attempt 2, still unanswered (times out after 100 ms of real time)
     await client.waitFor(() => client.received('CALLBACK').length === 2);
     const second = client.received('CALLBACK')[1]!;
-    await eventually(() => sandbox.gateway.log.find(second.headers.messageId)?.outcome === 'timeout');
+    await eventually(() => sandbox.gateway.deliveryLog.find(second.headers.messageId)?.outcome === 'timeout');
 
     answer = true;
     await advance(90_000); // attempt 3 is answered: the schedule ends there
     await client.waitFor(() => client.received('CALLBACK').length === 3);
     const third = client.received('CALLBACK')[2]!;
-    await eventually(() => sandbox.gateway.log.find(third.headers.messageId)?.outcome === 'answered');
+    await eventually(() => sandbox.gateway.deliveryLog.find(third.headers.messageId)?.outcome === 'answered');
     await advance(600_000);
     expect(client.received('CALLBACK')).toHaveLength(3);
 
     const frames = client.received('CALLBACK');
     expect(new Set(frames.map((f) => f.data))).toEqual(new Set([JSON.stringify({ q: 7 })]));
     expect(new Set(frames.map((f) => f.headers.messageId)).size).toBe(3);
-    expect(frames.map((f) => sandbox.gateway.log.find(f.headers.messageId)?.attempt)).toEqual([1, 2, 3]);
+    expect(frames.map((f) => sandbox.gateway.deliveryLog.find(f.headers.messageId)?.attempt)).toEqual([
+      1, 2, 3,
+    ]);
     expect(sandbox.gateway.timers.size).toBeLessThanOrEqual(2); // the connection's ping and lifetime
   });
 
@@ -109,7 +113,9 @@ describe('CALLBACK invocation', () => {
     const timedOut = async (n: number) => {
       await client.waitFor(() => client.received('CALLBACK').length === n);
       const frame = client.received('CALLBACK')[n - 1]!;
-      await eventually(() => sandbox.gateway.log.find(frame.headers.messageId)?.outcome === 'timeout');
+      await eventually(
+        () => sandbox.gateway.deliveryLog.find(frame.headers.messageId)?.outcome === 'timeout',
+      );
     };
     expect((await http(sandbox, 'POST', '/sandbox/callbacks', { topic: GRAPH, data: { q: 1 } })).status).toBe(
       504,

@@ -168,8 +168,8 @@ describe('SYSTEM ping', () => {
     const outcome = (messageId: string | undefined) =>
       eventually(
         () =>
-          sandbox.gateway.log.find(messageId ?? '')?.outcome !== 'pending' &&
-          sandbox.gateway.log.find(messageId ?? '')?.outcome,
+          sandbox.gateway.deliveryLog.find(messageId ?? '')?.outcome !== 'pending' &&
+          sandbox.gateway.deliveryLog.find(messageId ?? '')?.outcome,
       );
     answering = false;
     expect(await outcome(sandbox.gateway.ping(id))).toBe('timeout'); // missed 1
@@ -191,7 +191,9 @@ describe('SYSTEM ping', () => {
     });
     const id = sandbox.gateway.listConnections()[0]!.id;
     const ids = [1, 2, 3, 4, 5].map(() => sandbox.gateway.ping(id));
-    await eventually(() => ids.every((m) => sandbox.gateway.log.find(m ?? '')?.outcome === 'timeout'));
+    await eventually(() =>
+      ids.every((m) => sandbox.gateway.deliveryLog.find(m ?? '')?.outcome === 'timeout'),
+    );
     expect(client.ws.readyState).toBe(client.ws.OPEN);
     expect(sandbox.gateway.stats().connections).toBe(1);
   });
