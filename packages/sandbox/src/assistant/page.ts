@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,11 @@ export function registerPage(app: FastifyInstance): void {
   app.get('/', async (_req, reply) => sendFile(reply, 'index.html', 'text/html; charset=utf-8'));
   // Browsers ask every page of the origin (the consent page too) for /favicon.ico.
   app.get('/favicon.ico', async (_req, reply) => sendFile(reply, 'favicon.svg', 'image/svg+xml'));
-  const assets = listAssets();
+  // Listed on the first request, not at registration: a sandbox bundled without its page folder
+  // (a benchmark's esbuild bundle) still starts, and only its page answers 404.
+  let assets: Map<string, string> | undefined;
   const asset = async (file: string, reply: FastifyReply) => {
+    assets ??= existsSync(PUBLIC_DIR) ? listAssets() : new Map();
     const type = assets.get(file);
     if (type === undefined) return reply.code(404).type('text/plain; charset=utf-8').send('not found');
     return sendFile(reply, file, type);

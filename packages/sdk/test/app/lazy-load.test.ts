@@ -10,6 +10,8 @@ import { describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const ENTRY = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+/** `@dingtalk-skills/sdk/state`: the stores are exported from the subpath, not the root. */
+const STATE_ENTRY = fileURLToPath(new URL('../../src/state/index.ts', import.meta.url));
 // express and ajv stand for the MCP server (the MCP SDK is ESM; these CommonJS packages load with it).
 const LAZY = ['ioredis', 'yaml', 'undici', 'prom-client', 'better-sqlite3', 'express', 'ajv'];
 
@@ -30,21 +32,23 @@ async function loadedPackages(body: string): Promise<string[]> {
 }
 
 describe('lazy loading of optional parts', () => {
-  it('importing the SDK and building an app runtime loads none of ioredis, yaml, undici, prom-client, better-sqlite3, nor the MCP server (express, ajv)', async () => {
+  it('importing the SDK and building an app runtime loads none of ioredis, yaml, undici, prom-client, better-sqlite3, nor the MCP server (express, ajv); importing /state loads no store driver', async () => {
     const loaded = await loadedPackages(`
       const app = sdk.defineApp({ name: 'lazy', skills: [] });
       const rt = sdk.createAppRuntime(app, { clientId: 'dinglazy', clientSecret: 'not-a-secret', logger: sdk.silentLogger() });
       await rt.openapi.close();
+      await import(${JSON.stringify(STATE_ENTRY)});
     `);
     expect(loaded).toContain('pino');
     expect(loaded.filter((p) => LAZY.includes(p))).toEqual([]);
   }, 90_000);
 
-  it('each loads when first used: Metrics, a YAML spec, a Redis store object', async () => {
+  it('each loads when first used: Metrics, a YAML spec, a Redis store object (from /state)', async () => {
     const loaded = await loadedPackages(`
       new sdk.Metrics({ defaultMetrics: false });
       sdk.generateSpecYaml([], { title: 'lazy', version: '1.0.0' });
-      const store = new sdk.RedisStateStore({ url: 'redis://127.0.0.1:1', logger: sdk.silentLogger() });
+      const state = await import(${JSON.stringify(STATE_ENTRY)});
+      const store = new state.RedisStateStore({ url: 'redis://127.0.0.1:1', logger: sdk.silentLogger() });
       await store.close();
     `);
     expect(loaded).toEqual(expect.arrayContaining(['prom-client', 'yaml', 'ioredis']));
