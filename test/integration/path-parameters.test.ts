@@ -8,7 +8,14 @@
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createSandbox, type Sandbox } from '@dingtalk-skills/sandbox';
-import { defineApp, defineSkill, type RunningApp, silentLogger, startApp } from '@dingtalk-skills/sdk';
+import {
+  defineApp,
+  defineSkill,
+  generateSpecYaml,
+  type RunningApp,
+  silentLogger,
+  startApp,
+} from '@dingtalk-skills/sdk';
 import { createOpenApiClient } from '@dingtalk-skills/sdk/openapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -108,7 +115,7 @@ beforeAll(async () => {
   const res = await fetch(`${sandbox.url}/sandbox/skills`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ clientId: CLIENT_ID, yaml: running.skills.spec({ title: 'tickets' }) }),
+    body: JSON.stringify({ clientId: CLIENT_ID, yaml: generateSpecYaml(app.skills, { title: 'tickets' }) }),
   });
   expect(res.status, await res.clone().text()).toBe(200);
 });

@@ -49,6 +49,16 @@ export class AuthorizationRequiredError extends DingTalkSkillsError {
     return authFailureStatus(this.authCode);
   }
 
+  /**
+   * The skill outcome this error renders (the skills runner asks every error for `toOutcome()`, as
+   * Hono asks for `getResponse()`): the authorization structure, with the scopes DingTalk named.
+   */
+  toOutcome(): { kind: 'auth'; code: AuthFailureCode; requiredScopes?: string[] } {
+    return this.requiredScopes
+      ? { kind: 'auth', code: this.authCode, requiredScopes: this.requiredScopes }
+      : { kind: 'auth', code: this.authCode };
+  }
+
   /** The answer that makes the assistant show its authorization card: `{success:false, code, requestId}`. */
   toAuthFailure(requestId: string): AuthFailure {
     return authFailure(this.authCode, requestId);

@@ -1,8 +1,26 @@
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import { type FieldIssue, SkillErrorCode, type SkillOutcome } from './outcome.js';
 
+/**
+ * Anything that knows the answer it renders (Hono asks `'getResponse' in err`; the runner asks this).
+ * The skill errors below, and `AuthorizationRequiredError` (structurally: credentials does not import
+ * skills).
+ */
+export interface RendersOutcome {
+  toOutcome(): SkillOutcome;
+}
+
+/** True when `err` renders its own outcome. */
+export function rendersOutcome(err: unknown): err is RendersOutcome {
+  return (
+    typeof err === 'object' &&
+    err !== null &&
+    typeof (err as Partial<RendersOutcome>).toOutcome === 'function'
+  );
+}
+
 /** An error that knows the answer it renders (like Hono's HTTPException.getResponse()). */
-export abstract class SkillAnswerError extends DingTalkSkillsError {
+export abstract class SkillAnswerError extends DingTalkSkillsError implements RendersOutcome {
   abstract toOutcome(): SkillOutcome;
 }
 

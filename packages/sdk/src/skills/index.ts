@@ -10,6 +10,8 @@ export {
 } from './define-skill.js';
 export {
   InvalidInputError,
+  type RendersOutcome,
+  rendersOutcome,
   SkillAnswerError,
   SkillNotFoundError,
   SkillTimeoutError,
@@ -30,17 +32,16 @@ export {
   outcomeStatus,
   SkillErrorCode,
   type SkillOutcome,
-  toGraphResponse,
-  toPluginAnswer,
 } from './outcome.js';
 export type { AppApi, CredentialResolver } from './ports.js';
-export { decodeGraphInvocation } from './receivers/graph.js';
+export type { CallbackReceiver } from './receivers/callback-receiver.js';
+export { decodeGraphInvocation, graphReceiver, toGraphResponse } from './receivers/graph.js';
 export {
   createHttpHandler,
   type HttpReceiverAuth,
   type HttpReceiverOptions,
   INSECURE_NO_AUTH,
 } from './receivers/http.js';
-export { decodePluginInvocation } from './receivers/plugin.js';
+export { decodePluginInvocation, pluginReceiver, toPluginAnswer } from './receivers/plugin.js';
 export type { InvocationResult } from './skill-runner.js';
 export { type CallbackLike, type CallbackRegistry, SkillsApp, type SkillsAppOptions } from './skills-app.js';

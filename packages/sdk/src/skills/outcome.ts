@@ -1,6 +1,4 @@
 import { type AuthFailureCode, authFailure, authFailureStatus } from '../protocol/auth-failure.js';
-import { type GraphResponse, graphJsonResponse } from '../protocol/graph.js';
-import { type PluginResponse, pluginResponse } from '../protocol/plugin.js';
 
 /** One failing field of an input. */
 export interface FieldIssue {
@@ -22,7 +20,7 @@ export const SkillErrorCode = {
 } as const;
 export type SkillErrorCode = (typeof SkillErrorCode)[keyof typeof SkillErrorCode];
 
-/** What an invocation ended with; rendered per source by the functions below. */
+/** What an invocation ended with; each receiver renders it (`receivers/`), from the two functions below. */
 export type SkillOutcome =
   | { kind: 'ok'; body: unknown }
   | { kind: 'auth'; code: AuthFailureCode; requiredScopes?: string[] }
@@ -55,22 +53,4 @@ export function outcomeStatus(outcome: SkillOutcome): number {
   if (outcome.kind === 'ok') return 200;
   if (outcome.kind === 'auth') return authFailureStatus(outcome.code);
   return outcome.status;
-}
-
-/**
- * Graph API answer. Authorization: status 400 (InvalidAuthentication) or 403 (permission) with
- * `{success:false, code, requestId}` as the JSON body: the public material shows no Graph form, this is
- * our documented choice (docs/decisions.md, "Answers to the platform").
- */
-export function toGraphResponse(outcome: SkillOutcome, requestId: string): GraphResponse {
-  return graphJsonResponse(outcomeStatus(outcome), outcomeBody(outcome, requestId));
-}
-
-/** Legacy AI plugin answer: `{requestId, result}`, or the failure structure for every non-ok outcome. */
-export function toPluginAnswer(
-  outcome: SkillOutcome,
-  requestId: string,
-): PluginResponse | Record<string, unknown> {
-  if (outcome.kind === 'ok') return pluginResponse(requestId, outcome.body);
-  return outcomeBody(outcome, requestId) as Record<string, unknown>;
 }

@@ -1,5 +1,7 @@
 import type { GraphMethod } from '../protocol/graph.js';
 import type { AnySkill } from './define-skill.js';
+import { SkillNotFoundError } from './errors.js';
+import type { SkillInvocation } from './invocation.js';
 
 /** One segment of a skill's path: a literal, or a `{name}` template variable. */
 type Segment = { literal: string } | { param: string };
@@ -85,5 +87,29 @@ export class RouteTable {
       if (params) return { skill: route.skill, params };
     }
     return undefined;
+  }
+
+  /**
+   * The skill an invocation names, with its path parameters: by `x-ability-key` first (its parameters
+   * still come from the request's path), else by method + path. SkillNotFoundError (404) otherwise; a
+   * legacy plugin call routes by ability key only.
+   */
+  route(inv: SkillInvocation): RouteMatch {
+    const segments = inv.segments ?? inv.path?.split('/');
+    if (inv.abilityKey) {
+      const skill = this.byAbility(inv.abilityKey);
+      if (skill) return { skill, params: this.paramsFor(skill, segments) };
+      if (inv.source === 'plugin') throw new SkillNotFoundError(`ability key "${inv.abilityKey}"`);
+    }
+    if (inv.method && segments) {
+      const found = this.byPath(inv.method, segments);
+      if (found) return found;
+      throw new SkillNotFoundError(
+        inv.abilityKey
+          ? `ability key "${inv.abilityKey}" or ${inv.method} ${inv.path}`
+          : `${inv.method} ${inv.path}`,
+      );
+    }
+    throw new SkillNotFoundError(inv.abilityKey ? `ability key "${inv.abilityKey}"` : 'this request');
   }
 }

@@ -1,28 +1,34 @@
-import type { z } from 'zod';
 import {
-  AuthorizationRequiredError,
+  type AuthorizationRequiredError,
   IdentityMismatchError,
   toAuthorizationRequired,
 } from '../credentials/authorization-required.js';
 import { ErrorCode, isCodedError, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
-import { AuthFailureCode } from '../protocol/auth-failure.js';
-import { coerceQuery } from './coerce.js';
 import type { CurrentUser } from './context.js';
-import { type AnySkill, type ContextParam, inputInQuery } from './define-skill.js';
-import { InvalidInputError, SkillAnswerError, SkillNotFoundError, SkillTimeoutError } from './errors.js';
+import { contextValue, decodeInput, refuseDotSegments, zodIssues } from './decode-input.js';
+import type { AnySkill } from './define-skill.js';
+import { rendersOutcome, SkillTimeoutError } from './errors.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, type IdempotentAnswers, invocationKeyOf } from './idempotency.js';
 import type { SkillInvocation } from './invocation.js';
 import { abortInvocation, InvocationContext } from './invocation-context.js';
+import { InvocationCredential } from './invocation-credential.js';
 import { compose, type InvocationState, type Middleware } from './middleware.js';
 import { type SkillObserver, UNROUTED_SKILL } from './observer.js';
-import { type FieldIssue, SkillErrorCode, type SkillOutcome } from './outcome.js';
+import { SkillErrorCode, type SkillOutcome } from './outcome.js';
 import type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
 import type { RouteMatch, RouteTable } from './route-table.js';
 
+/** How an invocation stopped: the abort reason, whether the deadline passed, the context once made. */
+interface StopState {
+  reason: Error | undefined;
+  expired: boolean;
+  ctx: InvocationContext | undefined;
+}
+
 export interface RunnerDeps {
   routes: RouteTable;
-  middleware: Middleware[];
+  middleware: readonly Middleware[];
   logger: Logger;
   skillTimeoutMs: number;
   credentials: CredentialResolver;
@@ -41,40 +47,6 @@ export interface InvocationResult {
   skill: AnySkill | undefined;
 }
 
-function zodIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((i) => ({
-    field: i.path.length ? i.path.map(String).join('.') : '(input)',
-    message: i.message,
-  }));
-}
-
-function firstString(v: unknown): string | undefined {
-  if (typeof v === 'string' && v !== '') return v;
-  if (Array.isArray(v) && typeof v[0] === 'string' && v[0] !== '') return v[0];
-  return undefined;
-}
-
-function noToken(): AuthorizationRequiredError {
-  return new AuthorizationRequiredError(AuthFailureCode.InvalidAuthentication, {
-    message: 'no user token for this invocation: the user must authorize',
-  });
-}
-
-/**
- * A path parameter of `.` or `..` (sent plain or as `%2E%2E`) is refused with a 400: a handler that
- * puts it into a path of its own (a file, another URL) would climb out of the intended place.
- */
-function refuseDotSegments(params: Record<string, string>): void {
-  const bad = Object.entries(params).filter(([, v]) => v === '.' || v === '..');
-  if (bad.length > 0)
-    throw new InvalidInputError(
-      bad.map(([field]) => ({ field, message: 'a path parameter cannot be "." or ".."' })),
-    );
-}
-
-const CONTEXT_KEYS: readonly ContextParam[] = ['userId', 'unionId', 'corpId', 'oauthAuthCode', 'jobNum'];
-const CONTEXT_KEY_SET: ReadonlySet<string> = new Set(CONTEXT_KEYS);
-
 /**
  * Routes, decodes, validates and runs one invocation, and turns whatever happens into a SkillOutcome.
  * Never throws: every failure has a defined answer (the error boundary).
@@ -88,25 +60,9 @@ export class SkillRunner {
     this.#chain = compose(deps.middleware, (state) => this.#runHandler(state));
   }
 
+  /** The skill an invocation names (ability key, else method + path); SkillNotFoundError otherwise. */
   route(inv: SkillInvocation): RouteMatch {
-    const { routes } = this.#deps;
-    const segments = inv.segments ?? inv.path?.split('/');
-    if (inv.abilityKey) {
-      const skill = routes.byAbility(inv.abilityKey);
-      // The ability key picks the skill; its path parameters still come from the request's path.
-      if (skill) return { skill, params: routes.paramsFor(skill, segments) };
-      if (inv.source === 'plugin') throw new SkillNotFoundError(`ability key "${inv.abilityKey}"`);
-    }
-    if (inv.method && segments) {
-      const found = routes.byPath(inv.method, segments);
-      if (found) return found;
-      throw new SkillNotFoundError(
-        inv.abilityKey
-          ? `ability key "${inv.abilityKey}" or ${inv.method} ${inv.path}`
-          : `${inv.method} ${inv.path}`,
-      );
-    }
-    throw new SkillNotFoundError(inv.abilityKey ? `ability key "${inv.abilityKey}"` : 'this request');
+    return this.#deps.routes.route(inv);
   }
 
   async run(inv: SkillInvocation): Promise<InvocationResult> {
@@ -185,25 +141,31 @@ export class SkillRunner {
     );
   }
 
+  /** Logs an authorization answer (the card), and warns once when DingTalk named an undeclared scope. */
+  #authorizationRequired(
+    auth: AuthorizationRequiredError,
+    inv: SkillInvocation,
+    skill: AnySkill | undefined,
+  ): void {
+    this.#deps.logger.info(
+      {
+        requestId: inv.requestId,
+        skill: skill?.operationId,
+        code: auth.authCode,
+        requiredScopes: auth.requiredScopes,
+      },
+      'authorization required: answering with the authorization-card structure',
+    );
+    if (skill && auth.requiredScopes) this.#warnUndeclared(skill, auth.requiredScopes, inv.requestId);
+  }
+
   #errorOutcome(thrown: unknown, inv: SkillInvocation, skill: AnySkill | undefined): SkillOutcome {
     const err = toError(thrown);
-    if (err instanceof SkillAnswerError) return err.toOutcome();
+    // DingTalk's authorization failures (an OpenApiError) become AuthorizationRequiredError first.
     const auth = toAuthorizationRequired(err);
-    if (auth) {
-      this.#deps.logger.info(
-        {
-          requestId: inv.requestId,
-          skill: skill?.operationId,
-          code: auth.authCode,
-          requiredScopes: auth.requiredScopes,
-        },
-        'authorization required: answering with the authorization-card structure',
-      );
-      if (skill && auth.requiredScopes) this.#warnUndeclared(skill, auth.requiredScopes, inv.requestId);
-      const out: SkillOutcome = { kind: 'auth', code: auth.authCode };
-      if (auth.requiredScopes) out.requiredScopes = auth.requiredScopes;
-      return out;
-    }
+    if (auth) this.#authorizationRequired(auth, inv, skill);
+    const rendering = auth ?? err;
+    if (rendersOutcome(rendering)) return rendering.toOutcome();
     if (causedByState(err)) {
       // The shared state store is down (its outage is logged and counted where it is detected): a
       // defined answer the platform can show, rather than a hang or an anonymous 500.
@@ -230,48 +192,6 @@ export class SkillRunner {
     return { kind: 'error', status: 500, code: SkillErrorCode.InternalError, message: 'internal error' };
   }
 
-  /** Builds the raw input object from query, path params and body, without context params or tokens. */
-  #rawInput(inv: SkillInvocation, skill: AnySkill, params: Record<string, string>): Record<string, unknown> {
-    const shape = skill.input.shape as Record<string, z.ZodType>;
-    const fromQuery = coerceQuery(shape, inv.query);
-    const fromPath = coerceQuery(shape, params);
-    const body = inv.body as Record<string, unknown>;
-    // Later sources win. Copied key by key, leaving out context params and the token, rather than spread
-    // and `delete`d afterwards: deleting turns the object into a slow dictionary, which made validating
-    // it ~5x slower and promoted every invocation's garbage (bench `skills`).
-    const raw: Record<string, unknown> = {};
-    const put = (source: Record<string, unknown>) => {
-      for (const key of Object.keys(source)) {
-        if (key === 'accessToken' || (CONTEXT_KEY_SET.has(key) && !Object.hasOwn(shape, key))) continue;
-        if (key === '__proto__')
-          Object.defineProperty(raw, key, {
-            value: source[key],
-            enumerable: true,
-            writable: true,
-            configurable: true,
-          });
-        else raw[key] = source[key];
-      }
-    };
-    if (inputInQuery(skill.method)) {
-      put(body);
-      put(fromQuery);
-    } else {
-      put(fromQuery);
-      put(body);
-    }
-    put(fromPath);
-    return raw;
-  }
-
-  /**
-   * A context parameter: only from the query, where the platform puts what `x-dingtalk-context` names;
-   * never from the body (the model fills it) and nothing for an invocation that is not trusted.
-   */
-  #contextValue(inv: SkillInvocation, key: ContextParam): string | undefined {
-    return inv.trusted === false ? undefined : firstString(inv.query[key]);
-  }
-
   /**
    * The user of an invocation. With a handed-over token (the legacy plugin's `accessToken`) the unionId
    * is its owner's as DingTalk reports it; a different unionId named alongside is refused as a
@@ -279,9 +199,9 @@ export class SkillRunner {
    */
   async #currentUser(inv: SkillInvocation, skill: AnySkill): Promise<CurrentUser> {
     const user: CurrentUser = {
-      userId: this.#contextValue(inv, 'userId'),
-      unionId: this.#contextValue(inv, 'unionId'),
-      jobNum: this.#contextValue(inv, 'jobNum'),
+      userId: contextValue(inv, 'userId'),
+      unionId: contextValue(inv, 'unionId'),
+      jobNum: contextValue(inv, 'jobNum'),
     };
     const { identify } = this.#deps.credentials;
     if (inv.trusted === false || !inv.accessToken || !identify) return user;
@@ -306,81 +226,85 @@ export class SkillRunner {
     return user;
   }
 
+  /**
+   * Validates, resolves the user and the credential, then runs the middleware chain and the handler,
+   * all within the skill's deadline: it starts here, at receipt, so a credential that waits on a
+   * refresh lock or a slow DingTalk answers the platform with the 504 `HandlerTimeout` in time, not
+   * with a frame-level failure after the platform gave up.
+   */
   async #invoke(
     inv: SkillInvocation,
     skill: AnySkill,
     params: Record<string, string>,
     invocationKey: () => string,
   ): Promise<SkillOutcome> {
-    const parsed = skill.input.safeParse(this.#rawInput(inv, skill, params));
-    if (!parsed.success) throw new InvalidInputError(zodIssues(parsed.error));
-
-    const user = await this.#currentUser(inv, skill);
-    const authCode = this.#contextValue(inv, 'oauthAuthCode');
+    const input = decodeInput(inv, skill, params);
     const timeoutMs = skill.timeoutMs ?? this.#deps.skillTimeoutMs;
-    const deps = this.#deps;
-
-    // The credential: resolved eagerly for skills that declare scopes (no token -> card before the
-    // handler runs), lazily on first use otherwise.
-    let tokenPromise: Promise<TokenSource | undefined> | undefined;
-    const resolveToken = () => {
-      // An invocation that did not provably come from the platform never acts as a user.
-      if (inv.trusted === false) return Promise.resolve(undefined);
-      tokenPromise ??= deps.credentials.resolve({
-        ...(inv.accessToken ? { accessToken: inv.accessToken } : {}),
-        ...(authCode ? { authCode } : {}),
-        ...(user.unionId ? { unionId: user.unionId } : {}),
-      });
-      return tokenPromise;
+    // Why the invocation's signal aborted (deadline or caller), and the context once there is one. No
+    // AbortController per invocation: the context makes its signal on first use.
+    const stop: StopState = { reason: undefined, expired: false, ctx: undefined };
+    const abort = (reason: Error) => {
+      stop.reason ??= reason;
+      stop.ctx?.[abortInvocation](stop.reason);
     };
-    if (skill.scopes.length > 0) {
-      const source = await resolveToken();
-      if (!source) throw noToken();
+    let expire: (reason: Error) => void = () => undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      expire = reject;
+    });
+    const timer = setTimeout(() => {
+      const timedOut = new SkillTimeoutError(skill.operationId, timeoutMs);
+      stop.expired = true;
+      abort(timedOut);
+      expire(timedOut);
+    }, timeoutMs);
+    // The caller cancelling aborts the handler's signal; the handler decides how to answer.
+    const external = inv.signal;
+    const onExternalAbort = () => abort(new Error('the caller cancelled the invocation'));
+    if (external?.aborted) onExternalAbort();
+    else external?.addEventListener('abort', onExternalAbort, { once: true });
+    try {
+      return await Promise.race([this.#prepareAndRun(inv, skill, input, invocationKey, stop), deadline]);
+    } finally {
+      clearTimeout(timer);
+      external?.removeEventListener('abort', onExternalAbort);
     }
+  }
+
+  async #prepareAndRun(
+    inv: SkillInvocation,
+    skill: AnySkill,
+    input: Record<string, unknown>,
+    invocationKey: () => string,
+    stop: StopState,
+  ): Promise<SkillOutcome> {
+    const deps = this.#deps;
+    const user = await this.#currentUser(inv, skill);
+    const credential = new InvocationCredential(
+      deps.credentials,
+      inv,
+      user,
+      contextValue(inv, 'oauthAuthCode'),
+    );
+    // Resolved before the handler for skills that declare scopes (no token -> the card, and the handler
+    // never runs); on first use of the user API otherwise.
+    if (skill.scopes.length > 0) await credential.require();
+    // The deadline passed while resolving: the 504 has gone; the handler must not run after it.
+    if (stop.expired) throw stop.reason;
     const ctx = new InvocationContext({
       requestId: inv.requestId,
       source: inv.source,
       skill,
       user,
-      corpId: this.#contextValue(inv, 'corpId'),
+      corpId: contextValue(inv, 'corpId'),
       appApi: deps.appApi,
       logger: deps.logger,
       invocationKey,
-      userApi: () =>
-        deps.userApiFor({
-          // The assistant's unionId fills defaults such as a to-do's executor.
-          unionId: user.unionId,
-          getToken: async () => {
-            const source = await resolveToken();
-            if (!source) throw noToken();
-            return source.getToken();
-          },
-          onAuthFailure: async (err, failedToken) => {
-            const source = await resolveToken();
-            return source?.onAuthFailure ? source.onAuthFailure(err, failedToken) : 'fail';
-          },
-        }),
+      userApi: () => deps.userApiFor(credential.lazySource()),
     });
-    const state: InvocationState = { invocation: inv, skill, input: parsed.data, ctx, outcome: undefined };
-    const external = inv.signal;
-    const onExternalAbort = () => ctx[abortInvocation](new Error('the caller cancelled the invocation'));
-    if (external?.aborted) onExternalAbort();
-    else external?.addEventListener('abort', onExternalAbort, { once: true });
-
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const timedOut = new SkillTimeoutError(skill.operationId, timeoutMs);
-        ctx[abortInvocation](timedOut);
-        reject(timedOut);
-      }, timeoutMs);
-    });
-    try {
-      await Promise.race([this.#chain(state), deadline]);
-    } finally {
-      clearTimeout(timer);
-      external?.removeEventListener('abort', onExternalAbort);
-    }
+    stop.ctx = ctx;
+    if (stop.reason) ctx[abortInvocation](stop.reason);
+    const state: InvocationState = { invocation: inv, skill, input, ctx, outcome: undefined };
+    await this.#chain(state);
     return (
       state.outcome ?? {
         kind: 'error',

@@ -2,28 +2,30 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DingTalkSkillsError, ErrorCode, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
-import { generateSpecYaml, type SpecOptions } from '../openapi-document/generate.js';
 import type { GraphResponse } from '../protocol/graph.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
-import { Topic } from '../protocol/topics.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { AnySkill } from './define-skill.js';
 import { type AnswerStore, IdempotentAnswers } from './idempotency.js';
 import type { SkillInvocation } from './invocation.js';
 import type { Middleware } from './middleware.js';
 import type { SkillObserver } from './observer.js';
-import { SkillErrorCode, type SkillOutcome, toGraphResponse, toPluginAnswer } from './outcome.js';
+import { SkillErrorCode, type SkillOutcome } from './outcome.js';
 import type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
-import { decodeGraphInvocation, graphDecodeFailure } from './receivers/graph.js';
+import type { CallbackReceiver } from './receivers/callback-receiver.js';
+import { graphReceiver } from './receivers/graph.js';
 import {
   createHttpHandler,
   type HttpReceiverAuth,
   type HttpReceiverOptions,
   INSECURE_NO_AUTH,
 } from './receivers/http.js';
-import { decodePluginInvocation } from './receivers/plugin.js';
+import { pluginReceiver } from './receivers/plugin.js';
 import { RouteTable } from './route-table.js';
 import { type InvocationResult, SkillRunner } from './skill-runner.js';
+
+/** The Stream receivers every skills app serves. */
+const CALLBACK_RECEIVERS: readonly CallbackReceiver<unknown>[] = [graphReceiver, pluginReceiver];
 
 /** Shortest shared secret the HTTP receiver accepts. */
 const MIN_SECRET_LENGTH = 16;
@@ -55,7 +57,8 @@ export interface SkillsAppOptions {
   appApi: AppApi;
   /** Deadline for every handler unless the skill sets its own (default 8,000 ms: below the platform's wait). */
   skillTimeoutMs?: number;
-  middleware?: Middleware[];
+  /** Runs around every handler, first outermost (the one way to add middleware; `defineApp({ middleware })` passes it). */
+  middleware?: readonly Middleware[];
   /** Error boundary hook: return an outcome to answer with it, or undefined for the default 500. */
   onError?: (err: Error, invocation: SkillInvocation) => SkillOutcome | undefined;
   /** HTTP receiver options (authentication, body limit, timeouts). */
@@ -79,9 +82,9 @@ export interface SkillsAppOptions {
 export class SkillsApp {
   readonly skills: readonly AnySkill[];
   readonly #routes = new RouteTable();
-  readonly #middleware: Middleware[];
+  readonly #middleware: readonly Middleware[];
   readonly #options: SkillsAppOptions;
-  #runner: SkillRunner | undefined;
+  #runnerInstance: SkillRunner | undefined;
   #answers: IdempotentAnswers | undefined;
 
   constructor(options: SkillsAppOptions) {
@@ -91,15 +94,8 @@ export class SkillsApp {
     for (const skill of options.skills) this.#routes.add(skill);
   }
 
-  /** Adds middleware (before the first invocation). */
-  use(mw: Middleware): this {
-    if (this.#runner) throw new Error('use() must be called before the first invocation');
-    this.#middleware.push(mw);
-    return this;
-  }
-
-  get #run(): SkillRunner {
-    this.#runner ??= new SkillRunner({
+  get #runner(): SkillRunner {
+    this.#runnerInstance ??= new SkillRunner({
       routes: this.#routes,
       middleware: this.#middleware,
       logger: this.#options.logger,
@@ -119,62 +115,48 @@ export class SkillsApp {
         return this.#answers;
       },
     });
-    return this.#runner;
+    return this.#runnerInstance;
   }
 
   /** Runs one invocation to its outcome (never throws). */
   invoke(inv: SkillInvocation): Promise<InvocationResult> {
-    return this.#run.run(inv);
+    return this.#runner.run(inv);
+  }
+
+  /**
+   * Serves one CALLBACK on a receiver: decode, run, render. A request that cannot be decoded gets the
+   * receiver's 400 and a warning; anything else a decoder throws is a bug and propagates.
+   */
+  async #handle<Answer>(receiver: CallbackReceiver<Answer>, msg: CallbackLike): Promise<Answer> {
+    let inv: SkillInvocation;
+    try {
+      inv = receiver.decode(msg.data, msg.messageId);
+    } catch (err) {
+      if (!(err instanceof ProtocolError)) throw err;
+      this.#options.logger.warn(
+        { messageId: msg.messageId, err: err.message },
+        `malformed ${receiver.requestName}`,
+      );
+      return receiver.decodeFailure(err, msg.messageId);
+    }
+    const { outcome } = await this.invoke(inv);
+    return receiver.render(outcome, inv.requestId);
   }
 
   /** Answers the `data` of a `/v1.0/graph/api/invoke` CALLBACK with a Graph response. */
-  async handleGraph(msg: CallbackLike): Promise<GraphResponse> {
-    let inv: SkillInvocation;
-    try {
-      inv = decodeGraphInvocation(msg.data, msg.messageId);
-    } catch (err) {
-      if (err instanceof ProtocolError) {
-        this.#options.logger.warn(
-          { messageId: msg.messageId, err: err.message },
-          'malformed Graph API request',
-        );
-        return graphDecodeFailure(err, msg.messageId);
-      }
-      throw err;
-    }
-    const { outcome } = await this.invoke(inv);
-    return toGraphResponse(outcome, inv.requestId);
+  handleGraph(msg: CallbackLike): Promise<GraphResponse> {
+    return this.#handle(graphReceiver, msg);
   }
 
   /** Answers a legacy AI plugin CALLBACK with `{requestId, result}` or the failure structure. */
-  async handlePlugin(msg: CallbackLike): Promise<unknown> {
-    let inv: SkillInvocation;
-    try {
-      inv = decodePluginInvocation(msg.data, msg.messageId);
-    } catch (err) {
-      if (err instanceof ProtocolError) {
-        this.#options.logger.warn(
-          { messageId: msg.messageId, err: err.message },
-          'malformed AI plugin request',
-        );
-        const outcome: SkillOutcome = {
-          kind: 'error',
-          status: 400,
-          code: SkillErrorCode.InvalidParameter,
-          message: err.message,
-        };
-        return toPluginAnswer(outcome, msg.messageId);
-      }
-      throw err;
-    }
-    const { outcome } = await this.invoke(inv);
-    return toPluginAnswer(outcome, inv.requestId);
+  handlePlugin(msg: CallbackLike): Promise<unknown> {
+    return this.#handle(pluginReceiver, msg);
   }
 
-  /** Registers the Graph API and legacy plugin topics on a Stream client. */
+  /** Registers every Stream receiver's topic (the Graph API, the legacy AI plugin) on a Stream client. */
   attach(client: CallbackRegistry): this {
-    client.onCallback(Topic.GraphInvoke, (msg) => this.handleGraph(msg));
-    client.onCallback(Topic.PluginCallback, (msg) => this.handlePlugin(msg));
+    for (const receiver of CALLBACK_RECEIVERS)
+      client.onCallback(receiver.topic, (msg) => this.#handle(receiver, msg));
     return this;
   }
 
@@ -264,10 +246,5 @@ export class SkillsApp {
     });
     const addr = server.address() as AddressInfo;
     return { server, url: `http://${addr.address}:${addr.port}` };
-  }
-
-  /** The OpenAPI 3.0 YAML to register in the DingTalk console. */
-  spec(options: SpecOptions): string {
-    return generateSpecYaml(this.skills, options);
   }
 }

@@ -328,3 +328,90 @@ describe('middleware', () => {
     expect(res.statusLine.code).toBe(500);
   });
 });
+
+describe('the skill deadline covers credential resolution', () => {
+  /** A resolver whose answer takes `ms` (a refresh waiting on another instance's lock, a slow DingTalk). */
+  function slowResolver(ms: number, calls: string[]): CredentialResolver {
+    return {
+      async resolve() {
+        calls.push('resolve');
+        await new Promise((r) => setTimeout(r, ms));
+        calls.push('resolved');
+        return { getToken: async () => 'late-token' };
+      },
+    };
+  }
+
+  it('a credential that outlasts the deadline answers 504 HandlerTimeout in time, and the handler never runs', async () => {
+    const calls: string[] = [];
+    const scoped = defineSkill({
+      operationId: 'scoped',
+      summary: 'Scoped',
+      description: 'Needs the user.',
+      input: z.object({}),
+      scopes: ['Contact.User.Read'],
+      timeoutMs: 100,
+      handler: () => {
+        calls.push('handler');
+        return { ran: true };
+      },
+    });
+    const app = new SkillsApp({
+      skills: [scoped],
+      logger: silentLogger(),
+      credentials: slowResolver(400, calls),
+      userApiFor: () => ({}) as UserApi,
+      appApi: {} as AppApi,
+    });
+    const res = await app.handleGraph(graph('POST', '/v1/actions/scoped', {}, { 'x-ability-key': 'scoped' }));
+    // Answered at the deadline (100 ms), while the credential (400 ms) is still on its way.
+    expect(calls).toEqual(['resolve']);
+    expect(res.statusLine.code).toBe(504);
+    expect(parseBody(res)).toMatchObject({ code: 'HandlerTimeout' });
+    await new Promise((r) => setTimeout(r, 450));
+    expect(calls).toEqual(['resolve', 'resolved']);
+  });
+
+  it('the token owner lookup (a handed-over token) is inside the deadline too', async () => {
+    const calls: string[] = [];
+    const plain = defineSkill({
+      operationId: 'plain',
+      summary: 'Plain',
+      description: 'No scopes.',
+      input: z.object({}),
+      context: ['unionId'],
+      timeoutMs: 100,
+      handler: () => {
+        calls.push('handler');
+        return {};
+      },
+    });
+    const app = new SkillsApp({
+      skills: [plain],
+      logger: silentLogger(),
+      credentials: {
+        ...slowResolver(0, calls),
+        async identify() {
+          await new Promise((r) => setTimeout(r, 400));
+          return 'union-1';
+        },
+      },
+      userApiFor: () => ({}) as UserApi,
+      appApi: {} as AppApi,
+    });
+    const res = await app.handlePlugin({
+      messageId: 'm-9',
+      data: JSON.stringify({
+        abilityKey: 'plain',
+        requestId: 'r-9',
+        pluginId: 'p',
+        pluginVersion: '1',
+        data: { accessToken: 'handed-over' },
+      }),
+    });
+    expect(res).toMatchObject({ success: false, code: 'HandlerTimeout' });
+    await new Promise((r) => setTimeout(r, 450));
+    // The lookup finished after the answer; neither the credential nor the handler ran after it.
+    expect(calls).toEqual([]);
+  });
+});

@@ -1,12 +1,15 @@
 import {
   decodeRequestUri,
   type GraphResponse,
+  graphJsonResponse,
   parseGraphBody,
   parseGraphRequest,
 } from '../../protocol/graph.js';
-import { ProtocolError } from '../../protocol/protocol-error.js';
+import type { ProtocolError } from '../../protocol/protocol-error.js';
+import { Topic } from '../../protocol/topics.js';
 import { extractAccessToken, type SkillInvocation } from '../invocation.js';
-import { SkillErrorCode, type SkillOutcome, toGraphResponse } from '../outcome.js';
+import { outcomeBody, outcomeStatus, SkillErrorCode, type SkillOutcome } from '../outcome.js';
+import type { CallbackReceiver } from './callback-receiver.js';
 
 /**
  * Decodes the `data` of a `/v1.0/graph/api/invoke` CALLBACK into the invocation envelope.
@@ -48,4 +51,20 @@ export function graphDecodeFailure(err: ProtocolError, requestId: string): Graph
   return toGraphResponse(outcome, requestId);
 }
 
-export { ProtocolError };
+/**
+ * Graph API answer. Authorization: status 400 (InvalidAuthentication) or 403 (permission) with
+ * `{success:false, code, requestId}` as the JSON body: the public material shows no Graph form, this is
+ * our documented choice (docs/decisions.md, "Answers to the platform").
+ */
+export function toGraphResponse(outcome: SkillOutcome, requestId: string): GraphResponse {
+  return graphJsonResponse(outcomeStatus(outcome), outcomeBody(outcome, requestId));
+}
+
+/** The Graph API receiver (`/v1.0/graph/api/invoke`). */
+export const graphReceiver: CallbackReceiver<GraphResponse> = {
+  topic: Topic.GraphInvoke,
+  requestName: 'Graph API request',
+  decode: decodeGraphInvocation,
+  render: toGraphResponse,
+  decodeFailure: graphDecodeFailure,
+};
