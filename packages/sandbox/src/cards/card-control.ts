@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { ControlError, parseControl } from '../platform/control/errors.js';
+import { ControlError, controlErrorHandler } from '../control/errors.js';
+import { parseInput } from '../control/validate.js';
 import { useLenientJson } from '../platform/json-body.js';
 import type { Platform } from '../platform/platform.js';
 import { cardRegistryOf, type SandboxCard } from './card-registry.js';
@@ -47,25 +48,11 @@ export function describeCard(card: SandboxCard, withHistory: boolean) {
 export async function registerCardControl(scope: FastifyInstance, platform: Platform): Promise<void> {
   const cards = cardRegistryOf(platform);
   const log = platform.logger.child({ component: 'card-control' });
-  useLenientJson(scope, (message) => new ControlError(400, message, 'body'));
-  scope.setErrorHandler((err, _request, reply) => {
-    if (err instanceof ControlError) {
-      const code = err.status === 404 ? 'notFound' : 'invalidParameter';
-      return reply
-        .code(err.status)
-        .send({ code, message: err.message, ...(err.field ? { field: err.field } : {}) });
-    }
-    const status = (err as { statusCode?: unknown }).statusCode;
-    if (typeof status === 'number' && status < 500)
-      return reply
-        .code(400)
-        .send({ code: 'invalidParameter', message: String((err as Error).message), field: 'body' });
-    log.error({ err }, 'card control API failed');
-    return reply.code(500).send({ code: 'internalError', message: 'internal error (see the sandbox log)' });
-  });
+  useLenientJson(scope, (message) => ControlError.invalid(message, 'body'));
+  scope.setErrorHandler(controlErrorHandler(log));
 
   scope.get('/sandbox/cards', async (request) => {
-    const q = parseControl(schemas.list, request.query);
+    const q = parseInput(schemas.list, request.query, 'query');
     const filter = {
       ...(q.clientId === undefined ? {} : { clientId: q.clientId }),
       ...(q.spaceId === undefined ? {} : { spaceId: q.spaceId }),
@@ -81,7 +68,7 @@ export async function registerCardControl(scope: FastifyInstance, platform: Plat
 
   scope.get('/sandbox/cards/qps-limit', async () => ({ qps: cards.qps.limit }));
   scope.put('/sandbox/cards/qps-limit', async (request) => {
-    const { qps } = parseControl(schemas.qps, request.body);
+    const { qps } = parseInput(schemas.qps, request.body);
     cards.qps.limit = qps;
     log.info({ qps }, qps === 0 ? 'card QPS limit off' : 'card QPS limit set');
     return { qps };
@@ -94,9 +81,9 @@ export async function registerCardControl(scope: FastifyInstance, platform: Plat
   });
 
   scope.get('/sandbox/cards/:outTrackId', async (request) => {
-    const { outTrackId } = parseControl(schemas.card, request.params);
+    const { outTrackId } = parseInput(schemas.card, request.params, 'params');
     const card = cards.get(outTrackId);
-    if (!card) throw new ControlError(404, `unknown card ${outTrackId}`, 'outTrackId');
+    if (!card) throw ControlError.notFound(`unknown card ${outTrackId}`, 'outTrackId');
     return describeCard(card, true);
   });
 }

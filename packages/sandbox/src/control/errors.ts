@@ -2,6 +2,7 @@ import type { Logger } from '@dingtalk-skills/sdk';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { JSON_TOO_DEEP } from '../admission/json.js';
 import { GatewayError } from '../gateway/errors.js';
+import { PlatformError } from '../platform/errors.js';
 
 /** The control API's error body: a stable `code`, a message, and the failing input field if any. */
 export interface ControlErrorBody {
@@ -21,6 +22,16 @@ export class ControlError extends Error {
     this.status = status;
     this.code = code;
     this.field = field;
+  }
+
+  /** 400 `invalidParameter` naming the field at fault. */
+  static invalid(message: string, field?: string): ControlError {
+    return new ControlError(400, 'invalidParameter', message, field);
+  }
+
+  /** 404 `notFound` (an unknown user, app, card), naming the field that named it. */
+  static notFound(message: string, field?: string): ControlError {
+    return new ControlError(404, 'notFound', message, field);
   }
 
   body(): ControlErrorBody {
@@ -44,10 +55,20 @@ function isFastifyError(err: unknown): err is FastifyError {
   return err instanceof Error && typeof (err as { code?: unknown }).code === 'string';
 }
 
-/** Error handler of the `/sandbox` scope: every failure is JSON `{code, message, field?}`. */
+/**
+ * The one error handler of the control API (every scope under `/sandbox/`: gateway, platform, cards,
+ * assistant, bots): every failure is JSON `{code, message, field?}`.
+ */
 export function controlErrorHandler(logger: Logger) {
   return (err: unknown, req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     if (err instanceof ControlError) return reply.code(err.status).send(err.body());
+    if (err instanceof PlatformError) {
+      const refusal =
+        err.kind === 'not_found'
+          ? ControlError.notFound(err.message, err.field)
+          : ControlError.invalid(err.message, err.field);
+      return reply.code(refusal.status).send(refusal.body());
+    }
     if (err instanceof GatewayError)
       return reply.code(err.httpStatus).send({ code: err.code, message: err.message });
     if (isFastifyError(err) && err.statusCode !== undefined && err.statusCode < 500) {

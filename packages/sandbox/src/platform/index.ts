@@ -25,27 +25,11 @@ export function createPlatform(options: PlatformOptions): Platform {
  * `/v1.0/*` and `/gettoken` (OpenAPI), `/oauth2/auth` and `/oauth2/auth/decide` (login/consent),
  * `/sandbox/avatars/*`, and the platform's control API under `/sandbox/`.
  */
-export async function registerPlatform(
-  app: FastifyInstance,
-  platform: Platform,
-  options: RegisterPlatformOptions = {},
-): Promise<void> {
+export async function registerPlatform(app: FastifyInstance, platform: Platform): Promise<void> {
   await app.register(async (scope) => registerOpenApi(scope, platform));
   await app.register(async (scope) => registerOAuthPages(scope, platform));
-  await app.register(async (scope) =>
-    registerPlatformControl(scope, platform, options.sharedControlRoutes ?? true),
-  );
+  await app.register(async (scope) => registerPlatformControl(scope, platform));
   await app.register(async (scope) => registerCardControl(scope, platform));
-}
-
-/** Options of {@link registerPlatform}. */
-export interface RegisterPlatformOptions {
-  /**
-   * Register `GET /sandbox/clock`, `POST /sandbox/clock/advance` and `GET /sandbox/apps` (default
-   * true). A server that serves these itself passes false; they are also skipped when the server
-   * registered them before `registerPlatform` runs.
-   */
-  sharedControlRoutes?: boolean;
 }
 
 export { PlatformError } from './errors.js';

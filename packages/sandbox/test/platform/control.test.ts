@@ -133,31 +133,52 @@ describe('platform control API', () => {
   });
 });
 
-describe('registerPlatform inside a server that has its own clock and apps routes', () => {
-  test('the shared routes are left to the server, the rest are registered', async () => {
-    const { SandboxClock } = await import('../../src/clock.js');
-    const { createPlatform, registerPlatform } = await import('../../src/platform/index.js');
-    const Fastify = (await import('fastify')).default;
-    const app = Fastify();
-    app.get('/sandbox/clock', async () => ({ server: true }));
-    const platform = createPlatform({ ephemeral: true, clock: new SandboxClock() });
-    await registerPlatform(app, platform); // would throw on a duplicate route
-    const other = Fastify();
-    other.get('/sandbox/apps', async () => ({ server: true }));
-    await registerPlatform(other, platform, { sharedControlRoutes: false });
-    other.post('/sandbox/clock/advance', async () => ({ server: true }));
-    try {
-      expect((await app.inject({ method: 'GET', url: '/sandbox/clock' })).json()).toEqual({ server: true });
-      expect((await app.inject({ method: 'GET', url: '/sandbox/users' })).statusCode).toBe(200);
-      expect(
-        (await other.inject({ method: 'POST', url: '/sandbox/clock/advance', payload: {} })).json(),
-      ).toEqual({
-        server: true,
+describe('one control API: every part refuses the same way', () => {
+  test('platform, cards and gateway answer {code, message, field?} from the one ControlError and handler', async () => {
+    const { createSandbox } = await import('../../src/index.js');
+    const { silentLogger } = await import('@dingtalk-skills/sdk');
+    const sandbox = await createSandbox({ port: 0, logger: silentLogger() });
+    const call = async (path: string, init: { method?: string; json?: unknown } = {}) => {
+      const res = await fetch(`${sandbox.url}${path}`, {
+        method: init.method ?? 'GET',
+        ...(init.json === undefined
+          ? {}
+          : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.json) }),
       });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    try {
+      // Platform: an unknown user (404) and a bad field (400).
+      expect(await call('/sandbox/users/nobody/revoke', { method: 'POST', json: { clientId: 'x' } })).toEqual(
+        {
+          status: 404,
+          body: { code: 'notFound', message: 'unknown user nobody', field: 'userId' },
+        },
+      );
+      const advance = await call('/sandbox/clock/advance', { method: 'POST', json: { ms: -1 } });
+      expect(advance.status).toBe(400);
+      expect(advance.body).toMatchObject({ code: 'invalidParameter', field: 'ms' });
+      // A PlatformError (refused by the platform itself) goes through the same handler.
+      const app = await call('/sandbox/apps/nope/redirect-uris', {
+        method: 'POST',
+        json: { uri: 'https://a.example/cb' },
+      });
+      expect(app.status).toBe(404);
+      expect(app.body).toMatchObject({ code: 'notFound' });
+      // Cards: a bad query field.
+      const cards = await call('/sandbox/cards?limit=abc');
+      expect(cards.status).toBe(400);
+      expect(cards.body).toMatchObject({ code: 'invalidParameter', field: 'limit' });
+      // Gateway: a bad body field, and an unknown control path.
+      const push = await call('/sandbox/events', { method: 'POST', json: { topic: 42 } });
+      expect(push.status).toBe(400);
+      expect(push.body).toMatchObject({ code: 'invalidParameter' });
+      expect(typeof push.body.field).toBe('string');
+      expect((await call('/sandbox/nothing-here')).body).toMatchObject({ code: 'notFound' });
+      // The platform's clock and apps routes are the server's: one registration each.
+      expect((await call('/sandbox/clock')).body).toMatchObject({ offsetMs: 0 });
     } finally {
-      await app.close();
-      await other.close();
-      platform.close();
+      await sandbox.close();
     }
   });
 });

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { PlatformError } from '../errors.js';
+import { ControlError, controlErrorHandler } from '../../control/errors.js';
+import { parseInput } from '../../control/validate.js';
 import { useLenientJson } from '../json-body.js';
 import type { Platform } from '../platform.js';
 import type { PlatformUser } from '../repos/index.js';
-import { ControlError, parseControl } from './errors.js';
 
 const id = z.string().min(1).max(128);
 const userParams = z.object({ userId: id });
@@ -49,54 +49,30 @@ const schemas = {
   limits: z.object({ qpsLimit: z.number().int().min(0).max(100_000) }),
 };
 
-/** The control API's error body (same shape as the gateway's control API). */
-function controlErrorBody(status: number, message: string, field: string | undefined) {
-  const code = status === 404 ? 'notFound' : 'invalidParameter';
-  return field === undefined ? { code, message } : { code, message, field };
-}
-
 /**
  * The platform's control API under `/sandbox/` (JSON; 400 `{code: 'invalidParameter', message,
  * field}` naming the field; 404 `notFound` for unknown users and apps). See README "Platform
  * control API". `sharedRoutes` false leaves `GET /sandbox/clock`, `POST /sandbox/clock/advance` and
  * `GET /sandbox/apps` to the server (they are also skipped when already registered).
  */
-export async function registerPlatformControl(
-  scope: FastifyInstance,
-  platform: Platform,
-  sharedRoutes = true,
-): Promise<void> {
+export async function registerPlatformControl(scope: FastifyInstance, platform: Platform): Promise<void> {
   const { repos } = platform;
   const log = platform.logger.child({ component: 'control' });
 
   const userOr404 = (userId: string): PlatformUser => {
     const user = repos.users.byUserId(userId);
-    if (!user) throw new ControlError(404, `unknown user ${userId}`, 'userId');
+    if (!user) throw ControlError.notFound(`unknown user ${userId}`, 'userId');
     return user;
   };
   const appOr404 = (clientId: string) => {
     const app = repos.apps.get(clientId);
-    if (!app) throw new ControlError(404, `unknown app ${clientId}`, 'clientId');
+    if (!app) throw ControlError.notFound(`unknown app ${clientId}`, 'clientId');
     return app;
   };
 
-  useLenientJson(scope, (message) => new ControlError(400, message, 'body'));
+  useLenientJson(scope, (message) => ControlError.invalid(message, 'body'));
 
-  scope.setErrorHandler((err, request, reply) => {
-    if (err instanceof ControlError)
-      return reply.code(err.status).send(controlErrorBody(err.status, err.message, err.field));
-    if (err instanceof PlatformError) {
-      const status = err.kind === 'not_found' ? 404 : 400;
-      return reply.code(status).send(controlErrorBody(status, err.message, err.field));
-    }
-    const statusCode = err instanceof Error ? (err as { statusCode?: unknown }).statusCode : undefined;
-    if (typeof statusCode === 'number' && statusCode < 500)
-      return reply
-        .code(400)
-        .send(controlErrorBody(400, err instanceof Error ? err.message : String(err), 'body'));
-    log.error({ err, method: request.method, url: request.routeOptions.url }, 'control API failed');
-    return reply.code(500).send({ code: 'internalError', message: 'internal error (see the sandbox log)' });
-  });
+  scope.setErrorHandler(controlErrorHandler(log));
 
   scope.get('/sandbox/users', async () => ({
     users: repos.users.list().map((u) => ({
@@ -112,7 +88,7 @@ export async function registerPlatformControl(
   }));
 
   scope.get('/sandbox/users/:userId/data', async (request) => {
-    const user = userOr404(parseControl(userParams, request.params).userId);
+    const user = userOr404(parseInput(userParams, request.params, 'params').userId);
     return {
       user,
       todos: repos.todos.listFor(user.unionId, { offset: 0, limit: 1000 }).items,
@@ -123,13 +99,13 @@ export async function registerPlatformControl(
   });
 
   scope.get('/sandbox/grants', async (request) => {
-    const q = parseControl(schemas.grantsQuery, request.query);
+    const q = parseInput(schemas.grantsQuery, request.query, 'query');
     return { grants: repos.grants.list(q) };
   });
 
   scope.post('/sandbox/users/:userId/expire-token', async (request) => {
-    const user = userOr404(parseControl(userParams, request.params).userId);
-    const body = parseControl(schemas.expireToken, request.body);
+    const user = userOr404(parseInput(userParams, request.params, 'params').userId);
+    const body = parseInput(schemas.expireToken, request.body);
     if (body.clientId !== undefined) appOr404(body.clientId);
     const expired = repos.tokens.expireUserAccessTokens(user.userId, body.clientId);
     if (body.includeRefresh !== true) {
@@ -149,23 +125,23 @@ export async function registerPlatformControl(
   });
 
   scope.post('/sandbox/users/:userId/revoke', async (request) => {
-    const user = userOr404(parseControl(userParams, request.params).userId);
-    const body = parseControl(schemas.revoke, request.body);
+    const user = userOr404(parseInput(userParams, request.params, 'params').userId);
+    const body = parseInput(schemas.revoke, request.body);
     appOr404(body.clientId);
     const grant = repos.grants.revoke(user.userId, body.clientId);
     if (!grant)
-      throw new ControlError(404, `user ${user.userId} has no grant for ${body.clientId}`, 'clientId');
+      throw ControlError.notFound(`user ${user.userId} has no grant for ${body.clientId}`, 'clientId');
     log.info({ userId: user.userId, clientId: body.clientId }, 'grant revoked by control API');
     return { grant };
   });
 
   scope.post('/sandbox/users/:userId/remove-scope', async (request) => {
-    const user = userOr404(parseControl(userParams, request.params).userId);
-    const body = parseControl(schemas.removeScope, request.body);
+    const user = userOr404(parseInput(userParams, request.params, 'params').userId);
+    const body = parseInput(schemas.removeScope, request.body);
     appOr404(body.clientId);
     const grant = repos.grants.removeScope(user.userId, body.clientId, body.scope);
     if (!grant)
-      throw new ControlError(404, `user ${user.userId} has no grant for ${body.clientId}`, 'clientId');
+      throw ControlError.notFound(`user ${user.userId} has no grant for ${body.clientId}`, 'clientId');
     log.info(
       { userId: user.userId, clientId: body.clientId, scope: body.scope },
       'scope removed by control API',
@@ -173,32 +149,28 @@ export async function registerPlatformControl(
     return { grant };
   });
 
-  // Routes a full sandbox server may serve itself (same semantics): registered only when absent.
-  const absent = (method: 'GET' | 'POST', url: string) => sharedRoutes && !scope.hasRoute({ method, url });
-  if (absent('GET', '/sandbox/clock'))
-    scope.get('/sandbox/clock', async () => ({
-      now: platform.clock.now(),
-      offsetMs: platform.clock.offsetMs,
-    }));
-  if (absent('POST', '/sandbox/clock/advance'))
-    scope.post('/sandbox/clock/advance', async (request) => {
-      const { ms } = parseControl(schemas.advance, request.body);
-      const now = platform.clock.advance(ms);
-      log.info({ ms, offsetMs: platform.clock.offsetMs }, 'sandbox clock advanced');
-      return { now, offsetMs: platform.clock.offsetMs };
-    });
-  if (absent('GET', '/sandbox/apps')) scope.get('/sandbox/apps', async () => ({ apps: repos.apps.list() }));
+  scope.get('/sandbox/clock', async () => ({
+    now: platform.clock.now(),
+    offsetMs: platform.clock.offsetMs,
+  }));
+  scope.post('/sandbox/clock/advance', async (request) => {
+    const { ms } = parseInput(schemas.advance, request.body);
+    const now = platform.clock.advance(ms);
+    log.info({ ms, offsetMs: platform.clock.offsetMs }, 'sandbox clock advanced');
+    return { now, offsetMs: platform.clock.offsetMs };
+  });
+  scope.get('/sandbox/apps', async () => ({ apps: repos.apps.list() }));
 
   scope.get('/sandbox/stats/tokens', async (request) =>
-    repos.stats.read(parseControl(schemas.statsQuery, request.query)),
+    repos.stats.read(parseInput(schemas.statsQuery, request.query, 'query')),
   );
 
   scope.get('/sandbox/apps/:clientId', async (request) => ({
-    app: appOr404(parseControl(appParams, request.params).clientId),
+    app: appOr404(parseInput(appParams, request.params, 'params').clientId),
   }));
 
   scope.post('/sandbox/apps', async (request) => {
-    const body = parseControl(schemas.app, request.body);
+    const body = parseInput(schemas.app, request.body);
     const app = platform.registerApp({
       clientId: body.clientId,
       clientSecret: body.clientSecret,
@@ -210,13 +182,13 @@ export async function registerPlatformControl(
   });
 
   scope.post('/sandbox/apps/:clientId/redirect-uris', async (request) => {
-    const { clientId } = parseControl(appParams, request.params);
-    const { uri } = parseControl(schemas.redirectUri, request.body);
+    const { clientId } = parseInput(appParams, request.params, 'params');
+    const { uri } = parseInput(schemas.redirectUri, request.body);
     return { clientId, redirectUris: platform.addRedirectUri(clientId, uri) };
   });
 
   scope.post('/sandbox/oauth/authorize', async (request) => {
-    const body = parseControl(schemas.authorize, request.body);
+    const body = parseInput(schemas.authorize, request.body);
     const scopes =
       typeof body.scopes === 'string' ? body.scopes.split(/[\s,]+/).filter(Boolean) : body.scopes;
     const result = platform.authorize({
@@ -232,9 +204,9 @@ export async function registerPlatformControl(
   scope.get('/sandbox/faults/openapi', async () => ({ faults: platform.faults.list() }));
 
   scope.post('/sandbox/faults/openapi', async (request) => {
-    const body = parseControl(schemas.fault, request.body);
+    const body = parseInput(schemas.fault, request.body);
     if (body.mode === 'status' && body.status === undefined)
-      throw new ControlError(400, 'status: required when mode is status', 'status');
+      throw ControlError.invalid('status: required when mode is status', 'status');
     const faults = platform.faults.apply({
       mode: body.mode,
       ...(body.path === undefined ? {} : { path: body.path }),
@@ -250,7 +222,7 @@ export async function registerPlatformControl(
   scope.get('/sandbox/limits/openapi', async () => ({ qpsLimit: platform.qps.limit }));
 
   scope.post('/sandbox/limits/openapi', async (request) => {
-    const { qpsLimit } = parseControl(schemas.limits, request.body);
+    const { qpsLimit } = parseInput(schemas.limits, request.body);
     platform.qps.limit = qpsLimit;
     return { qpsLimit };
   });
