@@ -34,7 +34,7 @@ export interface BlastResult {
   acked?: number;
 }
 
-interface Run {
+interface BlastRun {
   expected: number;
   acked: number;
   resolve: () => void;
@@ -76,7 +76,7 @@ const WINDOW = 512;
  */
 export class Blaster {
   readonly #core: GatewayCore;
-  readonly #runs = new Map<string, Run>();
+  readonly #runs = new Map<string, BlastRun>();
 
   constructor(core: GatewayCore) {
     this.#core = core;
@@ -93,7 +93,7 @@ export class Blaster {
     const prefix = `${BLAST_PREFIX}${runId}.`;
     const maxBytes = ctx.options.maxFrameBytes;
     let ackWait: Promise<void> | undefined;
-    let run: Run | undefined;
+    let run: BlastRun | undefined;
     if (opts.awaitAcks) {
       ackWait = new Promise<void>((resolve) => {
         run = { expected: opts.count, acked: 0, resolve };

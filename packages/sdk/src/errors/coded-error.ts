@@ -13,14 +13,10 @@ export const ErrorCode = {
   Credentials: 'ERR_CREDENTIALS',
   /** A handler did not finish before its deadline. */
   HandlerTimeout: 'ERR_HANDLER_TIMEOUT',
-  /** A handler threw. */
-  HandlerFailed: 'ERR_HANDLER_FAILED',
   /** No handler for a topic, path or ability key. */
   NotFound: 'ERR_NOT_FOUND',
   /** The client is stopping or stopped and takes no new work. */
   Stopped: 'ERR_STOPPED',
-  /** An ack was sent twice for one message. */
-  DoubleAck: 'ERR_DOUBLE_ACK',
   /** DingTalk's OpenAPI answered with an error envelope. */
   OpenApi: 'ERR_OPENAPI',
   /** The user must (re)authorize: the answer that makes the assistant show its authorization card. */

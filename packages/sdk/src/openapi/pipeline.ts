@@ -271,7 +271,7 @@ export class OpenApiPipeline {
       return json;
     }
     const body = parsed ? readOpenApiError(json) : undefined;
-    const init2 = {
+    const failure = {
       status,
       apiCode: body?.code ?? `Http${status}`,
       apiMessage: body?.message ?? '',
@@ -279,9 +279,9 @@ export class OpenApiPipeline {
       api,
       idempotent,
     };
-    observer?.callCompleted(api, status, init2.apiCode, elapsed / 1000);
+    observer?.callCompleted(api, status, failure.apiCode, elapsed / 1000);
     const scopes = body?.accessdenieddetail?.requiredScopes;
-    throw new OpenApiError(scopes ? { ...init2, requiredScopes: scopes } : init2);
+    throw new OpenApiError(scopes ? { ...failure, requiredScopes: scopes } : failure);
   }
 }
 

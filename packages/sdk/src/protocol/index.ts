@@ -1,5 +1,6 @@
 export * from './ack.js';
 export * from './auth-failure.js';
+export * from './context.js';
 export * from './event.js';
 export * from './frame.js';
 export * from './gateway.js';

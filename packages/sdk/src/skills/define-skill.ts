@@ -1,32 +1,11 @@
 import type { z } from 'zod';
 import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
+import type { ContextParam } from '../protocol/context.js';
 import type { GraphMethod } from '../protocol/graph.js';
 import type { SkillContext } from './context.js';
 
-/**
- * Context parameters the assistant fills in itself (`x-dingtalk-context`), never the user.
- * Each one becomes a query parameter of that name in the generated spec and is handed to the
- * handler through `ctx.user` / `ctx.org`, never through its input.
- */
-export type ContextParam = 'userId' | 'unionId' | 'corpId' | 'oauthAuthCode' | 'jobNum';
-
-/** What `x-dingtalk-context` says for each context parameter. */
-export const CONTEXT_PARAMS: Record<ContextParam, { property: string; format: string; description: string }> =
-  {
-    userId: { property: 'currentUser', format: 'userId', description: '当前用户 userId (current user)' },
-    unionId: { property: 'currentUser', format: 'unionId', description: '当前用户 unionId (current user)' },
-    jobNum: { property: 'currentUser', format: 'jobNum', description: '当前用户工号 (job number)' },
-    oauthAuthCode: {
-      property: 'currentUser',
-      format: 'oauthAuthCode',
-      description: 'OAuth 授权码 (authorization code for the user-delegated credential)',
-    },
-    corpId: {
-      property: 'currentOrg',
-      format: 'corpId',
-      description: '当前组织 corpId (current organization)',
-    },
-  };
+/** The `x-dingtalk-context` parameters live in protocol/ (the sandbox checks registrations against them). */
+export { CONTEXT_PARAMS, type ContextParam } from '../protocol/context.js';
 
 /** An input schema: a flat zod object (one level, as the platform requires for request bodies). */
 export type InputSchema = z.ZodObject<z.ZodRawShape>;

@@ -23,7 +23,7 @@ import type {
   ConsentCallback,
   InvokeInput,
   InvokeOutcome,
-  Run,
+  RunState,
   SayInput,
 } from './invocation.js';
 import { messages } from './messages.js';
@@ -32,7 +32,7 @@ import { RunBook } from './runs.js';
 import type { Conversation, InvocationSummary, TranscriptStep } from './transcript.js';
 
 interface PendingConsent {
-  run: Run;
+  run: RunState;
   scopes: string[];
   expiresAt: number;
 }
@@ -174,7 +174,7 @@ export class Assistant {
       startedAt: now,
     };
     conversation.invocations.push(summary);
-    const run: Run = {
+    const run: RunState = {
       id,
       conversation,
       summary,
@@ -316,7 +316,7 @@ export class Assistant {
 
   // ---- the flow: check, call, interpret -----------------------------------------------------------
 
-  async #attempt(run: Run, attempt: 1 | 2, authCode: string | undefined): Promise<void> {
+  async #attempt(run: RunState, attempt: 1 | 2, authCode: string | undefined): Promise<void> {
     const { action, skills } = run.found;
     if (attempt === 2)
       this.#runs.step(run, {
@@ -340,12 +340,12 @@ export class Assistant {
     await this.#apply(run, interpret(result, this.#facts(run, attempt)));
   }
 
-  #facts(run: Run, attempt: 1 | 2): AttemptFacts {
+  #facts(run: RunState, attempt: 1 | 2): AttemptFacts {
     const granted = this.#deps.authorization.grantedScopes(run.user.userId, run.found.skills.clientId);
     return { found: run.found, appName: run.appName, attempt, granted };
   }
 
-  async #apply(run: Run, decision: Decision): Promise<void> {
+  async #apply(run: RunState, decision: Decision): Promise<void> {
     if (decision.kind === 'fail') {
       this.#runs.fail(run, decision.code, decision.message, decision.status, decision.body);
       return;
@@ -367,7 +367,7 @@ export class Assistant {
     );
   }
 
-  async #card(run: Run, card: CardRequest): Promise<void> {
+  async #card(run: RunState, card: CardRequest): Promise<void> {
     const { authorization, clock } = this.#deps;
     const { clientId } = run.found.skills;
     const state = randomBytes(16).toString('hex');

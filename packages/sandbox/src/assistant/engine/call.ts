@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from '@dingtalk-skills/sdk';
 import { toError } from '@dingtalk-skills/sdk/internal';
 import type { SkillCallResult } from '../ports.js';
-import type { AssistantDeps, Run } from './invocation.js';
+import type { AssistantDeps, RunState } from './invocation.js';
 import { buildRequest } from './request.js';
 
 /**
@@ -13,7 +13,7 @@ import { buildRequest } from './request.js';
 export async function callSkill(
   deps: AssistantDeps,
   log: Logger,
-  run: Run,
+  run: RunState,
   authCode: string | undefined,
 ): Promise<SkillCallResult> {
   const { action, skills } = run.found;

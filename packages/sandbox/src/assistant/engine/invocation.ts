@@ -69,7 +69,7 @@ export interface ConsentCallback {
 }
 
 /** One invocation in flight (internal to the engine). */
-export interface Run {
+export interface RunState {
   id: string;
   conversation: Conversation;
   summary: InvocationSummary;

@@ -1,6 +1,6 @@
 import type { Logger } from '@dingtalk-skills/sdk';
 import type { ConversationStore } from './conversations.js';
-import type { InvokeOutcome, Run, StepInput } from './invocation.js';
+import type { InvokeOutcome, RunState, StepInput } from './invocation.js';
 import type { ErrorStepCode, InvocationStatus, TranscriptStep } from './transcript.js';
 
 /** Writes a run's steps into its conversation's transcript and settles its summary. */
@@ -15,7 +15,7 @@ export class RunBook {
     this.#log = log;
   }
 
-  step(run: Run, step: StepInput): void {
+  step(run: RunState, step: StepInput): void {
     this.#store.append(run.conversation, {
       ...step,
       at: this.#clock.now(),
@@ -24,7 +24,7 @@ export class RunBook {
   }
 
   /** Ends the run with an `error` step. */
-  fail(run: Run, code: ErrorStepCode, message: string, status?: number, body?: unknown): void {
+  fail(run: RunState, code: ErrorStepCode, message: string, status?: number, body?: unknown): void {
     this.step(run, {
       step: 'error',
       code,
@@ -39,12 +39,12 @@ export class RunBook {
     );
   }
 
-  settle(run: Run, status: InvocationStatus): void {
+  settle(run: RunState, status: InvocationStatus): void {
     this.#store.settle(run.conversation, run.summary, status);
   }
 
   /** What the invocation came to so far, with this invocation's steps. */
-  outcome(run: Run): InvokeOutcome {
+  outcome(run: RunState): InvokeOutcome {
     const out: InvokeOutcome = {
       conversationId: run.conversation.id,
       invocationId: run.id,

@@ -1,4 +1,4 @@
-import { CONTEXT_FORMATS, isKnownContext } from './context-formats.js';
+import { CONTEXT_FORMATS, isKnownContext } from '@dingtalk-skills/sdk/protocol';
 import { isFlatKind, isObject, schemaKind } from './schema-kind.js';
 import type { ContextRef, JsonSchema, SkillParam } from './types.js';
 
@@ -119,7 +119,7 @@ export function readBody(r: SpecCursor, at: string, body: unknown): SkillParam[]
   return params;
 }
 
-/** An `x-dingtalk-context` pair the platform fills (see `context-formats.ts`). */
+/** An `x-dingtalk-context` pair the platform fills (the vocabulary: `@dingtalk-skills/sdk/protocol`, context.ts). */
 function readContext(r: SpecCursor, at: string, name: string, value: unknown): ContextRef | undefined {
   if (value === undefined) return undefined;
   const cAt = `${at}.x-dingtalk-context`;
