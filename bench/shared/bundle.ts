@@ -15,13 +15,13 @@ const src = (p: string) => fileURLToPath(new URL(p, ROOT));
 
 /**
  * Bundles `entry` (a path from the repository root, or `{contents, resolveDir}` for a generated entry)
- * into `<OUT_DIR>/<name>.mjs`; returns the file's path.
+ * into `<OUT_DIR>/<name>/<name>.mjs` (with a chunk per dynamic import); returns the entry's path.
  */
 export async function bundle(
   name: string,
   entry: string | { contents: string; resolveDir: string },
 ): Promise<string> {
-  const outfile = `${OUT_DIR}${name}.mjs`;
+  const outdir = `${OUT_DIR}${name}/`;
   await build({
     ...(typeof entry === 'string'
       ? { entryPoints: [src(entry)] }
@@ -33,7 +33,13 @@ export async function bundle(
             loader: 'ts' as const,
           },
         }),
-    outfile,
+    // Split at dynamic imports, as the published package (tsc output, one file per module) loads them: a
+    // part started on demand (the MCP server and express, loaded by startApp only when `mcp` is set)
+    // stays out of a process that never starts it. One file would hoist its package imports to the top.
+    outdir,
+    entryNames: name,
+    outExtension: { '.js': '.mjs' },
+    splitting: true,
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -46,7 +52,7 @@ export async function bundle(
     },
     logLevel: 'silent',
   });
-  return outfile;
+  return `${outdir}${name}.mjs`;
 }
 
 /** Bundles `entry` and imports it into this process (a fresh module each time). */

@@ -12,7 +12,7 @@ import {
   Metrics,
   silentLogger,
   startApp,
-} from '../../../packages/sdk/src/internal.js';
+} from '../../../packages/sdk/src/index.js';
 import type { StartClient } from '../../stream/clients/types.js';
 
 const createCustomer = defineSkill({

@@ -259,14 +259,16 @@ export class SkillRunner {
     }, timeoutMs);
     // The caller cancelling aborts the handler's signal; the handler decides how to answer.
     const external = inv.signal;
-    const onExternalAbort = () => abort(new Error('the caller cancelled the invocation'));
-    if (external?.aborted) onExternalAbort();
-    else external?.addEventListener('abort', onExternalAbort, { once: true });
+    const onExternalAbort = external && (() => abort(new Error('the caller cancelled the invocation')));
+    if (external && onExternalAbort) {
+      if (external.aborted) onExternalAbort();
+      else external.addEventListener('abort', onExternalAbort, { once: true });
+    }
     try {
       return await Promise.race([this.#prepareAndRun(inv, skill, input, invocationKey, stop), deadline]);
     } finally {
       clearTimeout(timer);
-      external?.removeEventListener('abort', onExternalAbort);
+      if (external && onExternalAbort) external.removeEventListener('abort', onExternalAbort);
     }
   }
 

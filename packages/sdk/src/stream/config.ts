@@ -9,7 +9,7 @@ import { type DedupStore, MemoryDedupStore } from './dedup-store.js';
 import { defaultLocalIp } from './local-ip.js';
 import type { StreamObserver } from './observer.js';
 
-/** The `fetch` the client uses for `connections/open` (default: the global one). */
+/** A `fetch` for `connections/open`, when given (default: `node:http`/`node:https`). */
 export type FetchLike = typeof globalThis.fetch;
 
 /** Backoff between reconnect attempts of one slot. */
@@ -117,7 +117,10 @@ export interface StreamClientConfig {
   localIp?: string;
   /** Sent in `connections/open` (default `dingtalk-skills-node/<version>`). */
   ua?: string;
-  /** The fetch used for `connections/open` (default the global fetch). */
+  /**
+   * A fetch for `connections/open` (a proxy, a recording test). Default: `node:http`/`node:https`,
+   * which spares a Stream-only process the ~10 MB Node's built-in fetch loads on first use.
+   */
   fetch?: FetchLike;
   /** Bound on `connections/open` and on the WebSocket handshake (default 10 000 ms). */
   openTimeoutMs?: number;
@@ -149,7 +152,7 @@ export interface ResolvedStreamConfig {
   logger: Logger;
   localIp: string;
   ua: string;
-  fetch: FetchLike;
+  fetch: FetchLike | undefined;
   openTimeoutMs: number;
   stopTimeoutMs: number;
   maxFrameBytes: number;
@@ -288,7 +291,7 @@ export function resolveStreamConfig(input: StreamClientConfig): ResolvedStreamCo
     logger,
     localIp: c.localIp ?? defaultLocalIp(),
     ua: c.ua,
-    fetch: c.fetch ?? globalThis.fetch,
+    fetch: c.fetch,
     openTimeoutMs: c.openTimeoutMs,
     stopTimeoutMs: c.stopTimeoutMs,
     maxFrameBytes: c.maxFrameBytes,

@@ -17,6 +17,25 @@ import { OpenApiErrorCode, readOpenApiError } from '../protocol/openapi-error.js
 import type { FetchLike } from './config.js';
 import { StreamConnectError } from './connect-error.js';
 import { describeNetworkError } from './network-cause.js';
+import { type PostAnswer, postJson } from './open-request.js';
+
+/** POSTs with a caller's fetch (`fetch` in the Stream config); a redirect is handed back, never followed. */
+async function postWithFetch(
+  doFetch: FetchLike,
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+): Promise<PostAnswer> {
+  // The body carries clientSecret: a redirect is never followed (it would re-POST the secret to
+  // wherever Location points); the caller refuses it.
+  const res = await doFetch(url, { method: 'POST', headers, body, signal, redirect: 'manual' });
+  if (isRedirect(res.status)) {
+    await cancelBody(res);
+    return { status: res.status, text: '' };
+  }
+  return { status: res.status, text: await readBodyText(res, CONTROL_BODY_LIMIT, 'connections/open') };
+}
 
 /** What `connections/open` needs. */
 export interface OpenTicketRequest {
@@ -26,7 +45,8 @@ export interface OpenTicketRequest {
   subscriptions: Subscription[];
   ua: string;
   localIp: string;
-  fetch: FetchLike;
+  /** A caller's fetch; undefined: `node:http`/`node:https` (see open-request.ts). */
+  fetch: FetchLike | undefined;
   timeoutMs: number;
   /** Aborts the request (the client is stopping). */
   signal: AbortSignal;
@@ -57,26 +77,24 @@ export async function openTicket(req: OpenTicketRequest): Promise<ConnectionOpen
   const timer = setTimeout(() => ac.abort(new Error(`timed out after ${req.timeoutMs} ms`)), req.timeoutMs);
   let status: number;
   let text: string;
+  // Connection: close: this call is rare (once per connection) and a pooled idle socket would outlive
+  // stop().
+  const headers = { 'Content-Type': 'application/json', Accept: 'application/json', Connection: 'close' };
   try {
-    const doFetch = req.fetch;
-    const res = await doFetch(url, {
-      method: 'POST',
-      // Connection: close: this call is rare (once per connection) and a pooled idle socket would
-      // outlive stop().
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json', Connection: 'close' },
-      body: JSON.stringify(body),
-      signal: ac.signal,
-      // The body carries clientSecret: a redirect is never followed (it would re-POST the secret to
-      // wherever Location points), it is an error below.
-      redirect: 'manual',
-    });
-    status = res.status;
+    const answer = req.fetch
+      ? await postWithFetch(req.fetch, url, JSON.stringify(body), headers, ac.signal)
+      : await postJson(url, JSON.stringify(body), {
+          headers,
+          signal: ac.signal,
+          limitBytes: CONTROL_BODY_LIMIT,
+          what: 'connections/open',
+        });
+    status = answer.status;
     if (isRedirect(status)) {
-      await cancelBody(res);
       const err = new UnexpectedRedirectError('connections/open', status);
       throw new StreamConnectError(ErrorCode.Connect, err.message, { status, permanent: true, cause: err });
     }
-    text = await readBodyText(res, CONTROL_BODY_LIMIT, 'connections/open');
+    text = answer.text;
   } catch (thrown) {
     if (thrown instanceof StreamConnectError) throw thrown;
     const aborted = ac.signal.aborted && ac.signal.reason !== undefined;

@@ -93,13 +93,14 @@ describe('redirects are never followed by credential-bearing calls', () => {
     const redirector = await redirectingServer(target.url, 307);
     open.push(target, redirector);
     const c = openApi(redirector.url);
+    // Each caught as it starts: the three run at once, and one may fail before another is awaited.
     const calls = [
-      c.app.getAccessToken(),
-      c.oauth.exchangeCode('some-auth-code'),
-      c.request({ method: 'GET', path: '/v1.0/contact/users/me' }, staticTokenSource('user-token-1')),
+      caught(c.app.getAccessToken()),
+      caught(c.oauth.exchangeCode('some-auth-code')),
+      caught(c.request({ method: 'GET', path: '/v1.0/contact/users/me' }, staticTokenSource('user-token-1'))),
     ];
     for (const call of calls) {
-      const err = await caught(call);
+      const err = await call;
       expect(err).toBeInstanceOf(OpenApiError);
       expect((err as OpenApiError).status).toBe(307);
       expect((err as OpenApiError).apiCode).toBe('UnexpectedRedirect');
@@ -123,7 +124,7 @@ describe('response bodies are read up to a limit', () => {
     expect(err.message).toContain('exceeds 1048576 bytes');
     const first = await within(huge.nextFinished(), 20_000, 'the server to see its response end');
     expect(first.complete).toBe(false);
-    // 1 MiB read, plus what the kernel and undici had buffered: far below the 256 MiB on offer.
+    // 1 MiB read, plus what the kernel and the HTTP client had buffered: far below the 256 MiB on offer.
     expect(first.sent).toBeLessThan(32 * MiB);
   });
 
