@@ -6,13 +6,7 @@
  * validated and the answer rendered as a Graph response echoing `seq` (what the bench gateway checks).
  */
 import { z } from 'zod';
-import {
-  defineApp,
-  defineSkill,
-  Metrics,
-  silentLogger,
-  startApp,
-} from '../../../packages/sdk/src/index.js';
+import { defineApp, defineSkill, Metrics, silentLogger, startApp } from '../../../packages/sdk/src/index.js';
 import type { StartClient } from '../../stream/clients/types.js';
 
 const createCustomer = defineSkill({

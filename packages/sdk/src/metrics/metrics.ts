@@ -89,7 +89,7 @@ class Children<T> {
 }
 
 /**
- * Prometheus metrics of a running app, on its own prom-client {@link Registry}. It is the observer the
+ * Prometheus metrics of a running app, on its own prom-client `Registry`. It is the observer the
  * Stream client, the skills runner, the OpenAPI pipeline and the user-token manager report to: pass it
  * as `AppRuntimeConfig.metrics` (or wire the observers one by one), and serve {@link render} (e.g. with
  * `startOpsServer`). Only counters and histograms are touched per message; gauges are read from the

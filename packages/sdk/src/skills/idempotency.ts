@@ -9,7 +9,7 @@ import type { SkillOutcome } from './outcome.js';
 /** How long an idempotent skill's answer is remembered unless the skill says otherwise (5 minutes). */
 export const DEFAULT_IDEMPOTENCY_WINDOW_MS = 300_000;
 
-/** What {@link IdempotentAnswers} needs from a state store (every StateStore has it). */
+/** What `IdempotentAnswers` needs from a state store (every StateStore has it). */
 export type AnswerStore = Pick<StateStore, 'get' | 'setIfAbsent' | 'compareAndSwap' | 'delete'>;
 
 function sortedQuery(query: Record<string, string | string[]>): string {

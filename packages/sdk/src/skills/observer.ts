@@ -10,7 +10,7 @@ export const UNROUTED_SKILL = '(unrouted)';
  */
 export interface SkillObserver {
   /**
-   * An invocation ended. `skill` is the operationId ({@link UNROUTED_SKILL} when nothing matched);
+   * An invocation ended. `skill` is the operationId (`UNROUTED_SKILL` when nothing matched);
    * `outcome.kind` is `ok`, `auth` (answered with the authorization-card structure) or `error`.
    */
   invocationFinished(skill: string, source: InvocationSource, outcome: SkillOutcome, seconds: number): void;

@@ -31,7 +31,7 @@ const CAS_ATTEMPTS_BEFORE_PAUSE = 8;
 /**
  * The OpenAPI client's {@link RateLimiter} shared by every instance on a {@link StateStore}.
  *
- * With `qps` up to {@link SLIDING_WINDOW_MAX_QPS} (every DingTalk limit): a sliding window, like the
+ * With `qps` up to `SLIDING_WINDOW_MAX_QPS` (every DingTalk limit): a sliding window, like the
  * in-process `WindowRateLimiter`. The store keeps, per scope and API, the start times of the last `qps`
  * calls (one JSON array, updated with `compareAndSwap`); a caller reserves the next free start (no
  * earlier than the oldest of those plus `windowMs`) and sleeps until it, so no `windowMs` window ever

@@ -13,7 +13,7 @@ export interface HttpReceiverOptions {
    * Shared secret every request must carry in `sharedSecretHeader` (compared in constant time), at
    * least 16 characters. DingTalk documents no signature for AI assistant HTTP actions, so this is the
    * authentication: whatever sits between DingTalk and the app (a gateway you control) adds the header.
-   * Required when a skill acts as the user, unless `auth` is {@link INSECURE_NO_AUTH}. See docs/security.md.
+   * Required when a skill acts as the user, unless `auth` is `INSECURE_NO_AUTH` (`'none-insecure-local-testing'`). See docs/security.md.
    */
   sharedSecret?: string | undefined;
   /** Header that carries the shared secret (default `x-dingtalk-skills-secret`). */
