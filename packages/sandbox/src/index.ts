@@ -26,6 +26,7 @@ export {
   sandboxOptionsSchema,
 } from './options.js';
 export * from './platform/index.js';
+export { registerPlatform } from './platform-routes.js';
 export { SEED_APP, SEED_CORP, SEED_USERS, type SeedUser } from './seed.js';
 export { createSandbox, parseSandboxOptions, type Sandbox } from './server.js';
 export { createSelfSignedTls, type TlsFiles } from './tls/self-signed.js';

@@ -12,7 +12,8 @@ import { Gateway } from './gateway/gateway.js';
 import { registerGatewayRoutes } from './gateway/routes.js';
 import { McpViewSessions, registerMcpView } from './mcp-view/index.js';
 import { type SandboxOptions, type SandboxOptionsInput, sandboxOptionsSchema } from './options.js';
-import { createPlatform, type Platform, registerPlatform } from './platform/index.js';
+import { createPlatform, type Platform } from './platform/index.js';
+import { registerPlatform } from './platform-routes.js';
 
 /** A running sandbox. */
 export interface Sandbox {

@@ -1,13 +1,8 @@
 /**
  * The sandbox's DingTalk platform: data (SQLite), the emulated OpenAPI with DingTalk's user-token
  * rules, the OAuth login/consent pages and the platform's control API. The server creates one
- * with {@link createPlatform} and mounts it with {@link registerPlatform}.
+ * with {@link createPlatform}; `registerPlatform` (platform-routes.ts) mounts its HTTP routes.
  */
-import type { FastifyInstance } from 'fastify';
-import { registerCardControl } from '../cards/card-control.js';
-import { registerOAuthPages } from '../oauth/routes.js';
-import { registerOpenApi } from '../openapi/index.js';
-import { registerPlatformControl } from './control/routes.js';
 import { Platform, type PlatformOptions } from './platform.js';
 
 /**
@@ -17,19 +12,6 @@ import { Platform, type PlatformOptions } from './platform.js';
  */
 export function createPlatform(options: PlatformOptions): Platform {
   return new Platform(options);
-}
-
-/**
- * Registers every platform route on a Fastify instance, each group in its own encapsulated scope
- * (own parsers and error handler; nothing leaks to the server's other routes):
- * `/v1.0/*` and `/gettoken` (OpenAPI), `/oauth2/auth` and `/oauth2/auth/decide` (login/consent),
- * `/sandbox/avatars/*`, and the platform's control API under `/sandbox/`.
- */
-export async function registerPlatform(app: FastifyInstance, platform: Platform): Promise<void> {
-  await app.register(async (scope) => registerOpenApi(scope, platform));
-  await app.register(async (scope) => registerOAuthPages(scope, platform));
-  await app.register(async (scope) => registerPlatformControl(scope, platform));
-  await app.register(async (scope) => registerCardControl(scope, platform));
 }
 
 export { PlatformError } from './errors.js';

@@ -71,7 +71,7 @@ export interface AuthorizeResult {
 
 /**
  * The sandbox's DingTalk platform: apps, users, grants, codes and tokens in SQLite, plus the
- * runtime knobs (QPS limit, injected faults, pending consent pages). HTTP lives in `registerPlatform`.
+ * runtime knobs (QPS limit, injected faults, pending consent pages). HTTP lives in `registerPlatform` (platform-routes.ts).
  */
 export class Platform {
   readonly clock: SandboxClock;

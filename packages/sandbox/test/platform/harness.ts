@@ -1,11 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SandboxClock } from '../../src/clock.js';
-import {
-  createPlatform,
-  type Platform,
-  type PlatformOptions,
-  registerPlatform,
-} from '../../src/platform/index.js';
+import { createPlatform, type Platform, type PlatformOptions } from '../../src/platform/index.js';
+import { registerPlatform } from '../../src/platform-routes.js';
 import { SEED_APP } from '../../src/seed.js';
 
 /** A platform served over real HTTP on 127.0.0.1 with an OS-chosen port. */

@@ -1,4 +1,4 @@
-/** Stream topics DingTalk delivers (see docs/stream-protocol in README). */
+/** Stream topics DingTalk delivers (protocol/README.md; docs/guide.md, how a message flows). */
 export const Topic = {
   /** Graph API: AI assistant actions and AI plugins (CALLBACK). */
   GraphInvoke: '/v1.0/graph/api/invoke',

@@ -1,9 +1,13 @@
 import type { Socket } from 'node:net';
-import { SandboxClock, SEED_APP } from '@dingtalk-skills/sandbox';
+import {
+  createPlatform,
+  type Platform,
+  registerPlatform,
+  SandboxClock,
+  SEED_APP,
+} from '@dingtalk-skills/sandbox';
 import { USER_AGENT } from '@dingtalk-skills/sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
-// The platform is not re-exported from the sandbox package's index yet; import it where it lives.
-import { createPlatform, type Platform, registerPlatform } from '../../../../sandbox/src/platform/index.js';
 
 /** Counts of what the server saw, by `METHOD /path` (no query). */
 export interface ServerCounts {
