@@ -2,21 +2,14 @@ import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import { type FieldIssue, SkillErrorCode, type SkillOutcome } from './outcome.js';
 
 /**
- * Anything that knows the answer it renders (Hono asks `'getResponse' in err`; the runner asks this).
- * The skill errors below, and `AuthorizationRequiredError` (structurally: credentials does not import
- * skills).
+ * An error that knows the answer it renders (Hono asks `'getResponse' in err`). The runner renders the
+ * framework's own: the skill errors below and `AuthorizationRequiredError` (which implements it
+ * structurally: credentials does not import skills). It checks the classes rather than the method's
+ * presence, so an error of another library that happens to have a `toOutcome` is not trusted with the
+ * answer (nor with bypassing `onError`).
  */
 export interface RendersOutcome {
   toOutcome(): SkillOutcome;
-}
-
-/** True when `err` renders its own outcome. */
-export function rendersOutcome(err: unknown): err is RendersOutcome {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    typeof (err as Partial<RendersOutcome>).toOutcome === 'function'
-  );
 }
 
 /** An error that knows the answer it renders (like Hono's HTTPException.getResponse()). */

@@ -11,7 +11,6 @@ export {
 export {
   InvalidInputError,
   type RendersOutcome,
-  rendersOutcome,
   SkillAnswerError,
   SkillNotFoundError,
   SkillTimeoutError,

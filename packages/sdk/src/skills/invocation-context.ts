@@ -8,6 +8,8 @@ import type { AppApi, UserApi } from './ports.js';
 
 /** Aborts a context's signal (the runner's, when the deadline passes); not part of the public context. */
 export const abortInvocation: unique symbol = Symbol('abortInvocation');
+/** Why the context's signal was aborted, if it was (read without making the signal). */
+export const abortedBy: unique symbol = Symbol('abortedBy');
 
 export interface InvocationContextInit {
   requestId: string;
@@ -86,6 +88,10 @@ export class InvocationContext implements SkillContext {
     requiredScopes?: string[],
   ): never {
     throw new AuthorizationRequiredError(code, requiredScopes ? { requiredScopes } : {});
+  }
+
+  get [abortedBy](): Error | undefined {
+    return this.#abortReason;
   }
 
   /** Aborts the signal with `reason`; a signal first asked for later starts aborted. */

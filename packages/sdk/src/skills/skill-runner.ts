@@ -8,10 +8,10 @@ import type { Logger } from '../logging/logger.js';
 import type { CurrentUser } from './context.js';
 import { contextValue, decodeInput, refuseDotSegments, zodIssues } from './decode-input.js';
 import type { AnySkill } from './define-skill.js';
-import { rendersOutcome, SkillTimeoutError } from './errors.js';
+import { SkillAnswerError, SkillTimeoutError } from './errors.js';
 import { DEFAULT_IDEMPOTENCY_WINDOW_MS, type IdempotentAnswers, invocationKeyOf } from './idempotency.js';
 import type { SkillInvocation } from './invocation.js';
-import { abortInvocation, InvocationContext } from './invocation-context.js';
+import { abortedBy, abortInvocation, InvocationContext } from './invocation-context.js';
 import { InvocationCredential } from './invocation-credential.js';
 import { compose, type InvocationState, type Middleware } from './middleware.js';
 import { type SkillObserver, UNROUTED_SKILL } from './observer.js';
@@ -164,8 +164,8 @@ export class SkillRunner {
     // DingTalk's authorization failures (an OpenApiError) become AuthorizationRequiredError first.
     const auth = toAuthorizationRequired(err);
     if (auth) this.#authorizationRequired(auth, inv, skill);
-    const rendering = auth ?? err;
-    if (rendersOutcome(rendering)) return rendering.toOutcome();
+    if (auth) return auth.toOutcome();
+    if (err instanceof SkillAnswerError) return err.toOutcome();
     if (causedByState(err)) {
       // The shared state store is down (its outage is logged and counted where it is detected): a
       // defined answer the platform can show, rather than a hang or an anonymous 500.
@@ -319,6 +319,10 @@ export class SkillRunner {
 
   async #runHandler(state: InvocationState): Promise<void> {
     const { skill } = state;
+    // A middleware that awaited past the deadline: the 504 has gone, the handler must not run now
+    // (for an idempotent skill, a redelivery may already be running it).
+    const stopped = (state.ctx as InvocationContext)[abortedBy];
+    if (stopped instanceof SkillTimeoutError) throw stopped;
     const result = await skill.handler(state.input, state.ctx);
     if (skill.output) {
       const checked = skill.output.safeParse(result);

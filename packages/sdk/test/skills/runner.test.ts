@@ -415,3 +415,73 @@ describe('the skill deadline covers credential resolution', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('the error boundary and the deadline, attacked', () => {
+  it('an error of another library with a throwing toOutcome() is a 500 through onError, never a rejection', async () => {
+    class Foreign extends Error {
+      toOutcome(): never {
+        throw new Error('toOutcome blew up');
+      }
+    }
+    const weird = defineSkill({
+      operationId: 'weird',
+      summary: 'Weird',
+      description: 'Throws a foreign error.',
+      input: z.object({}),
+      handler: () => {
+        throw new Foreign('foreign');
+      },
+    });
+    const seenByHook: string[] = [];
+    const app = new SkillsApp({
+      skills: [weird],
+      logger: silentLogger(),
+      credentials: resolver,
+      userApiFor: () => ({}) as UserApi,
+      appApi: {} as AppApi,
+      onError: (err) => {
+        seenByHook.push(err.message);
+        return undefined;
+      },
+    });
+    const res = await app.handleGraph(graph('POST', '/v1/actions/weird', {}, { 'x-ability-key': 'weird' }));
+    expect(res.statusLine.code).toBe(500);
+    expect(parseBody(res)).toMatchObject({ code: 'InternalError' });
+    expect(seenByHook).toEqual(['foreign']);
+  });
+
+  it('a middleware that awaits past the deadline and then calls next() does not run the handler', async () => {
+    const ran: string[] = [];
+    const quick = defineSkill({
+      operationId: 'quick',
+      summary: 'Quick',
+      description: 'Records that it ran.',
+      input: z.object({}),
+      timeoutMs: 50,
+      handler: () => {
+        ran.push('handler');
+        return {};
+      },
+    });
+    let nextCalled: Promise<void> | undefined;
+    const app = new SkillsApp({
+      skills: [quick],
+      logger: silentLogger(),
+      credentials: resolver,
+      userApiFor: () => ({}) as UserApi,
+      appApi: {} as AppApi,
+      middleware: [
+        async (_state, next) => {
+          await new Promise((r) => setTimeout(r, 150));
+          nextCalled = next().catch(() => undefined);
+          await nextCalled;
+        },
+      ],
+    });
+    const res = await app.handleGraph(graph('POST', '/v1/actions/quick', {}, { 'x-ability-key': 'quick' }));
+    expect(res.statusLine.code).toBe(504);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(nextCalled).toBeDefined();
+    expect(ran).toEqual([]);
+  });
+});

@@ -51,9 +51,8 @@ const schemas = {
 
 /**
  * The platform's control API under `/sandbox/` (JSON; 400 `{code: 'invalidParameter', message,
- * field}` naming the field; 404 `notFound` for unknown users and apps). See README "Platform
- * control API". `sharedRoutes` false leaves `GET /sandbox/clock`, `POST /sandbox/clock/advance` and
- * `GET /sandbox/apps` to the server (they are also skipped when already registered).
+ * field}` naming the field; 404 `notFound` for unknown users and apps), answered by the one control
+ * API error handler. See the sandbox README, "Platform control API".
  */
 export async function registerPlatformControl(scope: FastifyInstance, platform: Platform): Promise<void> {
   const { repos } = platform;
