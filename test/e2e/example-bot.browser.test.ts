@@ -49,11 +49,21 @@ describe.skipIf(!existsSync(CHROMIUM))('the example bot on the sandbox page (dev
   }
 
   async function say(text: string): Promise<string> {
-    const before = await conversation().getByTestId('bot-user-message').count();
+    // Not a count taken before sending: right after a chat switch the view may still show the other
+    // chat (the page polls), and a loaded count raced the send under CI load. The new message is the
+    // last one, with this text and a msg id not seen before.
+    const messages = () => conversation().getByTestId('bot-user-message');
+    const previous =
+      (await messages().count()) > 0 ? await messages().last().getAttribute('data-msg-id') : null;
     await page.getByTestId('bot-input').fill(text);
     await page.getByTestId('bot-send').click();
-    await eventually(() => conversation().getByTestId('bot-user-message').count()).toBe(before + 1);
-    return (await conversation().getByTestId('bot-user-message').last().getAttribute('data-msg-id')) ?? '';
+    await eventually(async () => {
+      const last = messages().last();
+      return (
+        (await last.getAttribute('data-msg-id')) !== previous && (await last.textContent())?.includes(text)
+      );
+    }).toBe(true);
+    return (await messages().last().getAttribute('data-msg-id')) ?? '';
   }
 
   /** Presses the last Authorize button; approves on the consent page that opens; returns its final text. */
