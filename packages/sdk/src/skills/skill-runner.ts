@@ -6,6 +6,7 @@ import {
 import { ErrorCode, isCodedError, toError } from '../errors/coded-error.js';
 import type { Logger } from '../logging/logger.js';
 import type { CurrentUser } from './context.js';
+import { DeadlineQueue } from './deadlines.js';
 import { contextValue, decodeInput, refuseDotSegments, zodIssues } from './decode-input.js';
 import type { AnySkill } from './define-skill.js';
 import { SkillAnswerError, SkillTimeoutError } from './errors.js';
@@ -54,6 +55,8 @@ export interface InvocationResult {
 export class SkillRunner {
   readonly #deps: RunnerDeps;
   readonly #chain: (state: InvocationState) => Promise<void>;
+  /** Every invocation's deadline, on one timer. */
+  readonly #deadlines = new DeadlineQueue();
 
   constructor(deps: RunnerDeps) {
     this.#deps = deps;
@@ -247,16 +250,6 @@ export class SkillRunner {
       stop.reason ??= reason;
       stop.ctx?.[abortInvocation](stop.reason);
     };
-    let expire: (reason: Error) => void = () => undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      expire = reject;
-    });
-    const timer = setTimeout(() => {
-      const timedOut = new SkillTimeoutError(skill.operationId, timeoutMs);
-      stop.expired = true;
-      abort(timedOut);
-      expire(timedOut);
-    }, timeoutMs);
     // The caller cancelling aborts the handler's signal; the handler decides how to answer.
     const external = inv.signal;
     const onExternalAbort = external && (() => abort(new Error('the caller cancelled the invocation')));
@@ -264,12 +257,34 @@ export class SkillRunner {
       if (external.aborted) onExternalAbort();
       else external.addEventListener('abort', onExternalAbort, { once: true });
     }
-    try {
-      return await Promise.race([this.#prepareAndRun(inv, skill, input, invocationKey, stop), deadline]);
-    } finally {
-      clearTimeout(timer);
+    // One promise settled by whichever comes first: the answer, or the deadline (a shared timer, see
+    // DeadlineQueue), rather than a timer and a Promise.race per invocation.
+    const stopListening = () => {
       if (external && onExternalAbort) external.removeEventListener('abort', onExternalAbort);
-    }
+    };
+    return new Promise<SkillOutcome>((resolve, reject) => {
+      const deadline = this.#deadlines.add(timeoutMs, () => {
+        const timedOut = new SkillTimeoutError(skill.operationId, timeoutMs);
+        stop.expired = true;
+        abort(timedOut);
+        stopListening();
+        reject(timedOut);
+      });
+      const done = () => {
+        deadline.cancel();
+        stopListening();
+      };
+      this.#prepareAndRun(inv, skill, input, invocationKey, stop).then(
+        (outcome) => {
+          done();
+          resolve(outcome);
+        },
+        (err: unknown) => {
+          done();
+          reject(err);
+        },
+      );
+    });
   }
 
   async #prepareAndRun(

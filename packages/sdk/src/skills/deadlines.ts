@@ -1,0 +1,125 @@
+/**
+ * Deadlines of running invocations on one shared timer, instead of a `setTimeout` and a
+ * `clearTimeout` per invocation.
+ *
+ * Why: at a steady rate each call finishes before the next arrives, so a per-invocation timer empties
+ * Node's timer list for its duration on every call, and the next call builds the list again and re-arms
+ * libuv's timer (issue 14: "timers per message"). Here an invocation costs one small object linked into
+ * a list per timeout value (each list is in expiry order, because the clock only moves forward) and
+ * unlinked when it finishes; the one timer is armed for the earliest deadline and left alone when a call
+ * finishes early. When it fires it expires what is due and re-arms for the next. It holds the process
+ * open only while some deadline is pending, like the timers it replaces.
+ */
+
+/** A pending deadline; `cancel()` it when the invocation finishes first. */
+export interface Deadline {
+  cancel(): void;
+}
+
+interface Entry extends Deadline {
+  readonly at: number;
+  readonly list: DeadlineList;
+  readonly onExpire: () => void;
+  prev: Entry | undefined;
+  next: Entry | undefined;
+  linked: boolean;
+}
+
+/** Deadlines of one timeout value, oldest first (a doubly linked list: O(1) append and unlink). */
+interface DeadlineList {
+  head: Entry | undefined;
+  tail: Entry | undefined;
+}
+
+/** One timer for any number of invocation deadlines. */
+export class DeadlineQueue {
+  readonly #lists = new Map<number, DeadlineList>();
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  /** When the armed timer fires (the clock's time); Infinity when none is armed. */
+  #timerAt = Number.POSITIVE_INFINITY;
+  #pending = 0;
+
+  /** `now`: a monotonic clock in ms (default `performance.now`). */
+  constructor(now: () => number = () => performance.now()) {
+    this.#now = now;
+  }
+
+  /** How many deadlines are pending. */
+  get size(): number {
+    return this.#pending;
+  }
+
+  /** Calls `onExpire` once `timeoutMs` have passed, unless the returned deadline is cancelled first. */
+  add(timeoutMs: number, onExpire: () => void): Deadline {
+    let list = this.#lists.get(timeoutMs);
+    if (list === undefined) {
+      list = { head: undefined, tail: undefined };
+      this.#lists.set(timeoutMs, list);
+    }
+    const entry: Entry = {
+      at: this.#now() + timeoutMs,
+      list,
+      onExpire,
+      prev: list.tail,
+      next: undefined,
+      linked: true,
+      cancel: () => this.#unlink(entry),
+    };
+    if (list.tail) list.tail.next = entry;
+    else list.head = entry;
+    list.tail = entry;
+    if (++this.#pending === 1) this.#timer?.ref();
+    if (entry.at < this.#timerAt) this.#arm(entry.at);
+    return entry;
+  }
+
+  #unlink(entry: Entry): void {
+    if (!entry.linked) return;
+    entry.linked = false;
+    const { list } = entry;
+    if (entry.prev) entry.prev.next = entry.next;
+    else list.head = entry.next;
+    if (entry.next) entry.next.prev = entry.prev;
+    else list.tail = entry.prev;
+    entry.prev = entry.next = undefined;
+    // Nothing pending: the armed timer may fire into empty lists later, but must not keep the process up.
+    if (--this.#pending === 0) this.#timer?.unref();
+  }
+
+  #arm(at: number): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#fire, Math.max(1, Math.ceil(at - this.#now())));
+    if (this.#pending === 0) this.#timer.unref();
+  }
+
+  readonly #fire = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    // Node's timers may run a fraction of a millisecond before the clock here reaches `at`.
+    const now = this.#now() + 1;
+    const due: Entry[] = [];
+    let next = Number.POSITIVE_INFINITY;
+    for (const [timeoutMs, list] of this.#lists) {
+      for (let e = list.head; e !== undefined && e.at <= now; e = list.head) {
+        this.#unlink(e);
+        due.push(e);
+      }
+      if (list.head) next = Math.min(next, list.head.at);
+      else this.#lists.delete(timeoutMs);
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
+    // Expire after re-arming; a callback that throws must not strand the others' deadlines, and its
+    // error is not swallowed: it is thrown again on its own turn (an uncaught exception, as from a timer).
+    for (const e of due) {
+      try {
+        e.onExpire();
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  };
+}

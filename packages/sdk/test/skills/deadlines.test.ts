@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { DeadlineQueue } from '../../src/skills/deadlines.js';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+describe('DeadlineQueue: every invocation deadline on one timer', () => {
+  it('expires a deadline once its time has passed, not before', async () => {
+    const q = new DeadlineQueue();
+    const started = performance.now();
+    let firedAt: number | undefined;
+    q.add(40, () => {
+      firedAt = performance.now();
+    });
+    await sleep(15);
+    expect(firedAt).toBeUndefined();
+    await sleep(80);
+    expect(firedAt).toBeDefined();
+    expect(firedAt! - started).toBeGreaterThanOrEqual(39);
+    expect(q.size).toBe(0);
+  });
+
+  it('a cancelled deadline never fires; the others still do, in deadline order across timeout values', async () => {
+    const q = new DeadlineQueue();
+    const fired: string[] = [];
+    const a = q.add(30, () => fired.push('a'));
+    q.add(60, () => fired.push('b'));
+    q.add(20, () => fired.push('c'));
+    q.add(30, () => fired.push('d'));
+    a.cancel();
+    a.cancel(); // twice is harmless
+    expect(q.size).toBe(3);
+    await sleep(120);
+    expect(fired).toEqual(['c', 'd', 'b']);
+    expect(q.size).toBe(0);
+  });
+
+  it('a shorter deadline added later re-arms the timer earlier', async () => {
+    const q = new DeadlineQueue();
+    const fired: string[] = [];
+    q.add(5_000, () => fired.push('long'));
+    const started = performance.now();
+    let shortAt = 0;
+    q.add(25, () => {
+      shortAt = performance.now();
+      fired.push('short');
+    });
+    await sleep(90);
+    expect(fired).toEqual(['short']);
+    expect(shortAt - started).toBeLessThan(80);
+    expect(q.size).toBe(1);
+  });
+
+  it('many deadlines cancelled before they are due leave nothing pending and nothing fires', async () => {
+    const q = new DeadlineQueue();
+    let fired = 0;
+    for (let i = 0; i < 10_000; i++) q.add(30, () => fired++).cancel();
+    expect(q.size).toBe(0);
+    await sleep(60);
+    expect(fired).toBe(0);
+  });
+
+  it('a callback that throws does not stop the deadlines due with it; the error is not swallowed', async () => {
+    const q = new DeadlineQueue();
+    const fired: string[] = [];
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown) => uncaught.push(err);
+    // vitest reports uncaught errors as failures: take this one for the duration of the test.
+    const listeners = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    process.on('uncaughtException', onUncaught);
+    try {
+      q.add(20, () => {
+        throw new Error('boom');
+      });
+      q.add(20, () => fired.push('after'));
+      await sleep(80);
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+      for (const l of listeners) process.on('uncaughtException', l);
+    }
+    expect(fired).toEqual(['after']);
+    expect(uncaught).toHaveLength(1);
+    expect((uncaught[0] as Error).message).toBe('boom');
+  });
+
+  it('holds the process open only while a deadline is pending', async () => {
+    // A child process adds a 5 s deadline and cancels it at once: it must exit right away.
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const src = fileURLToPath(new URL('../../src/skills/deadlines.ts', import.meta.url));
+    const script = `
+      const { DeadlineQueue } = await import(${JSON.stringify(src)});
+      const q = new DeadlineQueue();
+      q.add(5000, () => { console.log('fired'); }).cancel();
+      const t = performance.now();
+      process.on('exit', () => console.log('exit', Math.round(performance.now() - t)));
+    `;
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(res.stderr).toBe('');
+    expect(res.stdout).not.toContain('fired');
+    const ms = Number(/exit (\d+)/.exec(res.stdout)?.[1]);
+    expect(ms).toBeLessThan(4_000);
+  });
+});
