@@ -10,6 +10,7 @@ import type { StreamClient, StreamClientState } from '../stream/client.js';
 import type { StreamMessageOutcome, StreamObserver } from '../stream/observer.js';
 import type { SlotState } from '../stream/slot.js';
 import { openApiCodeLabel } from './code-label.js';
+import { HotCounter, HotHistogram } from './hot-series.js';
 
 // prom-client (~12 MB of RSS) loads when the first Metrics is made, not when the SDK is imported.
 const requireHere = createRequire(import.meta.url);
@@ -139,7 +140,7 @@ export class Metrics
   readonly #identityMismatches: Counter;
   readonly #skills: Children<Inc>;
   readonly #skillSeconds: Map<string, Observe> = new Map();
-  readonly #skillHistogram: Histogram;
+  readonly #skillHistogram: HotHistogram;
   readonly #authAnswers: Children<Inc>;
   readonly #botMessages: Counter;
 
@@ -152,14 +153,15 @@ export class Metrics
     const registers = [this.registry];
     const buckets = options.buckets ?? DEFAULT_BUCKETS;
 
-    const messages = new Counter({
+    // The four series every message or invocation touches are HotCounter/HotHistogram (hot-series.ts).
+    const messages = new HotCounter({
       name: `${p}stream_messages_total`,
       help: 'Stream messages answered, by frame type, topic (EVENT: *) and outcome.',
       labelNames: ['type', 'topic', 'outcome'],
       registers,
     });
     this.#messages = new Children((v) => messages.labels(...v));
-    const handlerSeconds = new Histogram({
+    const handlerSeconds = new HotHistogram({
       name: `${p}stream_handler_duration_seconds`,
       help: 'Time from receipt of a Stream message to its answer, for messages a handler ran for.',
       labelNames: ['type', 'topic'],
@@ -234,14 +236,14 @@ export class Metrics
       labelNames: ['via'],
       registers,
     });
-    const skills = new Counter({
+    const skills = new HotCounter({
       name: `${p}skill_invocations_total`,
       help: 'Skill invocations, by skill (operationId), source (graph, plugin, http) and outcome (ok, auth, error).',
       labelNames: ['skill', 'source', 'outcome'],
       registers,
     });
     this.#skills = new Children((v) => skills.labels(...v));
-    this.#skillHistogram = new Histogram({
+    this.#skillHistogram = new HotHistogram({
       name: `${p}skill_duration_seconds`,
       help: 'Duration of skill invocations, by skill.',
       labelNames: ['skill'],
@@ -417,7 +419,11 @@ export class Metrics
 }
 
 /** The child of a one-label histogram for `value`, made once. */
-function bound(cache: Map<string, Observe>, value: string, histogram: Histogram): Observe {
+function bound(
+  cache: Map<string, Observe>,
+  value: string,
+  histogram: { labels(value: string): Observe },
+): Observe {
   let child = cache.get(value);
   if (child === undefined) {
     child = histogram.labels(value);
