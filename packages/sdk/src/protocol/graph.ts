@@ -54,7 +54,9 @@ export function parseGraphRequest(data: string, messageId?: string): GraphReques
   if (doc.headers !== undefined && doc.headers !== null) {
     if (!isPlainObject(doc.headers))
       throw new ProtocolError('data.headers', 'an object', doc.headers, messageId);
-    for (const [k, v] of Object.entries(doc.headers)) {
+    const raw = doc.headers;
+    for (const k of Object.keys(raw)) {
+      const v = raw[k];
       if (typeof v === 'string') headers[k.toLowerCase()] = v;
       else if (typeof v === 'number' || typeof v === 'boolean') headers[k.toLowerCase()] = String(v);
       else if (Array.isArray(v) && v.every((x) => typeof x === 'string'))

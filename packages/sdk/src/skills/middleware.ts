@@ -20,16 +20,26 @@ export interface InvocationState {
  */
 export type Middleware = (state: InvocationState, next: () => Promise<void>) => Promise<void> | void;
 
-/** Composes middleware into one function; `next()` called twice is an error. */
+/**
+ * Composes middleware into one function; `next()` called twice is an error. No async function per
+ * level: each level is a plain call whose result is wrapped only when it is not already a promise (a
+ * synchronous throw becomes a rejection), so an invocation allocates no promise of its own here.
+ */
 export function compose(middleware: readonly Middleware[], last: (state: InvocationState) => Promise<void>) {
+  if (middleware.length === 0) return last;
   return function run(state: InvocationState): Promise<void> {
     let index = -1;
-    const dispatch = async (i: number): Promise<void> => {
-      if (i <= index) throw new Error('next() called more than once in one middleware');
+    const dispatch = (i: number): Promise<void> => {
+      if (i <= index) return Promise.reject(new Error('next() called more than once in one middleware'));
       index = i;
       const mw = middleware[i];
       if (mw === undefined) return last(state);
-      await mw(state, () => dispatch(i + 1));
+      try {
+        const result = mw(state, () => dispatch(i + 1));
+        return result instanceof Promise ? result : Promise.resolve(result);
+      } catch (err) {
+        return Promise.reject(err);
+      }
     };
     return dispatch(0);
   };

@@ -198,9 +198,9 @@ export class SkillRunner {
   /**
    * The user of an invocation. With a handed-over token (the legacy plugin's `accessToken`) the unionId
    * is its owner's as DingTalk reports it; a different unionId named alongside is refused as a
-   * security event.
+   * security event. Synchronous unless a handed-over token's owner must be looked up.
    */
-  async #currentUser(inv: SkillInvocation, skill: AnySkill): Promise<CurrentUser> {
+  #currentUser(inv: SkillInvocation, skill: AnySkill): CurrentUser | Promise<CurrentUser> {
     const user: CurrentUser = {
       userId: contextValue(inv, 'userId'),
       unionId: contextValue(inv, 'unionId'),
@@ -208,7 +208,17 @@ export class SkillRunner {
     };
     const { identify } = this.#deps.credentials;
     if (inv.trusted === false || !inv.accessToken || !identify) return user;
-    const owner = await identify.call(this.#deps.credentials, inv.accessToken);
+    return this.#tokenOwner(inv, skill, user, inv.accessToken, identify);
+  }
+
+  async #tokenOwner(
+    inv: SkillInvocation,
+    skill: AnySkill,
+    user: CurrentUser,
+    accessToken: string,
+    identify: NonNullable<CredentialResolver['identify']>,
+  ): Promise<CurrentUser> {
+    const owner = await identify.call(this.#deps.credentials, accessToken);
     if (owner && user.unionId && owner !== user.unionId) {
       this.#deps.observer?.identityMismatch?.('accessToken');
       this.#deps.logger.warn(
@@ -295,7 +305,8 @@ export class SkillRunner {
     stop: StopState,
   ): Promise<SkillOutcome> {
     const deps = this.#deps;
-    const user = await this.#currentUser(inv, skill);
+    const found = this.#currentUser(inv, skill);
+    const user = found instanceof Promise ? await found : found;
     const credential = new InvocationCredential(
       deps.credentials,
       inv,
@@ -332,13 +343,27 @@ export class SkillRunner {
     );
   }
 
-  async #runHandler(state: InvocationState): Promise<void> {
+  /** The end of the middleware chain: runs the handler and checks its result (no async frame of its own). */
+  #runHandler(state: InvocationState): Promise<void> {
     const { skill } = state;
     // A middleware that awaited past the deadline: the 504 has gone, the handler must not run now
     // (for an idempotent skill, a redelivery may already be running it).
     const stopped = (state.ctx as InvocationContext)[abortedBy];
-    if (stopped instanceof SkillTimeoutError) throw stopped;
-    const result = await skill.handler(state.input, state.ctx);
+    if (stopped instanceof SkillTimeoutError) return Promise.reject(stopped);
+    let result: unknown;
+    try {
+      result = skill.handler(state.input, state.ctx);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (isThenable(result)) return Promise.resolve(result).then((value) => this.#settle(state, value));
+    this.#settle(state, result);
+    return Promise.resolve();
+  }
+
+  /** Sets the outcome from the handler's result, checked against the skill's output schema. */
+  #settle(state: InvocationState, result: unknown): void {
+    const { skill } = state;
     if (skill.output) {
       const checked = skill.output.safeParse(result);
       if (!checked.success) {
@@ -359,6 +384,14 @@ export class SkillRunner {
     }
     state.outcome = { kind: 'ok', body: result ?? null };
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /** True when `err` or one of its causes is an ERR_STATE failure (the shared state store did not answer). */

@@ -327,6 +327,40 @@ describe('middleware', () => {
     const res = await app.handleGraph(graph('GET', '/v1/actions/echo?n=1&q=x'));
     expect(res.statusLine.code).toBe(500);
   });
+
+  it('a middleware that throws synchronously, or calls next() twice, is answered 500 by the boundary', async () => {
+    const sync = makeApp(
+      [echo],
+      [
+        () => {
+          throw new Error('sync mw failed');
+        },
+      ],
+    );
+    expect((await sync.handleGraph(graph('GET', '/v1/actions/echo?n=1&q=x'))).statusLine.code).toBe(500);
+    let secondNext: unknown;
+    const twice = makeApp(
+      [echo],
+      [
+        async (_state, next) => {
+          await next();
+          secondNext = await next().then(
+            () => 'resolved',
+            (err: Error) => err.message,
+          );
+          throw new Error('stop here');
+        },
+      ],
+    );
+    expect((await twice.handleGraph(graph('GET', '/v1/actions/echo?n=1&q=x'))).statusLine.code).toBe(500);
+    expect(secondNext).toBe('next() called more than once in one middleware');
+  });
+
+  it('a synchronous middleware that returns next() runs the handler', async () => {
+    const app = makeApp([echo], [(_state, next) => next()]);
+    const res = await app.handleGraph(graph('GET', '/v1/actions/echo?n=2&q=s'));
+    expect(parseBody(res)).toMatchObject({ n: 2, q: 's' });
+  });
 });
 
 describe('the skill deadline covers credential resolution', () => {
