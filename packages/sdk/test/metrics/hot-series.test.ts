@@ -46,9 +46,15 @@ describe('HotCounter and HotHistogram: the per-message series, exposed as prom-c
           registers,
         });
         const h1 = new Histogram(cfg([theirs]));
-        const c1 = new Counter({ ...cfg([theirs]), name: 'x_total', buckets: undefined });
+        const counterCfg = (registers: Registry[]) => ({
+          name: 'x_total',
+          help: 'help text',
+          labelNames: ['skill', 'source'],
+          registers,
+        });
+        const c1 = new Counter(counterCfg([theirs]));
         const h2 = new HotHistogram(cfg([ours]));
-        const c2 = new HotCounter({ ...cfg([ours]), name: 'x_total' });
+        const c2 = new HotCounter(counterCfg([ours]));
         for (const [a, b, v] of observations) {
           h1.labels(a, b).observe(v);
           c1.labels(a, b).inc();
