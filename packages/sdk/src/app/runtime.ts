@@ -13,6 +13,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { createOpenApiClient, type OpenApiClient } from '../openapi/client.js';
 import type { RateLimiter } from '../openapi/rate-limiter.js';
 import type { UserApi } from '../openapi/user-api.js';
+import { MAX_TIMEOUT_MS } from '../skills/deadlines.js';
 import type { HttpReceiverOptions } from '../skills/receivers/http.js';
 import { SkillsApp } from '../skills/skills-app.js';
 import { createMemorySharedState, type SharedState } from '../state/shared-state.js';
@@ -86,7 +87,7 @@ const configSchema = z.object({
   clientId: z.string().min(1, 'clientId is required'),
   clientSecret: z.string().min(1, 'clientSecret is required'),
   apiBase: z.url({ protocol: /^https?$/ }).optional(),
-  skillTimeoutMs: z.number().int().positive().optional(),
+  skillTimeoutMs: z.number().int().positive().max(MAX_TIMEOUT_MS).optional(),
   tokenKey: z.string().min(1).optional(),
 });
 

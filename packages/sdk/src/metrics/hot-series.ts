@@ -72,10 +72,16 @@ abstract class HotSeries<Child> {
     return entry.child;
   }
 
-  /** Forgets every series (prom-client's `Registry.resetMetrics()` calls it). */
+  /**
+   * Forgets every series (prom-client's `Registry.resetMetrics()` calls it). A series handed out by
+   * {@link labels} stays attached: it is zeroed and left out of the exposition until it counts again,
+   * as prom-client's own bound children behave, so a caller that kept it keeps reporting.
+   */
   reset(): void {
-    this.children.clear();
+    for (const { child } of this.children.values()) this.zero(child);
   }
+
+  protected abstract zero(child: Child): void;
 
   abstract get(): Promise<MetricSnapshot>;
 }
@@ -86,21 +92,38 @@ export interface HotCount {
 }
 
 /** A monotonic counter with labels (prom-client's `Counter` for the per-message path). */
-export class HotCounter extends HotSeries<HotCount & { value: number }> {
+interface CounterChild extends HotCount {
+  value: number;
+  /** Counted since it was made or last reset (an untouched series is not exposed, as in prom-client). */
+  touched: boolean;
+}
+
+export class HotCounter extends HotSeries<CounterChild> {
   readonly type = 'counter' as const;
 
-  protected make(): HotCount & { value: number } {
+  protected make(): CounterChild {
     return {
       value: 0,
+      touched: false,
       inc(value = 1) {
+        // As prom-client refuses them: a counter never goes down, and NaN or Infinity would stick.
+        if (!(value >= 0 && value < Number.POSITIVE_INFINITY))
+          throw new TypeError(`a counter goes up by a finite number >= 0, got ${value}`);
         this.value += value;
+        this.touched = true;
       },
     };
   }
 
+  protected zero(child: CounterChild): void {
+    child.value = 0;
+    child.touched = false;
+  }
+
   async get(): Promise<MetricSnapshot> {
     const values: MetricValue[] = [];
-    for (const { labels, child } of this.children.values()) values.push({ value: child.value, labels });
+    for (const { labels, child } of this.children.values())
+      if (child.touched) values.push({ value: child.value, labels });
     return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
   }
 }
@@ -144,10 +167,17 @@ export class HotHistogram extends HotSeries<HistogramChild> {
     };
   }
 
+  protected zero(child: HistogramChild): void {
+    child.counts.fill(0);
+    child.sum = 0;
+    child.count = 0;
+  }
+
   async get(): Promise<MetricSnapshot> {
     const values: MetricValue[] = [];
     const bucket = `${this.name}_bucket`;
     for (const { labels, child } of this.children.values()) {
+      if (child.count === 0) continue; // never observed, or not since the last reset
       let cumulative = 0;
       this.#bounds.forEach((le, i) => {
         cumulative += child.counts[i] as number;

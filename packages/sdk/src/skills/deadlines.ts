@@ -1,3 +1,5 @@
+import { AsyncResource } from 'node:async_hooks';
+
 /**
  * Deadlines of running invocations on one shared timer, instead of a `setTimeout` and a
  * `clearTimeout` per invocation.
@@ -11,18 +13,44 @@
  * open only while some deadline is pending, like the timers it replaces.
  */
 
+/** The longest timeout Node's timers keep (2^31-1 ms, about 24.8 days); a longer one fires after 1 ms. */
+export const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** True for a usable timeout: a whole number of ms from 1 to {@link MAX_TIMEOUT_MS}. */
+export function isTimeoutMs(value: unknown): value is number {
+  return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= MAX_TIMEOUT_MS;
+}
+
 /** A pending deadline; `cancel()` it when the invocation finishes first. */
 export interface Deadline {
   cancel(): void;
 }
 
-interface Entry extends Deadline {
-  readonly at: number;
-  readonly list: DeadlineList;
-  readonly onExpire: () => void;
+/**
+ * One deadline. It is an async resource so that `onExpire` runs in the async context (e.g. an
+ * AsyncLocalStorage store) of the invocation that added it, not of whichever invocation armed the
+ * shared timer. `requireManualDestroy` because the automatic destroy hook registers every resource
+ * with the garbage collector, about 10 µs each; the queue emits destroy itself when the entry leaves.
+ */
+class Entry extends AsyncResource implements Deadline {
   prev: Entry | undefined;
   next: Entry | undefined;
-  linked: boolean;
+  linked = true;
+
+  constructor(
+    readonly at: number,
+    readonly list: DeadlineList,
+    readonly onExpire: () => void,
+    readonly queue: DeadlineQueue,
+  ) {
+    super('DINGTALK_SKILL_DEADLINE', { requireManualDestroy: true });
+    this.prev = list.tail;
+    this.next = undefined;
+  }
+
+  cancel(): void {
+    this.queue.unlink(this);
+  }
 }
 
 /** Deadlines of one timeout value, oldest first (a doubly linked list: O(1) append and unlink). */
@@ -52,20 +80,17 @@ export class DeadlineQueue {
 
   /** Calls `onExpire` once `timeoutMs` have passed, unless the returned deadline is cancelled first. */
   add(timeoutMs: number, onExpire: () => void): Deadline {
+    // NaN, Infinity or a timeout past Node's limit would re-arm the timer every millisecond.
+    if (!isTimeoutMs(timeoutMs))
+      throw new RangeError(
+        `a deadline is a whole number of ms from 1 to ${MAX_TIMEOUT_MS}, got ${timeoutMs}`,
+      );
     let list = this.#lists.get(timeoutMs);
     if (list === undefined) {
       list = { head: undefined, tail: undefined };
       this.#lists.set(timeoutMs, list);
     }
-    const entry: Entry = {
-      at: this.#now() + timeoutMs,
-      list,
-      onExpire,
-      prev: list.tail,
-      next: undefined,
-      linked: true,
-      cancel: () => this.#unlink(entry),
-    };
+    const entry = new Entry(this.#now() + timeoutMs, list, onExpire, this);
     if (list.tail) list.tail.next = entry;
     else list.head = entry;
     list.tail = entry;
@@ -74,9 +99,11 @@ export class DeadlineQueue {
     return entry;
   }
 
-  #unlink(entry: Entry): void {
+  /** Takes a deadline out (cancelled or due); internal to this module. */
+  unlink(entry: Entry): void {
     if (!entry.linked) return;
     entry.linked = false;
+    entry.emitDestroy();
     const { list } = entry;
     if (entry.prev) entry.prev.next = entry.next;
     else list.head = entry.next;
@@ -103,7 +130,7 @@ export class DeadlineQueue {
     let next = Number.POSITIVE_INFINITY;
     for (const [timeoutMs, list] of this.#lists) {
       for (let e = list.head; e !== undefined && e.at <= now; e = list.head) {
-        this.#unlink(e);
+        this.unlink(e);
         due.push(e);
       }
       if (list.head) next = Math.min(next, list.head.at);
@@ -114,7 +141,7 @@ export class DeadlineQueue {
     // error is not swallowed: it is thrown again on its own turn (an uncaught exception, as from a timer).
     for (const e of due) {
       try {
-        e.onExpire();
+        e.runInAsyncScope(e.onExpire);
       } catch (err) {
         queueMicrotask(() => {
           throw err;

@@ -3,6 +3,7 @@ import { DingTalkSkillsError, ErrorCode } from '../errors/coded-error.js';
 import type { ContextParam } from '../protocol/context.js';
 import type { GraphMethod } from '../protocol/graph.js';
 import type { SkillContext } from './context.js';
+import { isTimeoutMs, MAX_TIMEOUT_MS } from './deadlines.js';
 
 /** The `x-dingtalk-context` parameters live in protocol/ (the sandbox checks registrations against them). */
 export { CONTEXT_PARAMS, type ContextParam } from '../protocol/context.js';
@@ -79,6 +80,11 @@ export function defineSkill<I extends InputSchema, O extends z.ZodType = z.ZodTy
     throw new DingTalkSkillsError(
       ErrorCode.Config,
       `skill ${def.operationId}: idempotent.windowMs must be a positive integer of ms`,
+    );
+  if (def.timeoutMs !== undefined && !isTimeoutMs(def.timeoutMs))
+    throw new DingTalkSkillsError(
+      ErrorCode.Config,
+      `skill ${def.operationId}: timeoutMs must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS} (got ${def.timeoutMs})`,
     );
   const scopes = def.scopes ?? [];
   const context =

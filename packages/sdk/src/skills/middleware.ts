@@ -33,8 +33,8 @@ export function compose(middleware: readonly Middleware[], last: (state: Invocat
       if (i <= index) return Promise.reject(new Error('next() called more than once in one middleware'));
       index = i;
       const mw = middleware[i];
-      if (mw === undefined) return last(state);
       try {
+        if (mw === undefined) return last(state);
         const result = mw(state, () => dispatch(i + 1));
         return result instanceof Promise ? result : Promise.resolve(result);
       } catch (err) {

@@ -350,15 +350,16 @@ export class SkillRunner {
     // (for an idempotent skill, a redelivery may already be running it).
     const stopped = (state.ctx as InvocationContext)[abortedBy];
     if (stopped instanceof SkillTimeoutError) return Promise.reject(stopped);
-    let result: unknown;
+    // Everything that can throw stays inside: the handler, a `then` getter, and the output schema (a
+    // zod transform or refine may throw); `next()` must always return a promise, never throw.
     try {
-      result = skill.handler(state.input, state.ctx);
+      const result: unknown = skill.handler(state.input, state.ctx);
+      if (isThenable(result)) return Promise.resolve(result).then((value) => this.#settle(state, value));
+      this.#settle(state, result);
+      return Promise.resolve();
     } catch (err) {
       return Promise.reject(err);
     }
-    if (isThenable(result)) return Promise.resolve(result).then((value) => this.#settle(state, value));
-    this.#settle(state, result);
-    return Promise.resolve();
   }
 
   /** Sets the outcome from the handler's result, checked against the skill's output schema. */

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.js';
 import type { GraphResponse } from '../protocol/graph.js';
 import { ProtocolError } from '../protocol/protocol-error.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
+import { isTimeoutMs, MAX_TIMEOUT_MS } from './deadlines.js';
 import type { AnySkill } from './define-skill.js';
 import { type AnswerStore, IdempotentAnswers } from './idempotency.js';
 import type { SkillInvocation } from './invocation.js';
@@ -88,6 +89,11 @@ export class SkillsApp {
   #answers: IdempotentAnswers | undefined;
 
   constructor(options: SkillsAppOptions) {
+    if (options.skillTimeoutMs !== undefined && !isTimeoutMs(options.skillTimeoutMs))
+      throw new DingTalkSkillsError(
+        ErrorCode.Config,
+        `skillTimeoutMs must be a whole number of ms from 1 to ${MAX_TIMEOUT_MS} (got ${options.skillTimeoutMs})`,
+      );
     this.#options = options;
     this.skills = options.skills;
     this.#middleware = [...(options.middleware ?? [])];

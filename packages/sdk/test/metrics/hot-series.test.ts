@@ -83,6 +83,35 @@ describe('HotCounter and HotHistogram: the per-message series, exposed as prom-c
     });
     expect(() => h.labels('x', 'y')).toThrow(/expected 1 label values/);
     expect(() => h.labels('x').observe(Number.NaN)).toThrow(TypeError);
+    const c = new HotCounter({ name: 'c_total', help: 'c', labelNames: ['a'], registers: [new Registry()] });
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+      expect(() => c.labels('x').inc(bad)).toThrow(TypeError);
+  });
+
+  it('a series kept from labels() reports again after resetMetrics, from zero', async () => {
+    const registry = new Registry();
+    const c = new HotCounter({ name: 'k_total', help: 'k', labelNames: ['a'], registers: [registry] });
+    const h = new HotHistogram({
+      name: 'k_seconds',
+      help: 'k',
+      labelNames: ['a'],
+      buckets: BUCKETS,
+      registers: [registry],
+    });
+    const kept = c.labels('x');
+    const keptH = h.labels('x');
+    kept.inc(5);
+    keptH.observe(0.5);
+    registry.resetMetrics();
+    const afterReset = await registry.metrics();
+    expect(afterReset).not.toContain('k_total{a="x"}');
+    expect(afterReset).not.toContain('k_seconds_count{a="x"}');
+    kept.inc(2);
+    keptH.observe(0.25);
+    const again = await registry.metrics();
+    expect(again).toContain('k_total{a="x"} 2');
+    expect(again).toContain('k_seconds_count{a="x"} 1');
+    expect(again).toContain('k_seconds_sum{a="x"} 0.25');
   });
 
   it('resetMetrics forgets the series; a name already registered is refused as prom-client refuses it', async () => {

@@ -1,5 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import { DeadlineQueue } from '../../src/skills/deadlines.js';
+import { DeadlineQueue, MAX_TIMEOUT_MS } from '../../src/skills/deadlines.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -81,6 +82,33 @@ describe('DeadlineQueue: every invocation deadline on one timer', () => {
     expect(fired).toEqual(['after']);
     expect(uncaught).toHaveLength(1);
     expect((uncaught[0] as Error).message).toBe('boom');
+  });
+
+  it('runs each expiry in the async context of the call that added it, not of the one that armed the timer', async () => {
+    const q = new DeadlineQueue();
+    const als = new AsyncLocalStorage<string>();
+    const seen: Array<[string, string | undefined]> = [];
+    // 'a' arms the shared timer; 'b' and 'c' are due later and re-armed from inside the timer's callback.
+    als.run('a', () => q.add(20, () => seen.push(['a', als.getStore()])));
+    als.run('b', () => q.add(35, () => seen.push(['b', als.getStore()])));
+    als.run('c', () => q.add(20, () => seen.push(['c', als.getStore()])));
+    q.add(20, () => seen.push(['none', als.getStore()]));
+    await sleep(120);
+    expect(seen.sort()).toEqual([
+      ['a', 'a'],
+      ['b', 'b'],
+      ['c', 'c'],
+      ['none', undefined],
+    ]);
+  });
+
+  it('refuses a timeout that would make the timer spin: NaN, Infinity, 0, negative, fractional, past 2^31-1 ms', () => {
+    const q = new DeadlineQueue();
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 0, -5, 1.5, MAX_TIMEOUT_MS + 1])
+      expect(() => q.add(bad, () => undefined)).toThrow(RangeError);
+    expect(q.size).toBe(0);
+    q.add(MAX_TIMEOUT_MS, () => undefined).cancel();
+    expect(q.size).toBe(0);
   });
 
   it('holds the process open only while a deadline is pending', async () => {

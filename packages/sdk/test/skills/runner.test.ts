@@ -356,10 +356,75 @@ describe('middleware', () => {
     expect(secondNext).toBe('next() called more than once in one middleware');
   });
 
+  it("next() never throws: an output schema that throws, or a result whose `then` getter throws, rejects it and the middleware's finally still runs", async () => {
+    const throwingOutput = defineSkill({
+      operationId: 'throwingOutput',
+      summary: 'Throws in its output schema',
+      description: 'An output transform that throws.',
+      method: 'GET',
+      input: z.object({}),
+      output: z.object({ a: z.number() }).transform(() => {
+        throw new Error('transform failed');
+      }),
+      handler: () => ({ a: 1 }),
+    });
+    const badThen = defineSkill({
+      operationId: 'badThen',
+      summary: 'Returns a hostile thenable',
+      description: 'A result whose then getter throws.',
+      method: 'GET',
+      input: z.object({}),
+      handler: () =>
+        Object.defineProperty({}, 'then', {
+          get() {
+            throw new Error('then getter');
+          },
+        }),
+    });
+    const finallyRan: string[] = [];
+    const app = makeApp(
+      [throwingOutput, badThen],
+      [(state, next) => next().finally(() => finallyRan.push(state.skill.operationId))],
+    );
+    for (const op of ['throwingOutput', 'badThen']) {
+      const res = await app.handleGraph(graph('GET', `/v1/actions/${op}`));
+      expect(res.statusLine.code).toBe(500);
+    }
+    expect(finallyRan).toEqual(['throwingOutput', 'badThen']);
+  });
+
   it('a synchronous middleware that returns next() runs the handler', async () => {
     const app = makeApp([echo], [(_state, next) => next()]);
     const res = await app.handleGraph(graph('GET', '/v1/actions/echo?n=2&q=s'));
     expect(parseBody(res)).toMatchObject({ n: 2, q: 's' });
+  });
+});
+
+describe('deadline configuration', () => {
+  it('refuses a timeoutMs or skillTimeoutMs that is not a whole number of ms from 1 to 2^31-1, naming it', () => {
+    for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, 0, -1, 2.5, 2 ** 31]) {
+      expect(() =>
+        defineSkill({
+          operationId: 'slow',
+          summary: 's',
+          description: 'd',
+          input: z.object({}),
+          timeoutMs: bad,
+          handler: () => ({}),
+        }),
+      ).toThrow(/skill slow: timeoutMs must be a whole number of ms/);
+      expect(
+        () =>
+          new SkillsApp({
+            skills: [echo],
+            logger: silentLogger(),
+            credentials: resolver,
+            userApiFor: () => ({}) as UserApi,
+            appApi: {} as AppApi,
+            skillTimeoutMs: bad,
+          }),
+      ).toThrow(/skillTimeoutMs must be a whole number of ms/);
+    }
   });
 });
 
