@@ -5,6 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { appCallsSuite } from './app/calls.js';
 import { appSuite } from './app/suite.js';
 import { botsSuite } from './bots/suite.js';
 import { e2eSuite } from './e2e/suite.js';
@@ -24,6 +25,7 @@ const SUITES: readonly Suite[] = [
   gatewaySuite,
   skillsSuite,
   appSuite,
+  appCallsSuite,
   userApiSuite,
   botsSuite,
   mcpSuite,
