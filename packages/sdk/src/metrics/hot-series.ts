@@ -107,7 +107,7 @@ export class HotCounter extends HotSeries<CounterChild> {
       touched: false,
       inc(value = 1) {
         // As prom-client refuses them: a counter never goes down, and NaN or Infinity would stick.
-        if (!(value >= 0 && value < Number.POSITIVE_INFINITY))
+        if (typeof value !== 'number' || !Number.isFinite(value) || value < 0)
           throw new TypeError(`a counter goes up by a finite number >= 0, got ${value}`);
         this.value += value;
         this.touched = true;

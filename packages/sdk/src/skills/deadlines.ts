@@ -36,6 +36,8 @@ class Entry extends AsyncResource implements Deadline {
   prev: Entry | undefined;
   next: Entry | undefined;
   linked = true;
+  /** Taken out as due and not yet run; `cancel()` before it runs (from another expiry) skips it. */
+  due = false;
 
   constructor(
     readonly at: number,
@@ -49,7 +51,8 @@ class Entry extends AsyncResource implements Deadline {
   }
 
   cancel(): void {
-    this.queue.unlink(this);
+    if (this.due) this.due = false;
+    else if (this.queue.unlink(this)) this.emitDestroy();
   }
 }
 
@@ -99,11 +102,10 @@ export class DeadlineQueue {
     return entry;
   }
 
-  /** Takes a deadline out (cancelled or due); internal to this module. */
-  unlink(entry: Entry): void {
-    if (!entry.linked) return;
+  /** Takes a deadline out of its list (cancelled or due); false when it was out already. Internal. */
+  unlink(entry: Entry): boolean {
+    if (!entry.linked) return false;
     entry.linked = false;
-    entry.emitDestroy();
     const { list } = entry;
     if (entry.prev) entry.prev.next = entry.next;
     else list.head = entry.next;
@@ -112,6 +114,7 @@ export class DeadlineQueue {
     entry.prev = entry.next = undefined;
     // Nothing pending: the armed timer may fire into empty lists later, but must not keep the process up.
     if (--this.#pending === 0) this.#timer?.unref();
+    return true;
   }
 
   #arm(at: number): void {
@@ -131,6 +134,7 @@ export class DeadlineQueue {
     for (const [timeoutMs, list] of this.#lists) {
       for (let e = list.head; e !== undefined && e.at <= now; e = list.head) {
         this.unlink(e);
+        e.due = true;
         due.push(e);
       }
       if (list.head) next = Math.min(next, list.head.at);
@@ -139,13 +143,22 @@ export class DeadlineQueue {
     if (next !== Number.POSITIVE_INFINITY) this.#arm(next);
     // Expire after re-arming; a callback that throws must not strand the others' deadlines, and its
     // error is not swallowed: it is thrown again on its own turn (an uncaught exception, as from a timer).
+    // An expiry may cancel another deadline of the same batch: that one is skipped. Destroy is emitted
+    // after the run, so async_hooks see before, after, then destroy.
     for (const e of due) {
+      if (!e.due) {
+        e.emitDestroy();
+        continue;
+      }
+      e.due = false;
       try {
         e.runInAsyncScope(e.onExpire);
       } catch (err) {
         queueMicrotask(() => {
           throw err;
         });
+      } finally {
+        e.emitDestroy();
       }
     }
   };

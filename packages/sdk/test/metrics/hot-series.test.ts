@@ -84,7 +84,7 @@ describe('HotCounter and HotHistogram: the per-message series, exposed as prom-c
     expect(() => h.labels('x', 'y')).toThrow(/expected 1 label values/);
     expect(() => h.labels('x').observe(Number.NaN)).toThrow(TypeError);
     const c = new HotCounter({ name: 'c_total', help: 'c', labelNames: ['a'], registers: [new Registry()] });
-    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY])
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '1' as unknown as number])
       expect(() => c.labels('x').inc(bad)).toThrow(TypeError);
   });
 
