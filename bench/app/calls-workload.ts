@@ -9,29 +9,14 @@
  * noise than the process harness, so a change of a few tenths of a µs shows; it does not measure
  * decoding frames, the socket or scheduling (the `app` suite does).
  */
-import { z } from 'zod';
-import { defineSkill, Metrics, silentLogger } from '../../packages/sdk/src/index.js';
+import { Metrics, silentLogger } from '../../packages/sdk/src/index.js';
 import type { Middleware } from '../../packages/sdk/src/skills/middleware.js';
 import { SkillsApp } from '../../packages/sdk/src/skills/skills-app.js';
 import { graphRequestData } from '../stream/workload.js';
+import { createCustomer } from './skill.js';
 
 export const VARIANTS = ['full', 'no-metrics', 'no-middleware'] as const;
 export type Variant = (typeof VARIANTS)[number];
-
-const createCustomer = defineSkill({
-  operationId: 'createCustomer',
-  summary: 'Create a customer',
-  description: 'Benchmark skill: validates its input and output, echoes seq.',
-  method: 'POST',
-  path: '/v1/actions/crm/customers/create',
-  input: z.object({
-    name: z.string().min(1).max(100),
-    amount: z.number().nonnegative(),
-    seq: z.number().int().nonnegative(),
-  }),
-  output: z.object({ ok: z.boolean(), seq: z.number().int() }),
-  handler: (input) => ({ ok: true, seq: input.seq }),
-});
 
 /** An app of one variant, and how often its middleware ran. */
 export function makeApp(variant: Variant): { app: SkillsApp; ran: () => number } {

@@ -5,24 +5,9 @@
  * decoded, routed by its `x-ability-key`, its body validated, the middleware and handler run, the output
  * validated and the answer rendered as a Graph response echoing `seq` (what the bench gateway checks).
  */
-import { z } from 'zod';
-import { defineApp, defineSkill, Metrics, silentLogger, startApp } from '../../../packages/sdk/src/index.js';
+import { defineApp, Metrics, silentLogger, startApp } from '../../../packages/sdk/src/index.js';
 import type { StartClient } from '../../stream/clients/types.js';
-
-const createCustomer = defineSkill({
-  operationId: 'createCustomer',
-  summary: 'Create a customer',
-  description: 'Creates a CRM customer (benchmark skill: validates its input and output, echoes seq).',
-  method: 'POST',
-  path: '/v1/actions/crm/customers/create',
-  input: z.object({
-    name: z.string().min(1).max(100),
-    amount: z.number().nonnegative(),
-    seq: z.number().int().nonnegative(),
-  }),
-  output: z.object({ ok: z.boolean(), seq: z.number().int() }),
-  handler: (input) => ({ ok: true, seq: input.seq }),
-});
+import { createCustomer } from '../skill.js';
 
 export const start: StartClient = async ({ apiBase, clientId, clientSecret }) => {
   let invocations = 0;
