@@ -8,6 +8,11 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
+  /**
+   * Whether lines of `level` are written (pino's loggers have it). Optional: when absent, the library
+   * builds every line; with it, a per-message debug line is not even built when debug is off.
+   */
+  isLevelEnabled?(level: string): boolean;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

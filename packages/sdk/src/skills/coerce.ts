@@ -59,7 +59,8 @@ export function coerceQuery(
   query: Record<string, string | string[]>,
 ): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, raw] of Object.entries(query)) {
+  for (const key of Object.keys(query)) {
+    const raw = query[key] as string | string[];
     // Own properties only: a query name like `toString` or `__proto__` is data, never the prototype's.
     const field = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (!field) {

@@ -27,6 +27,12 @@ export interface Deadline {
 }
 
 /**
+ * What expires: a callback, or an object whose `expire()` is called (an invocation in flight passes
+ * itself, so arming its deadline makes no closure).
+ */
+export type OnExpire = (() => void) | { expire(): void };
+
+/**
  * One deadline. It is an async resource so that `onExpire` runs in the async context (e.g. an
  * AsyncLocalStorage store) of the invocation that added it, not of whichever invocation armed the
  * shared timer. `requireManualDestroy` because the automatic destroy hook registers every resource
@@ -42,7 +48,7 @@ class Entry extends AsyncResource implements Deadline {
   constructor(
     readonly at: number,
     readonly list: DeadlineList,
-    readonly onExpire: () => void,
+    readonly onExpire: OnExpire,
     readonly queue: DeadlineQueue,
   ) {
     super('DINGTALK_SKILL_DEADLINE', { requireManualDestroy: true });
@@ -81,8 +87,11 @@ export class DeadlineQueue {
     return this.#pending;
   }
 
-  /** Calls `onExpire` once `timeoutMs` have passed, unless the returned deadline is cancelled first. */
-  add(timeoutMs: number, onExpire: () => void): Deadline {
+  /**
+   * Calls `onExpire` (or its `expire()`) once `timeoutMs` have passed, unless the returned deadline is
+   * cancelled first.
+   */
+  add(timeoutMs: number, onExpire: OnExpire): Deadline {
     // NaN, Infinity or a timeout past Node's limit would re-arm the timer every millisecond.
     if (!isTimeoutMs(timeoutMs))
       throw new RangeError(
@@ -152,7 +161,9 @@ export class DeadlineQueue {
       }
       e.due = false;
       try {
-        e.runInAsyncScope(e.onExpire);
+        const { onExpire } = e;
+        if (typeof onExpire === 'function') e.runInAsyncScope(onExpire);
+        else e.runInAsyncScope(onExpire.expire, onExpire);
       } catch (err) {
         queueMicrotask(() => {
           throw err;

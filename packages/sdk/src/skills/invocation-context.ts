@@ -11,6 +11,14 @@ export const abortInvocation: unique symbol = Symbol('abortInvocation');
 /** Why the context's signal was aborted, if it was (read without making the signal). */
 export const abortedBy: unique symbol = Symbol('abortedBy');
 
+/** Makes what a context creates on first use (the running invocation: one object, no closures). */
+export interface ContextSource {
+  /** Builds the OpenAPI-as-the-user facade on first use of `userApi`. */
+  userApi(): UserApi;
+  /** Computes (or returns the runner's) invocation key on first use of `invocationKey`. */
+  invocationKey(): string;
+}
+
 export interface InvocationContextInit {
   requestId: string;
   source: InvocationSource;
@@ -20,10 +28,8 @@ export interface InvocationContextInit {
   appApi: AppApi;
   /** The app's logger; the context's child logger is made from it on first use. */
   logger: Logger;
-  /** Builds the OpenAPI-as-the-user facade on first use of `userApi`. */
-  userApi: () => UserApi;
-  /** Computes (or returns the runner's) invocation key on first use of `invocationKey`. */
-  invocationKey: () => string;
+  /** Makes the user API and the invocation key on first use. */
+  lazy: ContextSource;
 }
 
 /**
@@ -40,10 +46,9 @@ export class InvocationContext implements SkillContext {
   readonly user: CurrentUser;
   readonly corpId: string | undefined;
   readonly appApi: AppApi;
-  readonly state: Record<string, unknown> = {};
+  #state: Record<string, unknown> | undefined;
   readonly #appLogger: Logger;
-  readonly #makeUserApi: () => UserApi;
-  readonly #makeKey: () => string;
+  readonly #lazy: ContextSource;
   #logger: Logger | undefined;
   #userApi: UserApi | undefined;
   #abort: AbortController | undefined;
@@ -57,12 +62,17 @@ export class InvocationContext implements SkillContext {
     this.corpId = init.corpId;
     this.appApi = init.appApi;
     this.#appLogger = init.logger;
-    this.#makeUserApi = init.userApi;
-    this.#makeKey = init.invocationKey;
+    this.#lazy = init.lazy;
   }
 
   get invocationKey(): string {
-    return this.#makeKey();
+    return this.#lazy.invocationKey();
+  }
+
+  /** Made on first use: most invocations never share anything between middleware and handler. */
+  get state(): Record<string, unknown> {
+    this.#state ??= {};
+    return this.#state;
   }
 
   get logger(): Logger {
@@ -79,7 +89,7 @@ export class InvocationContext implements SkillContext {
   }
 
   get userApi(): UserApi {
-    this.#userApi ??= this.#makeUserApi();
+    this.#userApi ??= this.#lazy.userApi();
     return this.#userApi;
   }
 

@@ -23,6 +23,7 @@ import {
 } from './receivers/http.js';
 import { pluginReceiver } from './receivers/plugin.js';
 import { RouteTable } from './route-table.js';
+import type { Finish } from './running-invocation.js';
 import { type InvocationResult, SkillRunner } from './skill-runner.js';
 
 /** The Stream receivers every skills app serves. */
@@ -131,22 +132,22 @@ export class SkillsApp {
 
   /**
    * Serves one CALLBACK on a receiver: decode, run, render. A request that cannot be decoded gets the
-   * receiver's 400 and a warning; anything else a decoder throws is a bug and propagates.
+   * receiver's 400 and a warning; anything else a decoder throws is a bug and propagates (a rejection).
+   * Not an async function: the runner renders the answer itself (`finishOf`), one promise per message.
    */
-  async #handle<Answer>(receiver: CallbackReceiver<Answer>, msg: CallbackLike): Promise<Answer> {
+  #handle<Answer>(receiver: CallbackReceiver<Answer>, msg: CallbackLike): Promise<Answer> {
     let inv: SkillInvocation;
     try {
       inv = receiver.decode(msg.data, msg.messageId);
     } catch (err) {
-      if (!(err instanceof ProtocolError)) throw err;
+      if (!(err instanceof ProtocolError)) return Promise.reject(err);
       this.#options.logger.warn(
         { messageId: msg.messageId, err: err.message },
         `malformed ${receiver.requestName}`,
       );
-      return receiver.decodeFailure(err, msg.messageId);
+      return Promise.resolve(receiver.decodeFailure(err, msg.messageId));
     }
-    const { outcome } = await this.invoke(inv);
-    return receiver.render(outcome, inv.requestId);
+    return this.#runner.answer(inv, finishOf(receiver));
   }
 
   /** Answers the `data` of a `/v1.0/graph/api/invoke` CALLBACK with a Graph response. */
@@ -253,4 +254,16 @@ export class SkillsApp {
     const addr = server.address() as AddressInfo;
     return { server, url: `http://${addr.address}:${addr.port}` };
   }
+}
+
+/** Each receiver's answer from an outcome, made once per receiver rather than once per message. */
+const FINISHES = new WeakMap<CallbackReceiver<unknown>, Finish<unknown>>();
+
+function finishOf<Answer>(receiver: CallbackReceiver<Answer>): Finish<Answer> {
+  let finish = FINISHES.get(receiver) as Finish<Answer> | undefined;
+  if (finish === undefined) {
+    finish = (outcome, inv) => receiver.render(outcome, inv.requestId);
+    FINISHES.set(receiver, finish as Finish<unknown>);
+  }
+  return finish;
 }

@@ -112,6 +112,21 @@ describe('DeadlineQueue: every invocation deadline on one timer', () => {
     ]);
   });
 
+  it("calls an object target's expire() with the target as `this`, in the adder's async context", async () => {
+    const q = new DeadlineQueue();
+    const als = new AsyncLocalStorage<string>();
+    const seen: Array<[boolean, string | undefined]> = [];
+    const target = {
+      expire(this: unknown) {
+        seen.push([this === target, als.getStore()]);
+      },
+    };
+    als.run('adder', () => q.add(20, target));
+    await until(() => seen.length === 1);
+    expect(seen).toEqual([[true, 'adder']]);
+    expect(q.size).toBe(0);
+  });
+
   it('an expiry that cancels another deadline due in the same batch stops that one from running', async () => {
     const q = new DeadlineQueue();
     const fired: string[] = [];
