@@ -46,7 +46,8 @@ export class InvocationContext implements SkillContext {
   readonly user: CurrentUser;
   readonly corpId: string | undefined;
   readonly appApi: AppApi;
-  #state: Record<string, unknown> | undefined;
+  /** An own property, as it always was: handlers may spread the context or (in JS) replace it. */
+  readonly state: Record<string, unknown> = {};
   readonly #appLogger: Logger;
   readonly #lazy: ContextSource;
   #logger: Logger | undefined;
@@ -67,12 +68,6 @@ export class InvocationContext implements SkillContext {
 
   get invocationKey(): string {
     return this.#lazy.invocationKey();
-  }
-
-  /** Made on first use: most invocations never share anything between middleware and handler. */
-  get state(): Record<string, unknown> {
-    this.#state ??= {};
-    return this.#state;
   }
 
   get logger(): Logger {

@@ -44,12 +44,10 @@ export type Finish<T> = (outcome: SkillOutcome, inv: SkillInvocation, skill: Any
 /** The outcome itself (the idempotent path, which reports once around its stored answers). */
 export const keepOutcome: Finish<SkillOutcome> = (outcome) => outcome;
 
-const NO_ANSWER: SkillOutcome = {
-  kind: 'error',
-  status: 500,
-  code: SkillErrorCode.InternalError,
-  message: 'no answer',
-};
+/** A middleware answered nothing and never called `next()` (a fresh object: outcomes are handed out). */
+function noAnswer(): SkillOutcome {
+  return { kind: 'error', status: 500, code: SkillErrorCode.InternalError, message: 'no answer' };
+}
 
 /**
  * One invocation in flight, from the validated input to its outcome: the user, the credential, the
@@ -61,7 +59,8 @@ const NO_ANSWER: SkillOutcome = {
  * is the deadline's target (`expire`), the caller's abort listener (`handleEvent`) and the source of its
  * context's lazy parts (`userApi`, `invocationKey`). Its promise is settled once, by whichever comes
  * first: the answer or the deadline. A failure of the skill becomes the error boundary's outcome; it
- * rejects only when even a 500 cannot be rendered (see {@link InvocationHost.conclude}).
+ * rejects only when the app's own parts fail: a 500 that cannot be rendered (see
+ * {@link InvocationHost.conclude}), or a logger that throws on a plain line.
  */
 export class RunningInvocation<T> implements ContextSource {
   readonly #host: InvocationHost;
@@ -135,7 +134,14 @@ export class RunningInvocation<T> implements ContextSource {
     );
     this.#expired = true;
     this.#abort(timedOut);
-    this.#settle(this.#host.errorOutcome(timedOut, this.#inv, skill));
+    let outcome: SkillOutcome;
+    try {
+      outcome = this.#host.errorOutcome(timedOut, this.#inv, skill);
+    } catch (boundaryErr) {
+      this.#fail(boundaryErr);
+      return;
+    }
+    this.#settle(outcome);
   }
 
   invocationKey(): string {
@@ -152,12 +158,22 @@ export class RunningInvocation<T> implements ContextSource {
     this.#ctx?.[abortInvocation](this.#reason);
   }
 
-  /** The first outcome wins; a later one (an answer after the 504) is dropped. */
-  #settle(outcome: SkillOutcome): void {
-    if (this.#settled) return;
+  /** Stops the deadline and the caller's listener; false when the invocation had settled already. */
+  #finishOnce(): boolean {
+    if (this.#settled) return false;
     this.#settled = true;
     this.#deadline?.cancel();
     this.#inv.signal?.removeEventListener('abort', this);
+    return true;
+  }
+
+  #fail(err: unknown): void {
+    if (this.#finishOnce()) this.#reject?.(err);
+  }
+
+  /** The first outcome wins; a later one (an answer after the 504) is dropped. */
+  #settle(outcome: SkillOutcome): void {
+    if (!this.#finishOnce()) return;
     try {
       this.#resolve?.(
         this.#host.conclude(this.#finish, outcome, this.#inv, this.#skill, this.#started, this.#report),
@@ -167,11 +183,15 @@ export class RunningInvocation<T> implements ContextSource {
     }
   }
 
+  /** The user's credential, made on first need; only once the user is known (`#execute` sets it first). */
   #credentialOf(): InvocationCredential {
-    this.#credential ??= new InvocationCredential(
+    if (this.#credential) return this.#credential;
+    const user = this.#user;
+    if (user === undefined) throw new Error('the credential was asked for before the user was known');
+    this.#credential = new InvocationCredential(
       this.#host.deps.credentials,
       this.#inv,
-      this.#user as CurrentUser,
+      user,
       contextValue(this.#inv, 'oauthAuthCode'),
     );
     return this.#credential;
@@ -205,11 +225,18 @@ export class RunningInvocation<T> implements ContextSource {
       if (this.#reason) ctx[abortInvocation](this.#reason);
       const state: InvocationState = { invocation: inv, skill, input: this.#input, ctx, outcome: undefined };
       await this.#host.chain(state);
-      outcome = state.outcome ?? NO_ANSWER;
+      outcome = state.outcome ?? noAnswer();
     } catch (err) {
       // After the 504, a late failure has no one to answer.
       if (this.#settled) return;
-      outcome = this.#host.errorOutcome(err, inv, skill);
+      try {
+        outcome = this.#host.errorOutcome(err, inv, skill);
+      } catch (boundaryErr) {
+        // Even the boundary's own log line failed (a broken logger): the caller's promise rejects now,
+        // rather than an unhandled rejection here and a 504 at the deadline.
+        this.#fail(boundaryErr);
+        return;
+      }
     }
     this.#settle(outcome);
   }

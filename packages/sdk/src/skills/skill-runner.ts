@@ -44,19 +44,19 @@ export interface InvocationResult {
   skill: AnySkill | undefined;
 }
 
-const UNRENDERABLE: SkillOutcome = {
-  kind: 'error',
-  status: 500,
-  code: SkillErrorCode.InternalError,
-  message: 'internal error',
-};
+/** A fresh 500 each time: outcomes go to callers and observers, who may keep or change them. */
+function internalError(): SkillOutcome {
+  return { kind: 'error', status: 500, code: SkillErrorCode.InternalError, message: 'internal error' };
+}
 
 const asResult: Finish<InvocationResult> = (outcome, _inv, skill) => ({ outcome, skill });
 
 /**
  * Routes, decodes, validates and runs one invocation, and turns whatever happens into a SkillOutcome.
- * Never throws: every failure has a defined answer (the error boundary). The run itself, from the
- * validated input to the outcome within the deadline, is a {@link RunningInvocation}.
+ * Never throws synchronously, and every failure of a skill has a defined answer (the error boundary):
+ * the promise rejects only when the app's own parts fail (a logger that throws on a plain line, a
+ * `finish` that cannot render even a 500). The run itself, from the validated input to the outcome
+ * within the deadline, is a {@link RunningInvocation}.
  */
 export class SkillRunner implements InvocationHost {
   readonly deps: RunnerDeps;
@@ -74,14 +74,15 @@ export class SkillRunner implements InvocationHost {
     return this.deps.routes.route(inv);
   }
 
-  /** Runs one invocation to its result (never rejects). */
+  /** Runs one invocation to its result (rejects only when the app's logger fails, see above). */
   run(inv: SkillInvocation): Promise<InvocationResult> {
     return this.answer(inv, asResult);
   }
 
   /**
    * Runs one invocation and answers with `finish` of its outcome (a receiver's rendering), with no
-   * promise or closure in between. Rejects only when `finish` throws.
+   * promise or closure in between. Rejects only when `finish` cannot render even a 500, or the logger
+   * throws.
    */
   answer<T>(inv: SkillInvocation, finish: Finish<T>): Promise<T> {
     const started = performance.now();
@@ -98,6 +99,7 @@ export class SkillRunner implements InvocationHost {
     } catch (err) {
       outcome = this.errorOutcome(err, inv, skill);
     }
+    // Never a synchronous throw: callers chain on the promise (e.g. `.finally`).
     try {
       return Promise.resolve(this.conclude(finish, outcome, inv, skill, started, true));
     } catch (err) {
@@ -151,20 +153,27 @@ export class SkillRunner implements InvocationHost {
     report: boolean,
   ): T {
     let concluded = outcome;
-    let answer: T;
+    let answer: T | undefined;
+    let failure: { err: unknown } | undefined;
     try {
       answer = finish(outcome, inv, skill);
     } catch (err) {
       // E.g. a handler without an output schema returned a BigInt or a cycle: JSON cannot hold it.
       this.deps.logger.error(
-        { requestId: inv.requestId, skill: skill?.operationId, err: toError(err) },
+        { requestId: inv.requestId, skill: skill?.operationId, err: describeThrown(err) },
         'the answer could not be rendered; answering 500',
       );
-      concluded = UNRENDERABLE;
-      answer = finish(concluded, inv, skill);
+      concluded = internalError();
+      try {
+        answer = finish(concluded, inv, skill);
+      } catch (again) {
+        failure = { err: again };
+      }
     }
+    // Reported once whatever happened, with the answer the platform got (or the 500 it was meant to get).
     if (report) this.#report(inv, skill, concluded, started);
-    return answer;
+    if (failure) throw failure.err;
+    return answer as T;
   }
 
   /** Tells the observer and the log how an invocation ended. */
@@ -224,7 +233,29 @@ export class SkillRunner implements InvocationHost {
     if (skill && auth.requiredScopes) this.#warnUndeclared(skill, auth.requiredScopes, inv.requestId);
   }
 
+  /**
+   * The defined answer for anything thrown. When the boundary itself fails (the logger refuses the
+   * error, e.g. pino on a frozen Error; a `cause` getter throws), the answer is a 500 all the same, with
+   * a log line of plain strings.
+   */
   errorOutcome(thrown: unknown, inv: SkillInvocation, skill: AnySkill | undefined): SkillOutcome {
+    try {
+      return this.#classify(thrown, inv, skill);
+    } catch (boundaryErr) {
+      this.deps.logger.error(
+        {
+          requestId: inv.requestId,
+          skill: skill?.operationId,
+          thrown: describeThrown(thrown),
+          boundaryError: describeThrown(boundaryErr),
+        },
+        'the error boundary failed while answering a failure; answering 500',
+      );
+      return internalError();
+    }
+  }
+
+  #classify(thrown: unknown, inv: SkillInvocation, skill: AnySkill | undefined): SkillOutcome {
     const err = toError(thrown);
     // DingTalk's authorization failures (an OpenApiError) become AuthorizationRequiredError first.
     const auth = toAuthorizationRequired(err);
@@ -254,7 +285,23 @@ export class SkillRunner implements InvocationHost {
       { requestId: inv.requestId, skill: skill?.operationId, err },
       'skill handler threw',
     );
-    return { kind: 'error', status: 500, code: SkillErrorCode.InternalError, message: 'internal error' };
+    return internalError();
+  }
+}
+
+/** What was thrown, as a plain string a logger can always write (no getters run beyond `message`). */
+function describeThrown(thrown: unknown): string {
+  try {
+    if (thrown instanceof Error) {
+      const { name, message } = thrown as { name: unknown; message: unknown };
+      return `${typeof name === 'string' ? name : 'Error'}: ${typeof message === 'string' ? message : '(no message)'}`;
+    }
+    return thrown === null || (typeof thrown !== 'object' && typeof thrown !== 'function')
+      ? String(thrown)
+      : `a thrown ${typeof thrown}`;
+  } catch (getterErr) {
+    // A hostile `name`/`message` getter: the description says so rather than failing the answer.
+    return `an error whose ${getterErr instanceof Error ? 'properties throw' : 'description fails'}`;
   }
 }
 

@@ -125,7 +125,7 @@ export class SkillsApp {
     return this.#runnerInstance;
   }
 
-  /** Runs one invocation to its outcome (never throws). */
+  /** Runs one invocation to its outcome (never throws synchronously; a skill's failure is an outcome). */
   invoke(inv: SkillInvocation): Promise<InvocationResult> {
     return this.#runner.run(inv);
   }
@@ -133,7 +133,8 @@ export class SkillsApp {
   /**
    * Serves one CALLBACK on a receiver: decode, run, render. A request that cannot be decoded gets the
    * receiver's 400 and a warning; anything else a decoder throws is a bug and propagates (a rejection).
-   * Not an async function: the runner renders the answer itself (`finishOf`), one promise per message.
+   * Not an async function (no frame of its own): the runner renders the answer itself (`finishOf`).
+   * Never throws synchronously: every failure is a rejection.
    */
   #handle<Answer>(receiver: CallbackReceiver<Answer>, msg: CallbackLike): Promise<Answer> {
     let inv: SkillInvocation;
@@ -141,11 +142,15 @@ export class SkillsApp {
       inv = receiver.decode(msg.data, msg.messageId);
     } catch (err) {
       if (!(err instanceof ProtocolError)) return Promise.reject(err);
-      this.#options.logger.warn(
-        { messageId: msg.messageId, err: err.message },
-        `malformed ${receiver.requestName}`,
-      );
-      return Promise.resolve(receiver.decodeFailure(err, msg.messageId));
+      try {
+        this.#options.logger.warn(
+          { messageId: msg.messageId, err: err.message },
+          `malformed ${receiver.requestName}`,
+        );
+        return Promise.resolve(receiver.decodeFailure(err, msg.messageId));
+      } catch (answerErr) {
+        return Promise.reject(answerErr);
+      }
     }
     return this.#runner.answer(inv, finishOf(receiver));
   }

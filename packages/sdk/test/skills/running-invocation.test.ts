@@ -12,6 +12,8 @@ import {
   silentLogger,
   type UserApi,
 } from '../../src/internal.js';
+import { RouteTable } from '../../src/skills/route-table.js';
+import { SkillRunner } from '../../src/skills/skill-runner.js';
 import { CaptureLogger } from '../support/capture-logger.js';
 import { deferred } from '../support/wait.js';
 
@@ -168,5 +170,122 @@ describe('a running invocation', () => {
         'fails',
       ]);
     }
+  });
+
+  it('a failure the boundary cannot log (a frozen Error: pino refuses it) is still a prompt 500, never a 504 or an unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const frozen = defineSkill({
+        operationId: 'frozen',
+        summary: 'Frozen',
+        description: 'Throws a frozen error.',
+        path: '/v1/frozen',
+        input: z.object({}),
+        handler: () => {
+          throw Object.freeze(new Error('frozen'));
+        },
+        timeoutMs: 5_000,
+      });
+      const log = new CaptureLogger({ level: 'info' });
+      const started = performance.now();
+      const res = await makeApp([frozen], log.logger).handleGraph(graph('/v1/frozen'));
+      expect(res.statusLine.code).toBe(500);
+      expect(JSON.parse(res.body)).toMatchObject({ code: 'InternalError' });
+      expect(performance.now() - started).toBeLessThan(4_000);
+      expect(
+        log.entries.find(
+          (e) => e.msg === 'the error boundary failed while answering a failure; answering 500',
+        ),
+      ).toMatchObject({ skill: 'frozen', thrown: 'Error: frozen' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
+  it('never throws synchronously: a hostile error from input validation, or a logger that throws on a malformed call', async () => {
+    const hostile = () => {
+      const err = new Error('hostile');
+      Object.defineProperty(err, 'cause', {
+        get() {
+          throw new Error('cause getter');
+        },
+      });
+      return err;
+    };
+    const refine = defineSkill({
+      operationId: 'refine',
+      summary: 'Refine',
+      description: 'Its input check throws.',
+      path: '/v1/refine',
+      input: z.object({}).superRefine(() => {
+        throw hostile();
+      }),
+      handler: () => ({}),
+    });
+    const app = makeApp([refine]);
+    const viaInvoke = app.invoke(invocation('/v1/refine'));
+    const viaGraph = app.handleGraph(graph('/v1/refine'));
+    expect((await viaInvoke).outcome).toMatchObject({ kind: 'error', status: 500, code: 'InternalError' });
+    expect((await viaGraph).statusLine.code).toBe(500);
+
+    const base = silentLogger();
+    const throwingWarn: Logger = {
+      trace: base.trace.bind(base),
+      debug: base.debug.bind(base),
+      info: base.info.bind(base),
+      error: base.error.bind(base),
+      child: () => throwingWarn,
+      warn: () => {
+        throw new Error('warn failed');
+      },
+    };
+    const malformed = makeApp([], throwingWarn).handleGraph({ messageId: 'm-2', data: 'not json' });
+    await expect(malformed).rejects.toThrow('warn failed');
+  });
+
+  it('hands out a fresh outcome each time, and reports once even when the answer cannot be rendered at all', async () => {
+    const silent = defineSkill({
+      operationId: 'silent',
+      summary: 'Silent',
+      description: 'Its middleware answers nothing.',
+      path: '/v1/silent',
+      input: z.object({}),
+      handler: () => ({}),
+    });
+    const reported: string[] = [];
+    const routes = new RouteTable();
+    routes.add(silent);
+    const runner = new SkillRunner({
+      routes,
+      middleware: [() => undefined],
+      logger: silentLogger(),
+      skillTimeoutMs: 5_000,
+      credentials: { resolve: async () => undefined },
+      userApiFor: () => ({}) as UserApi,
+      appApi: {} as AppApi,
+      onError: undefined,
+      observer: {
+        invocationFinished: (skill, _source, outcome) => reported.push(`${skill} ${outcome.kind}`),
+      },
+    });
+    const first = await runner.run(invocation('/v1/silent'));
+    const second = await runner.run(invocation('/v1/silent'));
+    expect(first.outcome).toEqual({
+      kind: 'error',
+      status: 500,
+      code: 'InternalError',
+      message: 'no answer',
+    });
+    expect(first.outcome).not.toBe(second.outcome);
+
+    const unrenderable = runner.answer(invocation('/v1/silent'), () => {
+      throw new Error('cannot render');
+    });
+    await expect(unrenderable).rejects.toThrow('cannot render');
+    expect(reported).toEqual(['silent error', 'silent error', 'silent error']);
   });
 });
