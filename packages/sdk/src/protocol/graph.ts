@@ -95,6 +95,21 @@ function decodeQueryPart(raw: string): string {
   return decodeURIComponent(raw.replace(/\+/g, ' '));
 }
 
+/**
+ * `text.split(separator)` for a one-character separator, by `indexOf` and `slice`: the same parts,
+ * about half the time on strings that come out of JSON.parse (V8's split cache only helps literals).
+ */
+function splitOn(text: string, separator: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  for (let at = text.indexOf(separator); at !== -1; at = text.indexOf(separator, start)) {
+    parts.push(text.slice(start, at));
+    start = at + 1;
+  }
+  parts.push(text.slice(start));
+  return parts;
+}
+
 /** Splits a request URI into its path and decoded query. Throws ProtocolError on malformed %-encoding. */
 export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
   // A fragment is never part of the request; drop it before splitting path and query.
@@ -107,9 +122,12 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
   const encoded = rawPath.includes('%');
   let segments: string[];
   try {
-    segments = encoded
-      ? rawPath.split('/').map((s) => (s.includes('%') ? decodeURIComponent(s) : s))
-      : rawPath.split('/');
+    segments = splitOn(rawPath, '/');
+    if (encoded)
+      for (let i = 0; i < segments.length; i++) {
+        const segment = segments[i] as string;
+        if (segment.includes('%')) segments[i] = decodeURIComponent(segment);
+      }
   } catch (err) {
     throw new ProtocolError('data.requestLine.uri', 'a validly %-encoded path', rawPath, messageId, {
       cause: err,
@@ -118,7 +136,7 @@ export function decodeRequestUri(uri: string, messageId?: string): DecodedUri {
   const path = encoded ? segments.join('/') : rawPath;
   const query: Record<string, string | string[]> = {};
   if (rawQuery !== '') {
-    for (const part of rawQuery.split('&')) {
+    for (const part of splitOn(rawQuery, '&')) {
       if (part === '') continue;
       const eq = part.indexOf('=');
       const rawKey = eq === -1 ? part : part.slice(0, eq);

@@ -168,6 +168,20 @@ describe('round trips', () => {
     );
   });
 
+  it('decodeRequestUri splits an unencoded path exactly as String.prototype.split does (empty and trailing segments too)', () => {
+    const pathText = fc
+      .array(fc.constantFrom('/', 'a', 'b', '.', '-', '~'), { maxLength: 16 })
+      .map((chars) => `/${chars.join('')}`);
+    fc.assert(
+      fc.property(pathText, fc.constantFrom('', '?', '?a=1', '?&&a=&b', '#frag', '?x=1#f'), (path, tail) => {
+        const decoded = decodeRequestUri(`${path}${tail}`);
+        expect(decoded.segments).toEqual(path.split('/'));
+        expect(decoded.path).toBe(path);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('decodeRequestUri recovers the path, each segment and every query pair, in order', () => {
     fc.assert(
       fc.property(
