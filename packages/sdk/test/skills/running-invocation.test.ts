@@ -7,6 +7,7 @@ import {
   defineSkill,
   type GraphRequest,
   type Logger,
+  type SkillContext,
   type SkillInvocation,
   SkillsApp,
   silentLogger,
@@ -32,6 +33,23 @@ function invocation(path: string, signal?: AbortSignal): SkillInvocation {
   };
 }
 
+/** A skill named `name` at `/v1/<name>` with an empty input (these tests only vary the handler). */
+function skillAt(
+  name: string,
+  handler: (input: Record<string, never>, ctx: SkillContext) => unknown,
+  extra: { timeoutMs?: number } = {},
+): AnySkill {
+  return defineSkill({
+    operationId: name,
+    summary: name,
+    description: `Test skill ${name}.`,
+    path: `/v1/${name}`,
+    input: z.object({}),
+    handler,
+    ...extra,
+  }) as AnySkill;
+}
+
 function graph(uri: string) {
   const req: GraphRequest = {
     requestLine: { method: 'POST', uri },
@@ -55,13 +73,9 @@ describe('a running invocation', () => {
   it("the caller's signal aborts ctx.signal (before or during the run), and its listener is gone after", async () => {
     const started = deferred();
     const reasons: string[] = [];
-    const waits = defineSkill({
-      operationId: 'waits',
-      summary: 'Waits',
-      description: 'Waits until its signal aborts.',
-      path: '/v1/waits',
-      input: z.object({}),
-      handler: (_input, ctx) =>
+    const waits = skillAt(
+      'waits',
+      (_input, ctx) =>
         new Promise<{ aborted: string }>((resolve) => {
           const done = () => {
             const reason = String((ctx.signal.reason as Error).message);
@@ -72,8 +86,8 @@ describe('a running invocation', () => {
           else ctx.signal.addEventListener('abort', done);
           started.resolve();
         }),
-      timeoutMs: 5_000,
-    });
+      { timeoutMs: 5_000 },
+    );
     const app = makeApp([waits]);
 
     const during = new AbortController();
@@ -93,23 +107,8 @@ describe('a running invocation', () => {
   });
 
   it("a finished or timed-out invocation leaves no listener on the caller's signal", async () => {
-    const quick = defineSkill({
-      operationId: 'quick',
-      summary: 'Quick',
-      description: 'Answers at once.',
-      path: '/v1/quick',
-      input: z.object({}),
-      handler: () => ({ ok: true }),
-    });
-    const stuck = defineSkill({
-      operationId: 'stuck',
-      summary: 'Stuck',
-      description: 'Never answers.',
-      path: '/v1/stuck',
-      input: z.object({}),
-      handler: () => new Promise<never>(() => undefined),
-      timeoutMs: 30,
-    });
+    const quick = skillAt('quick', () => ({ ok: true }));
+    const stuck = skillAt('stuck', () => new Promise<never>(() => undefined), { timeoutMs: 30 });
     const app = makeApp([quick, stuck]);
     const signal = new AbortController().signal;
     expect((await app.invoke(invocation('/v1/quick', signal))).outcome.kind).toBe('ok');
@@ -119,14 +118,7 @@ describe('a running invocation', () => {
   });
 
   it('an answer JSON cannot hold (a BigInt, no output schema) is a 500 with a log line, not a rejected callback', async () => {
-    const big = defineSkill({
-      operationId: 'big',
-      summary: 'Big',
-      description: 'Returns a BigInt.',
-      path: '/v1/big',
-      input: z.object({}),
-      handler: () => ({ n: 10n }),
-    });
+    const big = skillAt('big', () => ({ n: 10n }));
     const log = new CaptureLogger({ level: 'info' });
     const res = await makeApp([big], log.logger).handleGraph(graph('/v1/big'));
     expect(res.statusLine.code).toBe(500);
@@ -141,23 +133,9 @@ describe('a running invocation', () => {
   });
 
   it('writes the per-invocation debug line only when debug is on; a failure is warned at any level', async () => {
-    const ok = defineSkill({
-      operationId: 'ok',
-      summary: 'Ok',
-      description: 'Answers.',
-      path: '/v1/ok',
-      input: z.object({}),
-      handler: () => ({ ok: true }),
-    });
-    const fails = defineSkill({
-      operationId: 'fails',
-      summary: 'Fails',
-      description: 'Throws.',
-      path: '/v1/fails',
-      input: z.object({}),
-      handler: () => {
-        throw new Error('boom');
-      },
+    const ok = skillAt('ok', () => ({ ok: true }));
+    const fails = skillAt('fails', () => {
+      throw new Error('boom');
     });
     for (const level of ['debug', 'info'] as const) {
       const log = new CaptureLogger({ level });
@@ -177,17 +155,13 @@ describe('a running invocation', () => {
     const onUnhandled = (reason: unknown) => unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     try {
-      const frozen = defineSkill({
-        operationId: 'frozen',
-        summary: 'Frozen',
-        description: 'Throws a frozen error.',
-        path: '/v1/frozen',
-        input: z.object({}),
-        handler: () => {
+      const frozen = skillAt(
+        'frozen',
+        () => {
           throw Object.freeze(new Error('frozen'));
         },
-        timeoutMs: 5_000,
-      });
+        { timeoutMs: 5_000 },
+      );
       const log = new CaptureLogger({ level: 'info' });
       const started = performance.now();
       const res = await makeApp([frozen], log.logger).handleGraph(graph('/v1/frozen'));
@@ -248,14 +222,7 @@ describe('a running invocation', () => {
   });
 
   it('hands out a fresh outcome each time, and reports once even when the answer cannot be rendered at all', async () => {
-    const silent = defineSkill({
-      operationId: 'silent',
-      summary: 'Silent',
-      description: 'Its middleware answers nothing.',
-      path: '/v1/silent',
-      input: z.object({}),
-      handler: () => ({}),
-    });
+    const silent = skillAt('silent', () => ({}));
     const reported: string[] = [];
     const routes = new RouteTable();
     routes.add(silent);
