@@ -1,6 +1,6 @@
 import { IdentityMismatchError } from '../credentials/authorization-required.js';
 import type { CurrentUser } from './context.js';
-import type { Deadline, DeadlineQueue } from './deadlines.js';
+import type { Deadline } from './deadlines.js';
 import { contextValue, zodIssues } from './decode-input.js';
 import type { AnySkill } from './define-skill.js';
 import { SkillTimeoutError } from './errors.js';
@@ -11,29 +11,13 @@ import { InvocationCredential } from './invocation-credential.js';
 import type { InvocationState } from './middleware.js';
 import { SkillErrorCode, type SkillOutcome } from './outcome.js';
 import type { CredentialResolver, UserApi } from './ports.js';
-import type { RunnerDeps } from './skill-runner.js';
+import type { SkillRunner } from './skill-runner.js';
 
-/** What a running invocation needs from its runner. */
-export interface InvocationHost {
-  readonly deps: RunnerDeps;
-  /** The middleware chain, ending in {@link runHandler}. */
-  readonly chain: (state: InvocationState) => Promise<void>;
-  readonly deadlines: DeadlineQueue;
-  /** The defined answer for anything thrown (the error boundary). */
-  errorOutcome(thrown: unknown, inv: SkillInvocation, skill: AnySkill | undefined): SkillOutcome;
-  /**
-   * `finish` of the outcome (a 500 when that throws, e.g. a body JSON cannot hold), reported to the
-   * observer and the log when `report`. Throws only when `finish` fails on the 500 too.
-   */
-  conclude<T>(
-    finish: Finish<T>,
-    outcome: SkillOutcome,
-    inv: SkillInvocation,
-    skill: AnySkill | undefined,
-    started: number,
-    report: boolean,
-  ): T;
-}
+/**
+ * What a running invocation needs from its runner: its dependencies, the middleware chain (ending in
+ * {@link runHandler}), the shared deadline queue, the error boundary and `conclude` (see SkillRunner).
+ */
+export type InvocationHost = Pick<SkillRunner, 'deps' | 'chain' | 'deadlines' | 'errorOutcome' | 'conclude'>;
 
 /**
  * What an invocation resolves to, made from its outcome: the result, or a receiver's rendered answer.
@@ -60,7 +44,7 @@ function noAnswer(): SkillOutcome {
  * context's lazy parts (`userApi`, `invocationKey`). Its promise is settled once, by whichever comes
  * first: the answer or the deadline. A failure of the skill becomes the error boundary's outcome; it
  * rejects only when the app's own parts fail: a 500 that cannot be rendered (see
- * {@link InvocationHost.conclude}), or a logger that throws on a plain line.
+ * `SkillRunner.conclude`), or a logger that throws on a plain line.
  */
 export class RunningInvocation<T> implements ContextSource {
   readonly #host: InvocationHost;

@@ -15,13 +15,7 @@ import { type SkillObserver, UNROUTED_SKILL } from './observer.js';
 import { SkillErrorCode, type SkillOutcome } from './outcome.js';
 import type { AppApi, CredentialResolver, TokenSource, UserApi } from './ports.js';
 import type { RouteMatch, RouteTable } from './route-table.js';
-import {
-  type Finish,
-  type InvocationHost,
-  keepOutcome,
-  RunningInvocation,
-  runHandler,
-} from './running-invocation.js';
+import { type Finish, keepOutcome, RunningInvocation, runHandler } from './running-invocation.js';
 
 export interface RunnerDeps {
   routes: RouteTable;
@@ -58,8 +52,9 @@ const asResult: Finish<InvocationResult> = (outcome, _inv, skill) => ({ outcome,
  * `finish` that cannot render even a 500). The run itself, from the validated input to the outcome
  * within the deadline, is a {@link RunningInvocation}.
  */
-export class SkillRunner implements InvocationHost {
+export class SkillRunner {
   readonly deps: RunnerDeps;
+  /** The middleware chain, ending in {@link runHandler}. */
   readonly chain: (state: InvocationState) => Promise<void>;
   /** Every invocation's deadline, on one timer. */
   readonly deadlines = new DeadlineQueue();
@@ -144,6 +139,10 @@ export class SkillRunner implements InvocationHost {
     return this.conclude(finish, outcome, inv, skill, started, true);
   }
 
+  /**
+   * `finish` of the outcome (a 500 when that throws, e.g. a body JSON cannot hold), reported to the
+   * observer and the log when `report`. Throws only when `finish` fails on the 500 too.
+   */
   conclude<T>(
     finish: Finish<T>,
     outcome: SkillOutcome,
