@@ -44,6 +44,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --clients <a,b>      only these clients/cases (stream: floor,official,ours; e2e: default-20qps,raised,raised-http;
                        gateway: read,ack; skills: floor,ours,ours-skills; user-api: raised,raised-stream,default-20qps;
                        bots: paced,overdriven)
+  --gateway-writes <w> frame (default): the bench gateway writes each frame as it is due;
+                       turn: the frames due in one event-loop turn in one write (bursts)
   --cpu-prof <dir>     write a CPU profile of each client process to <dir> (for diagnosis only)
   --list               list the suites
   -h, --help           this text`;
@@ -53,6 +55,11 @@ function positiveInt(name: string, value: string | undefined): number | undefine
   const n = Number(value);
   if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, got "${value}"`);
   return name === 'seconds' ? n : Math.round(n);
+}
+
+function gatewayWrites(value: string | undefined): 'frame' | 'turn' | undefined {
+  if (value === undefined || value === 'frame' || value === 'turn') return value;
+  throw new Error(`--gateway-writes must be frame or turn, got "${value}"`);
 }
 
 function formatTable(rows: BenchRow[]): string {
@@ -80,6 +87,7 @@ async function main(): Promise<number> {
       rounds: { type: 'string' },
       clients: { type: 'string' },
       'cpu-prof': { type: 'string' },
+      'gateway-writes': { type: 'string' },
       list: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -110,6 +118,7 @@ async function main(): Promise<number> {
       ?.split(',')
       .map((c) => c.trim())
       .filter((c) => c !== ''),
+    gatewayWrites: gatewayWrites(values['gateway-writes']),
     cpuProfDir: values['cpu-prof'] === undefined ? undefined : resolve(values['cpu-prof']),
   };
 

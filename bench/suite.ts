@@ -25,6 +25,8 @@ export interface BenchOptions {
   rounds?: number;
   /** Only these clients (suite-specific names). */
   clients?: string[];
+  /** How the bench gateway writes frames (stream, skills and app suites): see `GatewayWrites`. */
+  gatewayWrites?: 'frame' | 'turn';
   /** Write a V8 CPU profile of every client process into this directory (numbers are then distorted). */
   cpuProfDir?: string;
 }

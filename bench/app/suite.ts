@@ -105,7 +105,7 @@ async function run(ctx: SuiteContext): Promise<void> {
 
   const results = new Map<AppClient, RoundResult[]>();
   const failures = new Map<AppClient, string>();
-  const gateway = await BenchGateway.start(ctx.log);
+  const gateway = await BenchGateway.start(ctx.log, ctx.options.gatewayWrites);
   try {
     for (let r = 1; r <= opts.rounds; r++) {
       for (const client of clients) {
@@ -159,6 +159,7 @@ async function run(ctx: SuiteContext): Promise<void> {
           }),
           p999_ms: round(s.p999_ms, 3),
           gw_lag_p99_ms: round(s.gw_lag_p99_ms, 2),
+          gw_cpu_us_per_msg: round(s.gw_cpu_us_per_msg, 2),
         });
         if (rate !== undefined) Object.assign(row, { rate, window_stalls: s.window_stalls });
         row.rss_start_mb = round(rss(client, 'rssStartMb') ?? Number.NaN, 1);

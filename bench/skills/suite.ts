@@ -69,7 +69,7 @@ async function run(ctx: SuiteContext): Promise<void> {
 
   const samples = new Map<SkillsClient, Sample[]>();
   const failures = new Map<SkillsClient, string>();
-  const gateway = await BenchGateway.start(ctx.log);
+  const gateway = await BenchGateway.start(ctx.log, ctx.options.gatewayWrites);
   try {
     for (let r = 1; r <= opts.rounds; r++) {
       for (const client of clients) {

@@ -51,16 +51,26 @@ export interface PhaseResult {
   loopDelayP99Ms: number;
 }
 
+/**
+ * How the gateway writes frames: `frame` = one socket write per frame, as a server that sends each frame
+ * as it is due (the default); `turn` = the frames due in one turn of the event loop in one write (a server
+ * that flushes once per loop iteration, so a client reads bursts of frames).
+ */
+export type GatewayWrites = 'frame' | 'turn';
+
 /** One client connection. */
 export class GatewaySession {
   private phase: ActivePhase | undefined;
   private closedReason: string | undefined;
   private seqBase = 0;
+  private corked = false;
 
   constructor(
     private readonly ws: WebSocket,
     readonly connectionId: string,
     private readonly log: (line: string) => void,
+    /** The TCP socket under `ws`, corked per turn when writes are `turn`. */
+    private readonly socket: Duplex | undefined,
   ) {
     ws.on('message', (raw: RawData) => this.onAck(raw));
     ws.on('close', (code: number) => {
@@ -74,7 +84,7 @@ export class GatewaySession {
   run(spec: PhaseSpec): Promise<PhaseResult> {
     if (this.phase) return Promise.reject(new Error('a phase is already running'));
     if (this.closedReason) return Promise.reject(new Error(this.closedReason));
-    const phase = new ActivePhase(spec, this.seqBase, (frame) => this.ws.send(frame), this.connectionId);
+    const phase = new ActivePhase(spec, this.seqBase, this.send, this.connectionId);
     this.seqBase += spec.messages;
     this.phase = phase;
     return phase.done.finally(() => {
@@ -85,6 +95,20 @@ export class GatewaySession {
   close(): void {
     this.ws.close(1000, 'bench done');
   }
+
+  private readonly send = (frame: string): void => {
+    if (this.socket !== undefined && !this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      setImmediate(this.uncork);
+    }
+    this.ws.send(frame);
+  };
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket?.uncork();
+  };
 
   private onAck(raw: RawData): void {
     const phase = this.phase;
@@ -272,14 +296,15 @@ export class BenchGateway {
   private constructor(
     private readonly server: Server,
     private readonly log: (line: string) => void,
+    private readonly writes: GatewayWrites,
   ) {
     server.on('request', (req, res) => this.onRequest(req, res));
     server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head));
   }
 
-  static async start(log: (line: string) => void): Promise<BenchGateway> {
+  static async start(log: (line: string) => void, writes: GatewayWrites = 'frame'): Promise<BenchGateway> {
     const server = createServer();
-    const gateway = new BenchGateway(server, log);
+    const gateway = new BenchGateway(server, log, writes);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(0, '127.0.0.1', () => resolve());
@@ -374,7 +399,12 @@ export class BenchGateway {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const session = new GatewaySession(ws, `conn${++this.connections}`, this.log);
+      const session = new GatewaySession(
+        ws,
+        `conn${++this.connections}`,
+        this.log,
+        this.writes === 'turn' ? socket : undefined,
+      );
       const take = this.waiting.shift();
       if (take) take(session);
       else {

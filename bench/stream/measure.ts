@@ -51,10 +51,15 @@ export function phaseTimeoutMs(messages: number, rate?: number): number {
   return Math.max(10_000, rate ? (messages * 3000) / rate : messages * 2);
 }
 
-/** Runs one measured phase: child starts counting, the gateway drives the phase, child stops counting. */
+/**
+ * Runs one measured phase: child starts counting, the gateway drives the phase, child stops counting.
+ * The gateway's own CPU (this process) over the phase is kept too.
+ */
 export async function measurePhase({ proc, session }: StartedClient, spec: PhaseSpec): Promise<Sample> {
   await proc.request({ type: 'begin' }, 'begun', IPC_TIMEOUT_MS);
+  const gatewayCpu = process.cpuUsage();
   const result = await session.run(spec);
+  const { user, system } = process.cpuUsage(gatewayCpu);
   const measured = await proc.request({ type: 'end' }, 'measured', IPC_TIMEOUT_MS);
-  return toSample(result, measured);
+  return toSample(result, measured, user + system);
 }

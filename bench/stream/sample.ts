@@ -18,11 +18,16 @@ export interface Sample {
   window_stalls: number;
   /** The gateway's own event-loop delay p99 (ms): when high, latencies are limited by the harness/machine. */
   gw_lag_p99_ms: number;
+  /**
+   * The gateway process's CPU per message (µs): at saturation gateway and client share this machine's
+   * cores, and a high value marks a round where both fell into writing one frame per wakeup.
+   */
+  gw_cpu_us_per_msg: number;
   rss_scope: 'phase' | 'process';
 }
 
 /** What the gateway saw of a phase (`result`) and what the client process measured of itself. */
-export function toSample(result: PhaseResult, measured: Measured): Sample {
+export function toSample(result: PhaseResult, measured: Measured, gatewayCpuUs: number): Sample {
   return {
     cpu_us_per_msg: (measured.cpuUserUs + measured.cpuSystemUs) / result.messages,
     msgs_per_s: (result.messages * 1000) / result.elapsedMs,
@@ -33,6 +38,7 @@ export function toSample(result: PhaseResult, measured: Measured): Sample {
     errors: result.errors,
     window_stalls: result.windowStalls,
     gw_lag_p99_ms: result.loopDelayP99Ms,
+    gw_cpu_us_per_msg: gatewayCpuUs / result.messages,
     rss_scope: measured.peakRssScope,
   };
 }
@@ -50,13 +56,14 @@ export function summarize(list: readonly Sample[]): Sample {
     errors: list.reduce((n, s) => n + s.errors, 0),
     window_stalls: list.reduce((n, s) => n + s.window_stalls, 0),
     gw_lag_p99_ms: pick('gw_lag_p99_ms'),
+    gw_cpu_us_per_msg: pick('gw_cpu_us_per_msg'),
     rss_scope: list.every((s) => s.rss_scope === 'phase') ? 'phase' : 'process',
   };
 }
 
 /** One round's sample for the log. */
 export function describeSample(s: Sample): string {
-  return `${s.cpu_us_per_msg.toFixed(1)} µs/msg, ${Math.round(s.msgs_per_s)} msg/s, p50 ${s.p50_ms.toFixed(3)} ms, p99 ${s.p99_ms.toFixed(3)} ms, ${s.rss_mb.toFixed(1)} MB`;
+  return `${s.cpu_us_per_msg.toFixed(1)} µs/msg, ${Math.round(s.msgs_per_s)} msg/s, p50 ${s.p50_ms.toFixed(3)} ms, p99 ${s.p99_ms.toFixed(3)} ms, ${s.rss_mb.toFixed(1)} MB (gateway ${s.gw_cpu_us_per_msg.toFixed(1)} µs/msg)`;
 }
 
 /** The columns of a client's row (after suite, client and mode), in the order both suites print them. */

@@ -88,7 +88,7 @@ async function run(ctx: SuiteContext): Promise<void> {
       ctx.log(`stream: ${client} ${failures.get(client)}`);
     }
   }
-  const gateway = await BenchGateway.start(ctx.log);
+  const gateway = await BenchGateway.start(ctx.log, ctx.options.gatewayWrites);
   try {
     for (let r = 1; r <= opts.rounds; r++) {
       for (const client of clients) {
@@ -131,6 +131,7 @@ async function run(ctx: SuiteContext): Promise<void> {
             rounds: samples.get(client)?.get(mode)?.length ?? 0,
           }),
           gw_lag_p99_ms: round(s.gw_lag_p99_ms, 2),
+          gw_cpu_us_per_msg: round(s.gw_cpu_us_per_msg, 2),
         });
         if (s.rss_scope !== 'phase') row.rss_scope = s.rss_scope;
         if (mode !== 'saturate') Object.assign(row, { rate: opts.rate, window_stalls: s.window_stalls });

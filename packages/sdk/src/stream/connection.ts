@@ -35,6 +35,12 @@ export interface StreamConnectionOptions {
 
 /** How long a closing handshake may take before ws destroys the socket. */
 const CLOSE_TIMEOUT_MS = 2_000;
+/**
+ * Acks gathered in one turn are written at the latest when this many wait: a read that brings a burst of
+ * frames has its first answers on the wire while the rest still run, so the gateway keeps working in
+ * parallel (with the whole burst held to the end of the turn, gateway and client took turns).
+ */
+export const ACK_BATCH_MAX = 8;
 
 /**
  * One WebSocket to the gateway: opens it, feeds inbound messages to a {@link FrameSink}, sends acks,
@@ -156,6 +162,11 @@ export class StreamConnection {
     });
   }
 
+  /** Acks queued for the end of this turn (not yet handed to the socket). */
+  get pendingAcks(): number {
+    return this.outbox.length;
+  }
+
   /** True while acks can be sent. */
   get isOpen(): boolean {
     return this.ws.readyState === WebSocket.OPEN;
@@ -164,12 +175,16 @@ export class StreamConnection {
   /**
    * Sends one text frame. Frames sent in the same turn of the event loop (the acks of one TCP read,
    * including handlers that settle in microtasks) go out in one corked write after the current
-   * microtasks, instead of one syscall each. Returns false (and sends nothing) when the socket is no
-   * longer open.
+   * microtasks, instead of one syscall each, and in groups of {@link ACK_BATCH_MAX} when more come in one
+   * turn. Returns false (and sends nothing) when the socket is no longer open.
    */
   send(text: string): boolean {
     if (this.ws.readyState !== WebSocket.OPEN) return false;
-    this.outbox.push(text);
+    if (this.outbox.push(text) >= ACK_BATCH_MAX) {
+      // The flush already scheduled for this turn sends what comes after.
+      this.writeOutbox();
+      return true;
+    }
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       process.nextTick(this.flush);
@@ -179,6 +194,11 @@ export class StreamConnection {
 
   private readonly flush = (): void => {
     this.flushScheduled = false;
+    this.writeOutbox();
+  };
+
+  /** Writes the queued acks in one corked write. */
+  private writeOutbox(): void {
     const batch = this.outbox;
     if (batch.length === 0) return;
     this.outbox = [];
@@ -215,7 +235,7 @@ export class StreamConnection {
       return;
     }
     if (this.stallTimer === undefined && this.ws.bufferedAmount > 0) this.watchStall();
-  };
+  }
 
   /** Checks a few times per stall timeout whether the send buffer drains; stops once it is empty. */
   private watchStall(): void {
