@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { silentLogger } from '../../src/logging/logger.js';
 import { ACK_BATCH_MAX, StreamConnection } from '../../src/stream/connection.js';
+import { until } from '../support/wait.js';
 
 let server: WebSocketServer | undefined;
 let conn: StreamConnection | undefined;
@@ -45,11 +46,6 @@ async function connected(): Promise<{ received: string[]; conn: StreamConnection
   return { received, conn };
 }
 
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(cond()).toBe(true);
-}
-
 describe('ack batching', () => {
   it('holds acks to the end of the turn, but writes every ACK_BATCH_MAX at once', async () => {
     const { received, conn } = await connected();
@@ -68,7 +64,7 @@ describe('ack batching', () => {
     // After the turn, the rest is written too; the peer gets every ack once, in order.
     await new Promise((r) => setImmediate(r));
     expect(conn.pendingAcks).toBe(0);
-    await until(() => received.length === total);
+    await until(() => received.length === total, 5_000, 'every ack at the peer');
     expect(received).toEqual(Array.from({ length: total }, (_, i) => `ack-${i}`));
   });
 
@@ -86,7 +82,7 @@ describe('ack batching', () => {
     expect(pending).toEqual([1, 1]);
     await new Promise((r) => setImmediate(r));
     expect(conn.pendingAcks).toBe(0);
-    await until(() => received.length === 1);
+    await until(() => received.length === 1, 5_000, 'the ack at the peer');
     expect(received).toEqual(['only']);
   });
 });
