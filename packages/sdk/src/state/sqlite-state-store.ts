@@ -69,8 +69,9 @@ export class SqliteStateStore implements StateStore {
     this.#db = openDatabase(options.path);
     try {
       // busy_timeout first: switching to WAL takes a lock that another process opening the file may hold.
-      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-      this.#db.pragma('journal_mode = WAL');
+      const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
+      this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      switchToWal(this.#db, busyTimeoutMs);
       this.#db.pragma('synchronous = NORMAL');
       this.#db.exec(
         `CREATE TABLE IF NOT EXISTS ${table} (
@@ -239,5 +240,23 @@ function openDatabase(path: string): Database.Database {
       `SQLite state store: cannot open ${path}: ${(cause as Error).message}`,
       { cause },
     );
+  }
+}
+
+/**
+ * `journal_mode = WAL` on a new file can answer SQLITE_BUSY at once, without waiting on busy_timeout, when
+ * other processes switch the same file at the same moment: retried every 10 ms within the busy timeout
+ * (start-up only, so the short synchronous waits block nothing that is running yet).
+ */
+function switchToWal(db: Database.Database, busyTimeoutMs: number): void {
+  const deadline = Date.now() + busyTimeoutMs;
+  for (;;) {
+    try {
+      db.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
   }
 }
