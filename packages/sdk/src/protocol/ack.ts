@@ -18,8 +18,32 @@ export interface UpstreamAck {
 /** EVENT ack status: SUCCESS, or LATER = failed, deliver again later. */
 export type EventStatus = 'SUCCESS' | 'LATER';
 
+/**
+ * The ack as JSON text. Acks this client builds (the helpers below: integer code, string fields, the two
+ * standard headers) are written from a template, the same text `JSON.stringify` gives for them without
+ * walking an object (issue 14: one of these per message); any other ack goes through `JSON.stringify`.
+ */
 export function serializeAck(ack: UpstreamAck): string {
-  return JSON.stringify(ack);
+  const { code, headers, message, data } = ack;
+  if (
+    !Number.isInteger(code) ||
+    typeof message !== 'string' ||
+    (data !== undefined && typeof data !== 'string') ||
+    !hasStandardHeadersOnly(headers)
+  )
+    return JSON.stringify(ack);
+  const head = `{"code":${code},"headers":{"messageId":${JSON.stringify(headers.messageId)},"contentType":${JSON.stringify(headers.contentType)}},"message":${JSON.stringify(message)}`;
+  return data === undefined ? `${head}}` : `${head},"data":${JSON.stringify(data)}}`;
+}
+
+/** True when the headers are exactly `messageId` and `contentType`, both strings, in that order. */
+function hasStandardHeadersOnly(headers: UpstreamAck['headers']): boolean {
+  let n = 0;
+  for (const key in headers) {
+    if ((n === 0 && key !== 'messageId') || (n === 1 && key !== 'contentType') || n > 1) return false;
+    n++;
+  }
+  return n === 2 && typeof headers.messageId === 'string' && typeof headers.contentType === 'string';
 }
 
 function ack(messageId: string, code: number, message: string, data?: string): UpstreamAck {
@@ -39,12 +63,11 @@ export function eventAck(
 
 /** Ack for a CALLBACK frame: `data` = `{"response": <result>}`. */
 export function callbackAck(messageId: string, response: unknown): UpstreamAck {
-  return ack(
-    messageId,
-    AckCode.OK,
-    'OK',
-    JSON.stringify({ response: response === undefined ? null : response }),
-  );
+  // `{"response": ...}` from a template around the response's own JSON (no wrapper object per message);
+  // a value JSON.stringify leaves out (a function, a symbol) falls back to the wrapper, which omits it.
+  const json = JSON.stringify(response === undefined ? null : response) as string | undefined;
+  const data = json === undefined ? JSON.stringify({ response }) : `{"response":${json}}`;
+  return ack(messageId, AckCode.OK, 'OK', data);
 }
 
 /** Ack for a SYSTEM ping: the same data (`{"opaque": ...}`) that came in. */

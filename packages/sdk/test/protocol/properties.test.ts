@@ -131,6 +131,40 @@ describe('round trips', () => {
     );
   });
 
+  it('serializeAck writes the same text as JSON.stringify, for built acks and any other ack', () => {
+    fc.assert(
+      fc.property(nonEmpty, fc.jsonValue({ maxDepth: 3 }), ackArb, (messageId, result, other) => {
+        // callbackAck's data is the text the wrapper object gives; serializeAck's template the text of the ack.
+        const built = callbackAck(messageId, result);
+        expect(built.data).toBe(JSON.stringify({ response: result === undefined ? null : result }));
+        expect(serializeAck(built)).toBe(JSON.stringify(built));
+        expect(serializeAck(eventAck(messageId, 'LATER', messageId))).toBe(
+          JSON.stringify(eventAck(messageId, 'LATER', messageId)),
+        );
+        expect(serializeAck(other)).toBe(JSON.stringify(other));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('serializeAck keeps extra headers, odd codes and odd field types as JSON.stringify does', () => {
+    const odd: UpstreamAck[] = [
+      { code: 200, headers: { messageId: 'm', contentType: 'application/json', extra: 'x' }, message: 'OK' },
+      { code: 200, headers: { contentType: 'application/json', messageId: 'm' }, message: 'OK' },
+      { code: Number.NaN, headers: { messageId: 'm', contentType: 'application/json' }, message: 'OK' },
+      { code: 200.5, headers: { messageId: 'm', contentType: 'application/json' }, message: 'OK' },
+      { code: 200, headers: { messageId: 'm', contentType: 'application/json' }, message: 'OK', data: '' },
+      { code: 200, headers: { messageId: 'm\u2028"', contentType: 'a/b' }, message: '好' },
+      JSON.parse('{"code":200,"headers":{"messageId":"m","contentType":"application/json"},"message":null}'),
+    ];
+    for (const ack of odd) expect(serializeAck(ack)).toBe(JSON.stringify(ack));
+  });
+
+  it('a callback result JSON leaves out (a function) answers {} as the wrapper object did', () => {
+    expect(callbackAck('m', () => 1).data).toBe('{}');
+    expect(callbackAck('m', undefined).data).toBe('{"response":null}');
+  });
+
   it('a callback ack carries any JSON result back through readCallbackResponse', () => {
     fc.assert(
       fc.property(nonEmpty, fc.jsonValue({ maxDepth: 3 }), (messageId, result) => {
