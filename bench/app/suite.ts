@@ -16,7 +16,7 @@ import type { BenchRow, Suite, SuiteContext } from '../suite.js';
 
 // Saturation runs 60 000 messages (about 1.5 s) and each steady rate 5 s: at 20 000 messages and 3 s the
 // ratios swung by a third from run to run on the same code (msgs/s ours-app/official 0.72-1.04).
-const DEFAULTS = { messages: 60_000, warmup: 5_000, window: 32, seconds: 5, rounds: 3 };
+const DEFAULTS = { messages: 60_000, warmup: 5_000, window: 32, seconds: 5, rounds: 4 };
 /** Messages through each process (warm-up and phases included, topped up at saturation) before the last RSS read. */
 const TOTAL_MESSAGES = 100_000;
 const DEFAULT_RATES = [1_000, 5_000];
@@ -33,6 +33,25 @@ const CLIENTS = {
 } as const;
 type AppClient = keyof typeof CLIENTS;
 const CLIENT_NAMES = Object.keys(CLIENTS) as AppClient[];
+
+/**
+ * The order of the clients in round `r` (from 1): `ours-app` between the two it is compared with, and the
+ * order reversed every other round. The speed of this VM drifts within a round (a client's CPU per
+ * message moved from 48 to 26 µs across the rounds of one run), so a fixed order would favour whichever
+ * client runs later while the machine speeds up; alternating sides cancels a steady drift over two rounds.
+ */
+function roundOrder(clients: readonly AppClient[], r: number): AppClient[] {
+  const others = clients.filter((c) => c !== 'ours-app');
+  const order: AppClient[] =
+    others.length === clients.length
+      ? [...others]
+      : [
+          ...others.slice(0, Math.ceil(others.length / 2)),
+          'ours-app',
+          ...others.slice(Math.ceil(others.length / 2)),
+        ];
+  return r % 2 === 1 ? order : order.reverse();
+}
 
 interface RoundResult {
   phases: Map<string, Sample>;
@@ -108,7 +127,7 @@ async function run(ctx: SuiteContext): Promise<void> {
   const gateway = await BenchGateway.start(ctx.log, ctx.options.gatewayWrites);
   try {
     for (let r = 1; r <= opts.rounds; r++) {
-      for (const client of clients) {
+      for (const client of roundOrder(clients, r)) {
         if (failures.has(client)) continue;
         try {
           const res = await runClient(
